@@ -1,0 +1,47 @@
+{
+  # The build of record. CMakeLists.txt mirrors it for cmake-js, and test/build.test.ts
+  # fails when the two disagree on sources or defines.
+  "variables": {
+    # Opt-in kqueue on Linux through libkqueue: IOMUX_KQUEUE_PREFIX=/prefix npm run build
+    "kqueue_prefix%": "<!(node -p \"process.env.IOMUX_KQUEUE_PREFIX || ''\")"
+  },
+  "targets": [
+    {
+      "target_name": "addon",
+      "sources": [
+        "native/addon.cc",
+        "native/errors.cc",
+        "native/constants.cc",
+        "native/timeout.cc",
+        "native/select.cc",
+        "native/poll.cc",
+        "native/fd.cc",
+        "native/socket.cc"
+      ],
+      "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags_cc": ["-std=c++17", "-fvisibility=hidden", "-Wall", "-Wextra"],
+      "xcode_settings": {
+        "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+        "GCC_SYMBOLS_PRIVATE_EXTERN": "YES",
+        "MACOSX_DEPLOYMENT_TARGET": "10.15"
+      },
+      "conditions": [
+        ["OS=='linux'", {
+          "sources": ["native/epoll.cc"],
+          "defines": ["HAVE_EPOLL=1"]
+        }],
+        ["OS=='mac' or OS=='freebsd' or OS=='openbsd' or OS=='netbsd'", {
+          "sources": ["native/kqueue.cc"],
+          "defines": ["HAVE_KQUEUE=1"]
+        }],
+        ["OS=='linux' and kqueue_prefix!=''", {
+          "sources": ["native/kqueue.cc"],
+          "defines": ["HAVE_KQUEUE=1", "HAVE_LIBKQUEUE=1"],
+          "include_dirs": ["<(kqueue_prefix)/include/kqueue"],
+          "libraries": ["-L<(kqueue_prefix)/lib", "-Wl,-rpath,<(kqueue_prefix)/lib", "-lkqueue"]
+        }]
+      ]
+    }
+  ]
+}

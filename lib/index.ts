@@ -1,0 +1,5 @@
+/** iomux: select, poll, epoll and kqueue on raw file descriptors. Public exports only. */
+export { constants, EVENT_READ, EVENT_WRITE, FD_SETSIZE } from './constants';
+export { isErrno } from './errors';
+export type { ErrnoError, IomuxErrorCode } from './errors';
+export type { FileLike } from './validate';

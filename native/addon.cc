@@ -1,0 +1,41 @@
+// Module init only. The one place that knows which mechanisms this build has.
+#include "addon.h"
+
+namespace iomux {
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  env.SetInstanceData(new AddonData());  // deleted by node-addon-api when the env goes away
+  InitConstants(env, exports);
+  InitSelect(env, exports);
+  InitPoll(env, exports);
+  InitFd(env, exports);
+  InitSocket(env, exports);
+  Napi::Object has = Napi::Object::New(env);
+#if HAVE_EPOLL
+  InitEpoll(env, exports);
+  has.Set("epoll", true);
+#else
+  has.Set("epoll", false);
+#endif
+#if HAVE_KQUEUE
+  InitKqueue(env, exports);
+  has.Set("kqueue", true);
+#else
+  has.Set("kqueue", false);
+#endif
+#if HAVE_LIBKQUEUE
+  has.Set("libkqueue", true);
+#else
+  has.Set("libkqueue", false);
+#endif
+  exports.Set("has", has);
+  return exports;
+}
+
+}  // namespace iomux
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
+  return iomux::Init(env, exports);
+}
+
+NODE_API_MODULE(addon, InitAddon)

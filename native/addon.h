@@ -1,0 +1,28 @@
+// Per-environment state and the Init entry points of each mechanism. There is no global
+// mutable state: everything an Init needs later lives in AddonData (env.SetInstanceData),
+// so the addon loads in several worker_threads at once.
+#pragma once
+
+#include <napi.h>
+
+namespace iomux {
+
+struct AddonData {
+  Napi::FunctionReference poll_ctor;
+  Napi::FunctionReference epoll_ctor;
+  Napi::FunctionReference kqueue_ctor;
+  // -1 = not probed yet, 0 = the kernel lacks epoll_pwait2 (ENOSYS), 1 = it has it.
+  int epoll_pwait2 = -1;
+};
+
+inline AddonData* GetAddonData(Napi::Env env) { return env.GetInstanceData<AddonData>(); }
+
+void InitConstants(Napi::Env env, Napi::Object exports);
+void InitSelect(Napi::Env env, Napi::Object exports);
+void InitPoll(Napi::Env env, Napi::Object exports);
+void InitFd(Napi::Env env, Napi::Object exports);
+void InitSocket(Napi::Env env, Napi::Object exports);
+void InitEpoll(Napi::Env env, Napi::Object exports);
+void InitKqueue(Napi::Env env, Napi::Object exports);
+
+}  // namespace iomux

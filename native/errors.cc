@@ -1,0 +1,50 @@
+#include "errors.h"
+
+#include <uv.h>
+
+#include <string>
+
+namespace iomux {
+
+Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall) {
+  // libuv's error numbers are the negated errno values on Unix, as in Node's fs errors.
+  int uverr = -err;
+  std::string msg = std::string(uv_err_name(uverr)) + ": " + uv_strerror(uverr) + ", " + syscall;
+  Napi::Error e = Napi::Error::New(env, msg);
+  e.Set("errno", Napi::Number::New(env, uverr));
+  e.Set("code", Napi::String::New(env, uv_err_name(uverr)));
+  e.Set("syscall", Napi::String::New(env, syscall));
+  return e;
+}
+
+Napi::Error CodeError(Napi::Env env, const char* code, const std::string& msg) {
+  Napi::Error e = Napi::Error::New(env, msg);
+  e.Set("code", Napi::String::New(env, code));
+  return e;
+}
+
+Napi::Value ThrowErrno(Napi::Env env, int err, const char* syscall) {
+  ErrnoError(env, err, syscall).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+Napi::Value ThrowTypeError(Napi::Env env, const std::string& msg) {
+  Napi::TypeError e = Napi::TypeError::New(env, msg);
+  e.Set("code", Napi::String::New(env, "ERR_INVALID_ARG_TYPE"));
+  e.ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+Napi::Value ThrowRangeError(Napi::Env env, const std::string& msg) {
+  Napi::RangeError e = Napi::RangeError::New(env, msg);
+  e.Set("code", Napi::String::New(env, "ERR_OUT_OF_RANGE"));
+  e.ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+Napi::Value ThrowCodeError(Napi::Env env, const char* code, const std::string& msg) {
+  CodeError(env, code, msg).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+}  // namespace iomux
