@@ -61,7 +61,9 @@ export class Poll {
    */
   unregister(fd: FileLike): void {
     const f = fileLikeToFd(fd);
-    if (!this.#native.unregister(f)) throw stateError('ERR_NOT_REGISTERED', `fd ${f} is not registered`);
+    if (!this.#native.unregister(f)) {
+      throw stateError('ERR_NOT_REGISTERED', `fd ${f} is not registered`);
+    }
   }
 
   /**

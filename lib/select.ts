@@ -55,10 +55,11 @@ function collect(s: Scratch, n: number, list: unknown, name: string, large: bool
     for (let i = 0; i < list.length; i++) addFd(s, n++, list[i], name, large);
     return n;
   }
-  if (list === null || typeof list !== 'object' || typeof (list as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+  const iterable = list as Iterable<unknown> | null;
+  if (iterable === null || typeof iterable !== 'object' || typeof iterable[Symbol.iterator] !== 'function') {
     throw invalidArgType(name, 'an iterable of file-likes', list);
   }
-  for (const item of list as Iterable<unknown>) addFd(s, n++, item, name, large);
+  for (const item of iterable) addFd(s, n++, item, name, large);
   return n;
 }
 

@@ -121,6 +121,18 @@ describe('select', () => {
     expect(r).toBeGreaterThanOrEqual(0);
   });
 
+  it('uses the fd that fileno() returns in this call when it changes between calls', () => {
+    const [r, w] = testPipe();
+    let next = r;
+    const obj = { fileno: (): number => next };
+    expect(select([obj], [obj], [], 0)).toEqual([[], [], []]);
+    next = w;
+    expect(select([obj], [obj], [], 0)).toEqual([[], [obj], []]);
+    write(w, Buffer.from('x'));
+    next = r;
+    expect(select([obj], [], [], 0)).toEqual([[obj], [], []]);
+  });
+
   it('stops at the new end when fileno() shrinks the list (CPython test_select_mutated)', () => {
     const [, w] = testPipe();
     const a: Array<{ fileno(): number }> = [];
