@@ -159,9 +159,15 @@ int Kqueue::Wait(int nchanges, int maxevents, double timeout_ms) {
   Deadline deadline = MakeDeadline(timeout_ms);
   for (;;) {
     struct timespec ts;
+    errno = 0;
     int n = kevent(fd_, changes_.data(), nchanges, events_.data(), maxevents,
                    TimeLeft(deadline, &ts));
-    if (n >= 0 || errno != EINTR) return n;
+    if (n >= 0) return n;
+    // libkqueue refuses some changes without setting errno (EV_ADD again on a socket's read
+    // filter without EV_CLEAR: src/linux/read.c evfilt_read_knote_modify). Report EINVAL
+    // rather than a stale errno or "Unknown system error 0".
+    if (errno == 0) errno = EINVAL;
+    if (errno != EINTR) return n;
     nchanges = 0;
   }
 }
