@@ -1,5 +1,9 @@
 // The kqueue object as it is, after CPython's Lib/test/test_kqueue.py. Runs where the build has
 // kqueue: macOS/BSD, or Linux built with IOMUX_KQUEUE_PREFIX pointing at a libkqueue install.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { getSystemErrorName } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { native } from '../../lib/binding';
@@ -236,6 +240,30 @@ describe.skipIf(!hasKqueue)('Kqueue', () => {
     });
   });
 
+  it('retries after a signal with the time left, never returning early (PEP 475)', async () => {
+    let signals = 0;
+    const onSignal = (): void => {
+      signals++;
+    };
+    process.on('SIGUSR2', onSignal);
+    try {
+      const killer = spawn('sh', ['-c', `sleep 0.1; kill -USR2 ${process.pid}`], { stdio: 'ignore' });
+      const exited = once(killer, 'exit');
+      withKqueue((kq) => {
+        const t0 = process.hrtime.bigint();
+        expect(kq.control(null, 1, 400)).toEqual([]);
+        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+        expect(ms).toBeGreaterThanOrEqual(390);
+        expect(ms).toBeLessThan(3000);
+      });
+      await exited;
+      for (let i = 0; i < 50 && signals === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(signals).toBe(1);
+    } finally {
+      process.off('SIGUSR2', onSignal);
+    }
+  });
+
   it('reports a failed change as EV_ERROR when there is room, else throws the errno', () => {
     const [r] = testPipe();
     withKqueue((kq) => {
@@ -328,6 +356,33 @@ describe.skipIf(!hasKqueue)('Kqueue', () => {
       // EV_CLEAR: the trigger was consumed.
       expect(kq.control(null, 1, 0)).toEqual([]);
     });
+  });
+
+  it('works in several worker_threads at once', async () => {
+    const root = path.resolve(__dirname, '../..');
+    // Each worker loads the addon itself and waits on its own kqueue with a user event.
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const b = require(require.resolve('node-gyp-build', { paths: [workerData] }))(workerData);
+      const kq = new b.Kqueue();
+      const words = new Int32Array(10);
+      const out = new Int32Array(10);
+      words[2] = b.constants.KQ_FILTER_WRITE; words[3] = b.constants.KQ_EV_ADD;
+      const fds = b.pipe(true);
+      words[0] = fds[1];
+      const n = kq.control(words, 1, out, 1, 1000);
+      kq.close(); b.close(fds[0]); b.close(fds[1]);
+      parentPort.postMessage({ n, ident: out[0], filter: out[2], fd: fds[1] });
+    `;
+    const results = await Promise.all(
+      [0, 1, 2].map(async () => {
+        const w = new Worker(code, { eval: true, workerData: root });
+        const [msg] = (await once(w, 'message')) as [{ n: number; ident: number; filter: number; fd: number }];
+        await once(w, 'exit');
+        return msg;
+      }),
+    );
+    for (const r of results) expect(r).toEqual({ n: 1, ident: r.fd, filter: c.KQ_FILTER_WRITE, fd: r.fd });
   });
 
   it('exports the kqueue constants', () => {
