@@ -8,3 +8,4 @@ export type { PairOptions } from './fd';
 export { select } from './select';
 export type { SelectOptions } from './select';
 export { Poll } from './poll';
+export { KEvent, Kqueue } from './kqueue';
