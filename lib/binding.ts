@@ -56,7 +56,7 @@ export interface NativeEpollConstructor {
  * KEV_WORDS (10) int32s each, laid out as native/kqueue_record.h describes and packed by
  * lib/kqueue.ts: identLo, identHi, filter, flags, fflags, 0, dataLo, dataHi, udataLo, udataHi.
  */
-export interface NativeKqueue {
+export interface NativeKqueue extends NativeStats {
   fileno(): number;
   readonly closed: boolean;
   /** Idempotent. After it every other method throws ERR_CLOSED. */

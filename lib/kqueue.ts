@@ -5,6 +5,7 @@
  */
 import { native, type NativeKqueue, type NativeKqueueConstructor } from './binding';
 import { invalidArgType, outOfRange, stateError } from './errors';
+import type { WaitStats } from './stats';
 import { type FileLike, fileLikeToFd, pollTimeout, validateFd, validateInteger } from './validate';
 
 /** int32 words per kevent record; native/kqueue_record.h describes the layout. */
@@ -266,6 +267,32 @@ export class Kqueue {
     const events = new Array<KEvent>(n);
     for (let i = 0; i < n; i++) events[i] = unpackKEvent(this.#out, i * KEV_WORDS);
     return events;
+  }
+
+  /**
+   * Counters of this object's control() calls (see {@link WaitStats}); readable after close().
+   * @returns a new object; the counters go on counting.
+   *
+   * Portability: a kqueue keeps its interest set in the kernel, so `fds` counts the changes
+   * handed to kevent(2) (not the fds watched) and `bytesIn` is `fds * sizeof(struct kevent)`
+   * (32 bytes on Linux/libkqueue and macOS, 64 on FreeBSD 12+). An EINTR retry re-sends no
+   * changes, so it adds a syscall and no fds.
+   */
+  stats(): WaitStats {
+    return this.#kq.stats();
+  }
+
+  /** Sets every counter back to 0 (timing stays as it is). */
+  resetStats(): void {
+    this.#kq.resetStats();
+  }
+
+  /**
+   * Switches the measuring of `syscallNs` and `callNs` on or off (off by default).
+   * @param on true to measure.
+   */
+  setStatsTiming(on: boolean): void {
+    this.#kq.setStatsTiming(on === true);
   }
 
   /** Packs changes into the reusable buffer, growing it as needed; returns how many. */

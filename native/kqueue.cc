@@ -23,6 +23,7 @@
 #include "errors.h"
 #include "kqueue_notes.h"
 #include "kqueue_record.h"
+#include "stats.h"
 #include "timeout.h"
 
 namespace iomux {
@@ -61,12 +62,18 @@ class Kqueue : public Napi::ObjectWrap<Kqueue> {
   Napi::Value Closed(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Control(const Napi::CallbackInfo& info);
+  Napi::Value GetStats(const Napi::CallbackInfo& info) { return stats_.ToObject(info.Env()); }
+  Napi::Value ResetStats(const Napi::CallbackInfo& info);
+  Napi::Value SetStatsTiming(const Napi::CallbackInfo& info);
   bool CheckOpen(Napi::Env env);
   int Wait(int nchanges, int maxevents, double timeout_ms);
 
   int fd_ = -1;
   std::vector<struct kevent> changes_;
   std::vector<struct kevent> events_;
+  // Counters of control() calls. For kqueue the interest set lives in the kernel, so "fds" is
+  // the number of changes handed over per syscall and "bytesIn" their size in struct kevents.
+  Stats stats_;
 };
 
 Napi::Function Kqueue::DefineClass(Napi::Env env) {
@@ -78,6 +85,9 @@ Napi::Function Kqueue::DefineClass(Napi::Env env) {
           InstanceAccessor<&Kqueue::Closed>("closed"),
           InstanceMethod<&Kqueue::Close>("close"),
           InstanceMethod<&Kqueue::Control>("control"),
+          InstanceMethod<&Kqueue::GetStats>("stats"),
+          InstanceMethod<&Kqueue::ResetStats>("resetStats"),
+          InstanceMethod<&Kqueue::SetStatsTiming>("setStatsTiming"),
       });
 }
 
@@ -159,9 +169,16 @@ int Kqueue::Wait(int nchanges, int maxevents, double timeout_ms) {
   Deadline deadline = MakeDeadline(timeout_ms);
   for (;;) {
     struct timespec ts;
+    struct timespec* left = TimeLeft(deadline, &ts);
+    long long t0 = stats_.Start();
     errno = 0;
-    int n = kevent(fd_, changes_.data(), nchanges, events_.data(), maxevents,
-                   TimeLeft(deadline, &ts));
+    int n = kevent(fd_, changes_.data(), nchanges, events_.data(), maxevents, left);
+    int err = errno;
+    stats_.Stop(kStatSyscallNs, t0);
+    stats_.Add(kStatSyscalls, 1);
+    stats_.Add(kStatFds, nchanges);
+    stats_.Add(kStatBytesIn, static_cast<double>(nchanges) * sizeof(struct kevent));
+    errno = err;
     if (n >= 0) return n;
     // libkqueue refuses some changes without setting errno (EV_ADD again on a socket's read
     // filter without EV_CLEAR: src/linux/read.c evfilt_read_knote_modify). Report EINVAL
@@ -195,6 +212,8 @@ Napi::Value Kqueue::Control(const Napi::CallbackInfo& info) {
       (maxevents > 0 && out.ElementLength() / kKevWords < maxevents)) {
     return ThrowRangeError(env, "The \"changes\" or \"out\" array is too short");
   }
+  long long t0 = stats_.Start();
+  stats_.Add(kStatCalls, 1);
   if (changes_.size() < nchanges) changes_.resize(nchanges);
   if (events_.size() < maxevents) events_.resize(maxevents);
   for (uint32_t i = 0; i < nchanges; i++) {
@@ -208,7 +227,19 @@ Napi::Value Kqueue::Control(const Napi::CallbackInfo& info) {
     return ThrowErrno(env, err, "kevent");
   }
   for (int i = 0; i < n; i++) PackKevent(events_[i], out.Data() + i * kKevWords);
+  stats_.Add(kStatEvents, n);
+  stats_.Stop(kStatCallNs, t0);
   return Napi::Number::New(env, n);
+}
+
+Napi::Value Kqueue::ResetStats(const Napi::CallbackInfo& info) {
+  stats_.Reset();
+  return info.Env().Undefined();
+}
+
+Napi::Value Kqueue::SetStatsTiming(const Napi::CallbackInfo& info) {
+  stats_.SetTiming(info[0].ToBoolean().Value());
+  return info.Env().Undefined();
 }
 
 // Filters and EV_* flags under CPython's names (KQ_FILTER_READ, KQ_EV_ADD), each only where

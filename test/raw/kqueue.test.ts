@@ -385,6 +385,62 @@ describe.skipIf(!hasKqueue)('Kqueue', () => {
     for (const r of results) expect(r).toEqual({ n: 1, ident: r.fd, filter: c.KQ_FILTER_WRITE, fd: r.fd });
   });
 
+  it('counts calls, syscalls, changes, events and changelist bytes exactly', () => {
+    const [r, w] = testPipe();
+    // sizeof(struct kevent): 32 on macOS and libkqueue; FreeBSD 12+ adds ext[4].
+    const KEVENT_BYTES = process.platform === 'freebsd' ? 64 : 32;
+    withKqueue((kq) => {
+      expect(kq.stats()).toEqual({ calls: 0, syscalls: 0, fds: 0, events: 0, bytesIn: 0, syscallNs: 0, callNs: 0, timing: false });
+      kq.control([new KEvent(r, c.KQ_FILTER_READ, c.KQ_EV_ADD), new KEvent(w, c.KQ_FILTER_WRITE, c.KQ_EV_ADD)], 0);
+      kq.control(null, 4, 0); // w writable
+      write(w, Buffer.from('x'));
+      kq.control([new KEvent(w, c.KQ_FILTER_WRITE, c.KQ_EV_DELETE)], 4, 0); // r readable
+      expect(thrown(() => kq.control([new KEvent(w, c.KQ_FILTER_WRITE, c.KQ_EV_DELETE)], 0)).code).toBe('ENOENT');
+      expect(kq.stats()).toEqual({
+        calls: 4, syscalls: 4, fds: 4, events: 2, bytesIn: 4 * KEVENT_BYTES, syscallNs: 0, callNs: 0, timing: false,
+      });
+      // Argument errors are refused before native code: nothing is counted.
+      expect(thrown(() => kq.control(null, -1)).code).toBe('ERR_OUT_OF_RANGE');
+      expect(kq.stats().calls).toBe(4);
+      kq.resetStats();
+      expect(kq.stats()).toMatchObject({ calls: 0, syscalls: 0, fds: 0, events: 0, bytesIn: 0 });
+    });
+  });
+
+  it('measures time only when asked; stats stay readable after close', () => {
+    const kq = new Kqueue();
+    kq.setStatsTiming(true);
+    kq.control(null, 1, 20);
+    const s = kq.stats();
+    expect(s.timing).toBe(true);
+    expect(s.syscallNs).toBeGreaterThanOrEqual(19e6);
+    expect(s.callNs).toBeGreaterThanOrEqual(s.syscallNs);
+    kq.setStatsTiming(false);
+    kq.resetStats();
+    kq.control(null, 1, 0);
+    kq.close();
+    expect(kq.stats()).toMatchObject({ calls: 1, syscalls: 1, syscallNs: 0, callNs: 0, timing: false });
+  });
+
+  it('counts an EINTR retry as a syscall that re-sends no changes', async () => {
+    const onSignal = (): void => {};
+    process.on('SIGUSR2', onSignal);
+    try {
+      const killer = spawn('sh', ['-c', `sleep 0.1; kill -USR2 ${process.pid}`], { stdio: 'ignore' });
+      const exited = once(killer, 'exit');
+      const [r] = testPipe();
+      withKqueue((kq) => {
+        kq.control([new KEvent(r, c.KQ_FILTER_READ, c.KQ_EV_ADD)], 1, 400);
+        const s = kq.stats();
+        expect(s).toMatchObject({ calls: 1, fds: 1, events: 0 });
+        expect(s.syscalls).toBeGreaterThanOrEqual(2);
+      });
+      await exited;
+    } finally {
+      process.off('SIGUSR2', onSignal);
+    }
+  });
+
   it('exports the kqueue constants', () => {
     for (const name of ['KQ_FILTER_READ', 'KQ_FILTER_WRITE', 'KQ_EV_ADD', 'KQ_EV_DELETE', 'KQ_EV_ENABLE', 'KQ_EV_DISABLE', 'KQ_EV_ONESHOT', 'KQ_EV_CLEAR', 'KQ_EV_EOF', 'KQ_EV_ERROR']) {
       expect(typeof c[name], name).toBe('number');
