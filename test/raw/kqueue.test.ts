@@ -377,8 +377,11 @@ describe.skipIf(!hasKqueue)('Kqueue', () => {
     const results = await Promise.all(
       [0, 1, 2].map(async () => {
         const w = new Worker(code, { eval: true, workerData: root });
+        // Listen for 'exit' first: a worker that ends at once delivers its last message and
+        // 'exit' in one turn, and a listener added after the message would miss the exit.
+        const exited = once(w, 'exit');
         const [msg] = (await once(w, 'message')) as [{ n: number; ident: number; filter: number; fd: number }];
-        await once(w, 'exit');
+        await exited;
         return msg;
       }),
     );
