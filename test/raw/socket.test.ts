@@ -171,6 +171,14 @@ describe('TCP over IPv4 loopback', () => {
     expect(openFdCount()).toBe(before);
   });
 
+  // A link-local IPv6 address without a scope is refused by connect(2) itself (no packet is sent),
+  // which exercises the close-before-throw path of connect.
+  it.runIf(isLinux && hasIpv6Loopback)('a connect that fails at once throws and leaks no fd', () => {
+    const before = openFdCount();
+    expectErrno(thrown(() => connect({ host: 'fe80::1', port: 9 })), 'EINVAL', 'connect');
+    expect(openFdCount()).toBe(before);
+  });
+
   it.runIf(isLinux)('every fd is non-blocking and close-on-exec', async () => {
     const [lfd, cfd, conn] = await tcpPair();
     for (const fd of [lfd, cfd, conn.fd]) {
