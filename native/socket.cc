@@ -85,42 +85,43 @@ int OpenSocket(int family) {
   return fd;
 }
 
-// Parses a numeric IPv4 or IPv6 literal (an IPv6 one may carry a %scope: an interface name or
-// number). 'localhost' is accepted as 127.0.0.1 so the common case needs no resolver; any other
-// name throws ERR_INVALID_ARG_VALUE, because resolving names is the job of node:dns.
+// Parses an IPv6 literal with an optional %scope (an interface name or number).
+bool ParseIpv6(const std::string& host, int port, sockaddr_in6* in6) {
+  size_t pct = host.find('%');
+  std::string addr = host.substr(0, pct);
+  unsigned scope_id = 0;
+  if (pct != std::string::npos) {
+    std::string scope = host.substr(pct + 1);
+    if (scope.empty()) return false;
+    char* end = nullptr;
+    unsigned long n = std::strtoul(scope.c_str(), &end, 10);
+    scope_id = *end == '\0' ? static_cast<unsigned>(n) : if_nametoindex(scope.c_str());
+    if (scope_id == 0) return false;
+  }
+  if (inet_pton(AF_INET6, addr.c_str(), &in6->sin6_addr) != 1) return false;
+  in6->sin6_family = AF_INET6;
+  in6->sin6_port = htons(static_cast<uint16_t>(port));
+  in6->sin6_scope_id = scope_id;
+  return true;
+}
+
+// Parses a numeric IPv4 or IPv6 literal. 'localhost' is accepted as 127.0.0.1 so the common
+// case needs no resolver; any other name throws ERR_INVALID_ARG_VALUE, because resolving names
+// is the job of node:dns (and a blocking getaddrinfo has no place on the event loop).
 bool ParseTcpAddress(Napi::Env env, const std::string& host, int port, Address* out) {
   std::memset(out, 0, sizeof(*out));
   std::string h = host == "localhost" ? "127.0.0.1" : host;
-  auto* in4 = reinterpret_cast<sockaddr_in*>(&out->storage);
-  if (h.find(':') == std::string::npos) {
+  if (h.find(':') != std::string::npos) {
+    if (ParseIpv6(h, port, reinterpret_cast<sockaddr_in6*>(&out->storage))) {
+      out->len = sizeof(sockaddr_in6);
+      return true;
+    }
+  } else {
+    auto* in4 = reinterpret_cast<sockaddr_in*>(&out->storage);
     if (inet_pton(AF_INET, h.c_str(), &in4->sin_addr) == 1) {
       in4->sin_family = AF_INET;
       in4->sin_port = htons(static_cast<uint16_t>(port));
       out->len = sizeof(sockaddr_in);
-      return true;
-    }
-  } else {
-    auto* in6 = reinterpret_cast<sockaddr_in6*>(&out->storage);
-    std::string addr = h, scope;
-    size_t pct = h.find('%');
-    if (pct != std::string::npos) {
-      addr = h.substr(0, pct);
-      scope = h.substr(pct + 1);
-    }
-    unsigned scope_id = 0;
-    bool scope_ok = true;
-    if (!scope.empty()) {
-      char* end = nullptr;
-      unsigned long n = std::strtoul(scope.c_str(), &end, 10);
-      scope_id = *end == '\0' ? static_cast<unsigned>(n) : if_nametoindex(scope.c_str());
-      scope_ok = scope_id != 0;
-    }
-    if (scope_ok && (pct == std::string::npos || !scope.empty()) &&
-        inet_pton(AF_INET6, addr.c_str(), &in6->sin6_addr) == 1) {
-      in6->sin6_family = AF_INET6;
-      in6->sin6_port = htons(static_cast<uint16_t>(port));
-      in6->sin6_scope_id = scope_id;
-      out->len = sizeof(sockaddr_in6);
       return true;
     }
   }

@@ -151,6 +151,13 @@ describe('TCP over IPv4 loopback', () => {
     expect(openFdCount()).toBe(before);
   });
 
+  it('a host that is not ours is EADDRNOTAVAIL from bind, with no fd left behind', () => {
+    const before = openFdCount();
+    // 192.0.2.1 is TEST-NET-1 (RFC 5737): never a local address; bind fails before any packet.
+    expectErrno(thrown(() => listen({ host: '192.0.2.1', port: 0 })), 'EADDRNOTAVAIL', 'bind');
+    expect(openFdCount()).toBe(before);
+  });
+
   it('a connect to a closed port is ECONNREFUSED, at once or in socketError()', async () => {
     const lfd = listen({ port: 0 });
     const { port } = localAddress(lfd);
@@ -269,6 +276,7 @@ describe('bad inputs', () => {
     ["host 'example.com'", () => listen({ host: 'example.com', port: 0 }), VALUE],
     ["host '1.2.3.256'", () => connect({ host: '1.2.3.256', port: 80 }), VALUE],
     ["host ''", () => listen({ host: '', port: 0 }), VALUE],
+    ["host '::1%nosuchif0' (unknown scope)", () => listen({ host: '::1%nosuchif0', port: 0 }), VALUE],
     ['address null', () => listen(null as unknown as { port: number }), TYPE],
     ["address 'x'", () => connect('x' as unknown as { port: number }), TYPE],
     ["path ''", () => listen({ path: '' }), VALUE],
