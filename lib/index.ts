@@ -7,3 +7,6 @@ export { pipe, socketpair, close, read, write, setNonBlocking, dup2, getNofileLi
 export type { PairOptions } from './fd';
 export { listen, accept, connect, socketError, localAddress, shutdown } from './socket';
 export type { TcpAddress, UnixAddress, SocketAddress, AcceptedSocket, LocalAddress, ShutdownHow } from './socket';
+export { select } from './select';
+export type { SelectOptions } from './select';
+export { Poll } from './poll';
