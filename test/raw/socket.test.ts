@@ -1,11 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { getSystemErrorName } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { native } from '../../lib/binding';
+import { constants } from '../../lib/constants';
 import { read, write } from '../../lib/fd';
+import { Poll } from '../../lib/poll';
 import { accept, connect, listen, localAddress, shutdown, socketError, type AcceptedSocket } from '../../lib/socket';
 import { closeNow, fdFlags, O_CLOEXEC, O_NONBLOCK, openFdCount, testPipe, track } from '../helpers/fds';
 
@@ -14,23 +15,23 @@ const hasIpv6Loopback = Object.values(os.networkInterfaces()).some((list) =>
   (list ?? []).some((i) => i.family === 'IPv6' && i.address === '::1'),
 );
 
-/** Polls cond() with Node's timers until it returns a value other than null/undefined (no mux used). */
-async function waitFor<T>(cond: () => T | null | undefined, what: string, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = cond();
-    if (v !== null && v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(2);
-  }
+/** Blocks in poll(2) until fd has one of `events`; fails the test after 5 s. */
+function waitReady(fd: number, events: number): number {
+  const p = new Poll();
+  p.register(fd, events);
+  const ready = p.poll(5000);
+  p.unregister(fd);
+  if (ready.length === 0) throw new Error(`fd ${fd} was not ready within 5 s`);
+  return ready[0][1];
 }
 
-function acceptOne(lfd: number): Promise<AcceptedSocket> {
-  return waitFor(() => {
-    const c = accept(lfd);
-    if (c) track(c.fd);
-    return c;
-  }, 'accept');
+/** Waits for a pending connection, which accept() must then return. */
+function acceptOne(lfd: number): AcceptedSocket {
+  waitReady(lfd, constants.POLLIN);
+  const c = accept(lfd);
+  expect(c).not.toBeNull();
+  track(c!.fd);
+  return c!;
 }
 
 /** Writes all of data (the socket buffers are far bigger than our messages). */
@@ -38,17 +39,23 @@ function writeAll(fd: number, data: Buffer): void {
   expect(write(fd, data)).toBe(data.length);
 }
 
-/** Reads until `n` bytes have come, waiting with timers on EAGAIN. */
-async function readN(fd: number, n: number): Promise<Buffer> {
+/** Reads until `n` bytes have come, waiting in poll(2) on EAGAIN. */
+function readN(fd: number, n: number): Buffer {
   const buf = Buffer.alloc(n);
   let got = 0;
-  await waitFor(() => {
+  while (got < n) {
+    waitReady(fd, constants.POLLIN);
     const r = read(fd, buf, got, n - got);
     if (r === 0) throw new Error('unexpected EOF');
     if (r !== null) got += r;
-    return got === n ? true : null;
-  }, `${n} bytes`);
+  }
   return buf;
+}
+
+/** Waits until fd is readable and reads once: 0 means EOF. */
+function readAfterWait(fd: number): number | null {
+  waitReady(fd, constants.POLLIN);
+  return read(fd, Buffer.alloc(16));
 }
 
 function thrown(fn: () => unknown): NodeJS.ErrnoException {
@@ -68,13 +75,14 @@ function expectErrno(err: NodeJS.ErrnoException, code: string, syscall: string):
 }
 
 /** A TCP loopback pair: [listener, client, accepted]. */
-async function tcpPair(host = '127.0.0.1'): Promise<[number, number, AcceptedSocket]> {
+function tcpPair(host = '127.0.0.1'): [number, number, AcceptedSocket] {
   const lfd = track(listen({ host, port: 0 }));
   const { port } = localAddress(lfd);
   const cfd = track(connect({ host, port }));
-  const conn = await acceptOne(lfd);
-  // The connect is complete once the peer is accepted: no pending error.
+  // A non-blocking connect is done when the fd turns writable; SO_ERROR then says how.
+  expect(waitReady(cfd, constants.POLLOUT) & constants.POLLOUT).toBe(constants.POLLOUT);
   expect(socketError(cfd)).toBeNull();
+  const conn = acceptOne(lfd);
   return [lfd, cfd, conn];
 }
 
@@ -98,48 +106,48 @@ describe('TCP over IPv4 loopback', () => {
     expect(accept(lfd)).toBeNull();
   });
 
-  it('connects, accepts with the peer address, and carries bytes both ways', async () => {
-    const [lfd, cfd, conn] = await tcpPair();
+  it('connects, accepts with the peer address, and carries bytes both ways', () => {
+    const [lfd, cfd, conn] = tcpPair();
     expect(conn.address).toBe('127.0.0.1');
     expect(conn.port).toBe(localAddress(cfd).port);
     expect(localAddress(conn.fd)).toEqual(localAddress(lfd));
     writeAll(cfd, Buffer.from('ping'));
-    expect((await readN(conn.fd, 4)).toString()).toBe('ping');
+    expect((readN(conn.fd, 4)).toString()).toBe('ping');
     writeAll(conn.fd, Buffer.from('pong!'));
-    expect((await readN(cfd, 5)).toString()).toBe('pong!');
+    expect((readN(cfd, 5)).toString()).toBe('pong!');
     // Nothing more is pending: a non-blocking read says EAGAIN (null).
     expect(read(cfd, Buffer.alloc(4))).toBeNull();
   });
 
-  it('accepts several queued connections, then returns null', async () => {
+  it('accepts several queued connections, then returns null', () => {
     const lfd = track(listen({ port: 0 }, 8));
     const { port } = localAddress(lfd);
     const clients = [0, 1, 2].map(() => track(connect({ host: '127.0.0.1', port })));
     const ports = new Set<number>();
-    for (let i = 0; i < clients.length; i++) ports.add((await acceptOne(lfd)).port!);
+    for (let i = 0; i < clients.length; i++) ports.add((acceptOne(lfd)).port!);
     expect(ports).toEqual(new Set(clients.map((c) => localAddress(c).port)));
     expect(accept(lfd)).toBeNull();
   });
 
-  it("shutdown('write') makes the peer read EOF after the data", async () => {
-    const [, cfd, conn] = await tcpPair();
+  it("shutdown('write') makes the peer read EOF after the data", () => {
+    const [, cfd, conn] = tcpPair();
     writeAll(cfd, Buffer.from('last'));
     shutdown(cfd, 'write');
-    expect((await readN(conn.fd, 4)).toString()).toBe('last');
-    const eof = await waitFor(() => read(conn.fd, Buffer.alloc(4)), 'EOF');
+    expect((readN(conn.fd, 4)).toString()).toBe('last');
+    const eof = readAfterWait(conn.fd);
     expect(eof).toBe(0);
     // The other direction still works.
     writeAll(conn.fd, Buffer.from('back'));
-    expect((await readN(cfd, 4)).toString()).toBe('back');
+    expect((readN(cfd, 4)).toString()).toBe('back');
     // Writing on the shut half is EPIPE.
     expectErrno(thrown(() => write(cfd, Buffer.from('x'))), 'EPIPE', 'write');
   });
 
-  it("shutdown() defaults to 'both' and 'read' is accepted", async () => {
-    const [, cfd, conn] = await tcpPair();
+  it("shutdown() defaults to 'both' and 'read' is accepted", () => {
+    const [, cfd, conn] = tcpPair();
     shutdown(conn.fd, 'read');
     shutdown(cfd);
-    expect(await waitFor(() => read(conn.fd, Buffer.alloc(4)), 'EOF')).toBe(0);
+    expect(readAfterWait(conn.fd)).toBe(0);
     expectErrno(thrown(() => write(cfd, Buffer.from('x'))), 'EPIPE', 'write');
   });
 
@@ -158,7 +166,7 @@ describe('TCP over IPv4 loopback', () => {
     expect(openFdCount()).toBe(before);
   });
 
-  it('a connect to a closed port is ECONNREFUSED, at once or in socketError()', async () => {
+  it('a connect to a closed port is ECONNREFUSED, at once or in socketError()', () => {
     const lfd = listen({ port: 0 });
     const { port } = localAddress(lfd);
     closeNow(track(lfd));
@@ -166,7 +174,8 @@ describe('TCP over IPv4 loopback', () => {
     let code: string;
     try {
       const cfd = track(connect({ host: '127.0.0.1', port }));
-      code = await waitFor(() => socketError(cfd), 'SO_ERROR');
+      waitReady(cfd, constants.POLLOUT);
+      code = socketError(cfd)!;
       // SO_ERROR is cleared by reading it.
       expect(socketError(cfd)).toBeNull();
       closeNow(cfd);
@@ -186,15 +195,15 @@ describe('TCP over IPv4 loopback', () => {
     expect(openFdCount()).toBe(before);
   });
 
-  it.runIf(isLinux)('every fd is non-blocking and close-on-exec', async () => {
-    const [lfd, cfd, conn] = await tcpPair();
+  it.runIf(isLinux)('every fd is non-blocking and close-on-exec', () => {
+    const [lfd, cfd, conn] = tcpPair();
     for (const fd of [lfd, cfd, conn.fd]) {
       expect(fdFlags(fd)! & (O_NONBLOCK | O_CLOEXEC)).toBe(O_NONBLOCK | O_CLOEXEC);
     }
   });
 
-  it('syscall errors keep their errno and syscall name', async () => {
-    const [, cfd] = await tcpPair();
+  it('syscall errors keep their errno and syscall name', () => {
+    const [, cfd] = tcpPair();
     const [r] = testPipe();
     expectErrno(thrown(() => localAddress(r)), 'ENOTSOCK', 'getsockname');
     expectErrno(thrown(() => socketError(r)), 'ENOTSOCK', 'getsockopt');
@@ -207,13 +216,13 @@ describe('TCP over IPv4 loopback', () => {
 });
 
 describe.skipIf(!hasIpv6Loopback)('TCP over IPv6 loopback (skipped: this host has no ::1)', () => {
-  it('listens, connects and accepts on ::1', async () => {
-    const [lfd, cfd, conn] = await tcpPair('::1');
+  it('listens, connects and accepts on ::1', () => {
+    const [lfd, cfd, conn] = tcpPair('::1');
     expect(localAddress(lfd).address).toBe('::1');
     expect(conn.address).toBe('::1');
     expect(conn.port).toBe(localAddress(cfd).port);
     writeAll(cfd, Buffer.from('six'));
-    expect((await readN(conn.fd, 3)).toString()).toBe('six');
+    expect((readN(conn.fd, 3)).toString()).toBe('six');
   });
 });
 
@@ -228,19 +237,19 @@ describe('Unix-domain sockets', () => {
     return path.join(dir, 's.sock');
   }
 
-  it('listens on a path, accepts an unnamed peer as "", and carries bytes', async () => {
+  it('listens on a path, accepts an unnamed peer as "", and carries bytes', () => {
     const p = sockPath();
     const lfd = track(listen({ path: p }));
     expect(fs.statSync(p).isSocket()).toBe(true);
     expect(localAddress(lfd)).toEqual({ address: p, port: 0 });
     const cfd = track(connect({ path: p }));
-    const conn = await acceptOne(lfd);
+    const conn = acceptOne(lfd);
     expect(conn).toEqual({ fd: conn.fd, address: '' });
     expect(localAddress(cfd)).toEqual({ address: '', port: 0 });
     writeAll(cfd, Buffer.from('unix'));
-    expect((await readN(conn.fd, 4)).toString()).toBe('unix');
+    expect((readN(conn.fd, 4)).toString()).toBe('unix');
     shutdown(conn.fd, 'write');
-    expect(await waitFor(() => read(cfd, Buffer.alloc(1)), 'EOF')).toBe(0);
+    expect(readAfterWait(cfd)).toBe(0);
     if (isLinux) {
       for (const fd of [lfd, cfd, conn.fd]) {
         expect(fdFlags(fd)! & (O_NONBLOCK | O_CLOEXEC)).toBe(O_NONBLOCK | O_CLOEXEC);
