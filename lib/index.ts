@@ -7,6 +7,8 @@ export { pipe, socketpair, close, read, write, setNonBlocking, dup2, getNofileLi
 export type { PairOptions } from './fd';
 export { select, selectStats, resetSelectStats } from './select';
 export type { WaitStats } from './stats';
+export { listen, accept, connect, socketError, localAddress, shutdown } from './socket';
+export type { TcpAddress, UnixAddress, SocketAddress, AcceptedSocket, LocalAddress, ShutdownHow } from './socket';
 export type { SelectOptions } from './select';
 export { Poll } from './poll';
 export { KEvent, Kqueue } from './kqueue';
