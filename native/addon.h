@@ -11,6 +11,7 @@ struct AddonData {
   Napi::FunctionReference poll_ctor;
   Napi::FunctionReference epoll_ctor;
   Napi::FunctionReference kqueue_ctor;
+  Napi::FunctionReference waiter_ctor;
   // -1 = not probed yet, 0 = the kernel lacks epoll_pwait2 (ENOSYS), 1 = it has it.
   int epoll_pwait2 = -1;
 };
@@ -22,6 +23,7 @@ void InitSelect(Napi::Env env, Napi::Object exports);
 void InitPoll(Napi::Env env, Napi::Object exports);
 void InitFd(Napi::Env env, Napi::Object exports);
 void InitSocket(Napi::Env env, Napi::Object exports);
+void InitWaiter(Napi::Env env, Napi::Object exports);
 void InitEpoll(Napi::Env env, Napi::Object exports);
 void InitKqueue(Napi::Env env, Napi::Object exports);
 
