@@ -5,3 +5,6 @@ export type { ErrnoError, IomuxErrorCode } from './errors';
 export type { FileLike } from './validate';
 export { pipe, socketpair, close, read, write, setNonBlocking, dup2, getNofileLimit, setNofileLimit } from './fd';
 export type { PairOptions } from './fd';
+export { select } from './select';
+export type { SelectOptions } from './select';
+export { Poll } from './poll';
