@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <unistd.h>
 #if defined(__linux__)
@@ -112,9 +113,15 @@ int WaiterCore::StartThread() {
   sigset_t all, old;
   sigfillset(&all);
   for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT}) sigdelset(&all, sig);
+  // The thread only runs one syscall at a time on heap buffers: a small stack is plenty,
+  // and keeps many selectors (one thread each) light on address space.
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, std::max<size_t>(PTHREAD_STACK_MIN, 256 * 1024));
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  int err = pthread_create(&thread_, nullptr, ThreadMain, this);
+  int err = pthread_create(&thread_, &attr, ThreadMain, this);
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  pthread_attr_destroy(&attr);
   if (err == 0) thread_started_ = true;
   return err;
 }

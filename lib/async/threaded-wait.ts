@@ -5,7 +5,7 @@
  * PollSelector and SelectSelector is built on threadedWait().
  */
 import { native, type NativeWaiter } from '../binding';
-import { FD_SETSIZE } from '../constants';
+import { constants, EVENT_READ, EVENT_WRITE, FD_SETSIZE } from '../constants';
 import { abortError, fdSetSizeError, invalidArgType, outOfRange, stateError } from '../errors';
 import { validateInteger, validateOutBuffer, validateSignal } from '../validate';
 
@@ -31,6 +31,25 @@ export interface ThreadedWaitOptions {
  */
 export function createWaiter(): NativeWaiter {
   return new native.Waiter();
+}
+
+/**
+ * Writes one (fd, POLLIN|POLLOUT) pair per selector key into buf, growing it when needed
+ * (selectors keep the returned buffer for the next call, so a steady state allocates nothing).
+ * @param keys - the registrations, e.g. a selector's `getMap().values()`.
+ * @param size - how many keys there are.
+ * @param buf - the buffer of the previous call.
+ * @returns buf, or a bigger buffer holding the pairs; the pair count is `size`.
+ */
+export function fillWaitPairs(keys: Iterable<{ fd: number; events: number }>, size: number, buf: Int32Array): Int32Array {
+  let out = buf;
+  if (out.length < 2 * size) out = new Int32Array(Math.max(2 * size, 2 * out.length));
+  let at = 0;
+  for (const key of keys) {
+    out[at++] = key.fd;
+    out[at++] = (key.events & EVENT_READ ? constants.POLLIN : 0) | (key.events & EVENT_WRITE ? constants.POLLOUT : 0);
+  }
+  return out;
 }
 
 function validateRecords(fds: unknown, count: unknown, kind: WaitKind, large: boolean): Int32Array {

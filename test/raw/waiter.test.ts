@@ -4,9 +4,9 @@ import path from 'node:path';
 import { getSystemErrorName } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createWaiter, threadedWait, WAIT_POLL, WAIT_SELECT } from '../../lib/async/threaded-wait';
+import { createWaiter, fillWaitPairs, threadedWait, WAIT_POLL, WAIT_SELECT } from '../../lib/async/threaded-wait';
 import type { NativeWaiter } from '../../lib/binding';
-import { constants, FD_SETSIZE } from '../../lib/constants';
+import { constants, EVENT_READ, EVENT_WRITE, FD_SETSIZE } from '../../lib/constants';
 import { dup2, write } from '../../lib/fd';
 import { closeNow, openFdCount, testPipe, testSocketPair, track } from '../helpers/fds';
 
@@ -285,6 +285,24 @@ describe('threadedWait: kind-specific behaviour', () => {
   });
 });
 
+describe('fillWaitPairs', () => {
+  it('turns selector keys into (fd, POLLIN|POLLOUT) pairs, reusing the buffer while it fits', async () => {
+    const [r, w] = testPipe();
+    const keys = new Map([
+      [r, { fd: r, events: EVENT_READ }],
+      [w, { fd: w, events: EVENT_READ | EVENT_WRITE }],
+    ]);
+    const small = new Int32Array(2);
+    const buf = fillWaitPairs(keys.values(), keys.size, small);
+    expect(buf).not.toBe(small);
+    expect(Array.from(buf.subarray(0, 4))).toEqual([r, POLLIN, w, POLLIN | POLLOUT]);
+    expect(fillWaitPairs(keys.values(), keys.size, buf)).toBe(buf);
+    const out = new Int32Array(4);
+    const n = await threadedWait(newWaiter(), WAIT_SELECT, buf, keys.size, -1, out);
+    expect(records(out, n)).toEqual([[w, POLLOUT]]);
+  });
+});
+
 describe('Waiter resources', () => {
   it.runIf(hasProcTasks)('1000 sequential waits and 100 waiters leave no fd or thread behind', async () => {
     const [r, w] = testPipe();
@@ -330,6 +348,39 @@ describe('Waiter resources', () => {
     const line = JSON.parse(res.stdout.trim()) as { err: unknown; n: number; took: number };
     expect(line).toMatchObject({ err: null, n: 0 });
     expect(line.took).toBeGreaterThanOrEqual(290);
+  });
+
+  it('process.exit() during a pending wait exits at once and cleanly', () => {
+    const script = `
+      const native = require('node-gyp-build')(${JSON.stringify(repoRoot)});
+      const [r] = native.pipe(true);
+      for (const kind of [0, 1]) {
+        new native.Waiter().wait(kind, new Int32Array([r, 1]), 1, -1, false, new Int32Array(2), () => {
+          console.log('callback must not run');
+        });
+      }
+      setTimeout(() => process.exit(7), 50);
+    `;
+    const t0 = performance.now();
+    const res = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 });
+    expect(res.status).toBe(7);
+    expect(res.stdout).toBe('');
+    expect(performance.now() - t0).toBeLessThan(5000);
+  });
+
+  it('an exception thrown by a callback reaches uncaughtException; the waiter stays usable', () => {
+    const script = `
+      const native = require('node-gyp-build')(${JSON.stringify(repoRoot)});
+      const w = new native.Waiter();
+      process.on('uncaughtException', (err) => {
+        console.log('caught ' + err.message);
+        w.wait(0, new Int32Array(0), 0, 0, false, new Int32Array(2), (e, n) => { console.log('again ' + n); w.close(); });
+      });
+      w.wait(0, new Int32Array(0), 0, 0, false, new Int32Array(2), () => { throw new Error('boom'); });
+    `;
+    const res = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 });
+    expect(res.stdout).toBe('caught boom\nagain 0\n');
+    expect(res.status).toBe(0);
   });
 
   it('a garbage-collected waiter releases its thread and fds', () => {
