@@ -1,3 +1,8 @@
+#if defined(__APPLE__)
+// Lets pselect() take nfds > FD_SETSIZE with caller-sized sets (select(2) on macOS, "BUGS").
+#define _DARWIN_UNLIMITED_SELECT 1
+#endif
+
 #include "waiter_core.h"
 
 #include <errno.h>

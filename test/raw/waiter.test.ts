@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { getEventListeners } from 'node:events';
 import { getSystemErrorName } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -312,10 +313,13 @@ describe('Waiter resources', () => {
     await threadedWait(warm, WAIT_POLL, pairs([r, POLLIN]), 1, 0, out);
     const fds0 = openFdCount();
     const threads0 = threadCount();
+    const { signal } = new AbortController();
     for (let i = 0; i < 1000; i++) {
-      const n = await threadedWait(warm, i % 2 ? WAIT_SELECT : WAIT_POLL, pairs([r, POLLIN]), 1, -1, out);
+      const n = await threadedWait(warm, i % 2 ? WAIT_SELECT : WAIT_POLL, pairs([r, POLLIN]), 1, -1, out, { signal });
       expect(n).toBe(1);
     }
+    // Each wait removes its abort listener: a long-lived signal does not collect them.
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
     expect(openFdCount()).toBe(fds0);
     expect(threadCount()).toBe(threads0);
     for (let i = 0; i < 100; i++) {
