@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createWaiter, fillWaitPairs, threadedWait, WAIT_POLL, WAIT_SELECT } from '../../lib/async/threaded-wait';
 import type { NativeWaiter } from '../../lib/binding';
 import { constants, EVENT_READ, EVENT_WRITE, FD_SETSIZE } from '../../lib/constants';
-import { dup2, write } from '../../lib/fd';
+import { dup2, read, write } from '../../lib/fd';
 import { closeNow, openFdCount, testPipe, testSocketPair, track } from '../helpers/fds';
 
 const { POLLIN, POLLOUT, POLLNVAL } = constants;
@@ -190,6 +190,33 @@ describe.each(kinds)('threadedWait (%s)', (_name, kind) => {
     );
     write(w, Buffer.from('x'));
     expect(await first).toBe(1);
+  });
+
+  it('an abort racing with readiness always rejects, and never breaks the next wait', async () => {
+    const [r, w] = testPipe();
+    const waiter = newWaiter();
+    const out = new Int32Array(2);
+    const drain = Buffer.alloc(64);
+    for (let i = 0; i < 200; i++) {
+      const ac = new AbortController();
+      const p = threadedWait(waiter, kind, pairs([r, POLLIN]), 1, -1, out, { signal: ac.signal });
+      // The thread may already have found the fd ready when abort() comes; until the result
+      // reaches the JS thread the abort still wins.
+      const ready = i % 2 === 1;
+      if (i % 4 < 2) {
+        if (ready) write(w, Buffer.from('x'));
+        ac.abort();
+      } else {
+        setImmediate(() => {
+          if (ready) write(w, Buffer.from('x'));
+          ac.abort();
+        });
+      }
+      await expect(p).rejects.toMatchObject({ name: 'AbortError' });
+      read(r, drain);
+    }
+    write(w, Buffer.from('x'));
+    expect(await threadedWait(waiter, kind, pairs([r, POLLIN]), 1, 1000, out)).toBe(1);
   });
 
   it("keeps Node's timers running while a wait is pending", async () => {
