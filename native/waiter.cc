@@ -99,7 +99,9 @@ Napi::Value Waiter::Wait(const Napi::CallbackInfo& info) {
   if (pending_) return ThrowCodeError(env, "ERR_BUSY", "a wait is already in progress");
   int32_t kind_num;
   if (!ReadInt32(info, 0, "kind", &kind_num)) return env.Undefined();
-  if (kind_num != 0 && kind_num != 1) return ThrowRangeError(env, "The value of \"kind\" is out of range");
+  if (kind_num != 0 && kind_num != 1) {
+    return ThrowRangeError(env, "The value of \"kind\" is out of range");
+  }
   WaitKind kind = static_cast<WaitKind>(kind_num);
   bool large;
   ReadBool(info, 4, false, &large);
@@ -110,8 +112,12 @@ Napi::Value Waiter::Wait(const Napi::CallbackInfo& info) {
       !ReadInt32Array(info, 5, "out", &out)) {
     return env.Undefined();
   }
-  if (out.ElementLength() < 2) return ThrowRangeError(env, "The value of \"out.length\" is out of range");
-  if (!info[6].IsFunction()) return ThrowTypeError(env, "The \"callback\" argument must be of type function");
+  if (out.ElementLength() < 2) {
+    return ThrowRangeError(env, "The value of \"out.length\" is out of range");
+  }
+  if (!info[6].IsFunction()) {
+    return ThrowTypeError(env, "The \"callback\" argument must be of type function");
+  }
   const char* syscall = "";
   int err = core_->Start(kind, large, timeout_ms, fds.Data(), count, &syscall);
   if (err != 0) return ThrowErrno(env, err, syscall);
