@@ -16,7 +16,9 @@
         "native/select.cc",
         "native/poll.cc",
         "native/fd.cc",
-        "native/socket.cc"
+        "native/socket.cc",
+        "native/waiter.cc",
+        "native/waiter_core.cc"
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api"],
       "defines": ["NAPI_VERSION=8"],

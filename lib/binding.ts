@@ -52,6 +52,52 @@ export interface NativeEpollConstructor {
 }
 
 /**
+ * poll(2) or select(2) run on a thread of the addon's own (one per Waiter, started on the first
+ * wait and reused), for async waits on mechanisms that have no fd for Node's loop to watch.
+ * libuv's shared threadpool is not used: fs and dns need it, and a wait may last forever.
+ * A wake-up fd (eventfd on Linux, else a pipe) sits in every set and is never reported; it
+ * ends a wait at once on cancel(), close() or env teardown (worker terminated mid-wait).
+ * An idle Waiter does not keep the process alive; a pending one does.
+ */
+export interface NativeWaiter {
+  /**
+   * Starts one wait and returns at once. kind 0 = poll(2) (ppoll on Linux), 1 = select(2)
+   * (pselect). fds holds `count` (fd, events) pairs, events as POLLIN/POLLOUT/POLLPRI bits; they
+   * are copied before the wait starts, so the caller may reuse fds at once. For select, POLLIN,
+   * POLLOUT and POLLPRI pick the read, write and except sets, and the results come back as the
+   * same bits; an fd >= FD_SETSIZE throws RangeError unless `large` (heap bitmaps sized to the
+   * highest fd). EINTR is retried with the time left. When the wait ends, on the JS thread,
+   * (fd, revents) records for the ready fds are written into out (at most out.length / 2, in
+   * the order of fds) and callback(null, records) is called; callback(null, -1) when the wait
+   * was cancelled or the waiter closed; callback(err, -2) with a syscall error (code, errno,
+   * syscall 'poll' or 'select'). Throws ERR_BUSY while a wait is pending, ERR_CLOSED after close().
+   */
+  wait(
+    kind: number,
+    fds: Int32Array,
+    count: number,
+    timeoutMs: number,
+    large: boolean,
+    out: Int32Array,
+    callback: (err: Error | null, records: number) => void,
+  ): void;
+  /** Ends the pending wait with callback(null, -1) soon (the thread wakes at once); false when none is pending. */
+  cancel(): boolean;
+  /**
+   * Idempotent. Ends a pending wait, joins the thread and closes the wake-up fds; a pending
+   * callback is called with (null, -1) before close() returns.
+   */
+  close(): void;
+  readonly closed: boolean;
+  /** True from wait() until its callback is called. */
+  readonly pending: boolean;
+}
+
+export interface NativeWaiterConstructor {
+  new (): NativeWaiter;
+}
+
+/**
  * A kqueue that owns its fd (CLOEXEC). Changes and results are flat Int32Array records of
  * KEV_WORDS (10) int32s each, laid out as native/kqueue_record.h describes and packed by
  * lib/kqueue.ts: identLo, identHi, filter, flags, fflags, 0, dataLo, dataHi, udataLo, udataHi.
@@ -94,6 +140,7 @@ export interface NativeBinding {
 
   Poll: NativePollConstructor;
   Epoll?: NativeEpollConstructor;
+  Waiter: NativeWaiterConstructor;
   /** Present on macOS/BSD and on Linux builds linked against libkqueue. */
   Kqueue?: NativeKqueueConstructor;
 
