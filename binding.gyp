@@ -28,7 +28,7 @@
       },
       "conditions": [
         ["OS=='linux'", {
-          "sources": ["native/epoll.cc"],
+          "sources": ["native/epoll.cc", "native/epoll_async.cc"],
           "defines": ["HAVE_EPOLL=1"]
         }],
         ["OS=='mac' or OS=='freebsd' or OS=='openbsd' or OS=='netbsd'", {
