@@ -15,6 +15,16 @@
 
 namespace iomux {
 
+// A terminating worker can no longer run JS, and node-addon-api turns any failed call that
+// would throw there into a fatal error. This probe goes through a call that checks for that
+// (NAPI_PREAMBLE) and fails quietly instead.
+static bool CanRunJs(napi_env env) {
+  napi_value array;
+  napi_value zero;
+  return napi_create_array(env, &array) == napi_ok && napi_get_null(env, &zero) == napi_ok &&
+         napi_set_element(env, array, 0, zero) == napi_ok;
+}
+
 class EpollWaiter {
  public:
   // Makes the handles for owner's fd. Returns nullptr with *uverr set when libuv refuses.
@@ -39,6 +49,8 @@ class EpollWaiter {
   // Settles the wait with n drained events, or with errno's error when n < 0.
   void Complete(int n);
   void Finish(Napi::Value err, Napi::Value result);
+  // False (with the handles stopped) once the env can no longer run JS.
+  bool Ready();
 
   Napi::Env env_;
   Epoll* owner_;
@@ -153,16 +165,28 @@ void EpollWaiter::Complete(int n) {
 void EpollWaiter::Finish(Napi::Value err, Napi::Value result) {
   PendingWait done;
   Stop(&done);
-  done.Settle(env_, err, result);
-  // Nothing here may touch `this` any more: the callback may have closed the owner.
-  if (env_.IsExceptionPending()) {
-    napi_fatal_exception(env_, env_.GetAndClearPendingException().Value());
+  Napi::Env env = env_;
+  done.Settle(env, err, result);
+  // Nothing here may touch `this` any more: the callback may have closed the owner. What the
+  // callback threw goes to 'uncaughtException', unless the env is being torn down.
+  if (env.IsExceptionPending()) {
+    Napi::Error e = env.GetAndClearPendingException();
+    if (CanRunJs(env)) napi_fatal_exception(env, e.Value());
   }
+}
+
+bool EpollWaiter::Ready() {
+  if (CanRunJs(env_)) return true;
+  // The env is going away: stay quiet until the cleanup hook closes the handles.
+  uv_poll_stop(&poll_);
+  uv_timer_stop(&timer_);
+  return false;
 }
 
 void EpollWaiter::OnReadable(uv_poll_t* handle, int status, int) {
   EpollWaiter* w = static_cast<EpollWaiter*>(handle->data);
   Napi::HandleScope scope(w->env_);
+  if (!w->Ready()) return;
   if (status < 0) {
     w->Finish(ErrnoError(w->env_, -status, "uv_poll").Value(), w->env_.Undefined());
     return;
@@ -175,6 +199,7 @@ void EpollWaiter::OnReadable(uv_poll_t* handle, int status, int) {
 void EpollWaiter::OnTimer(uv_timer_t* handle) {
   EpollWaiter* w = static_cast<EpollWaiter*>(handle->data);
   Napi::HandleScope scope(w->env_);
+  if (!w->Ready()) return;
   int n = w->Drain();
   struct timespec left;
   TimeLeft(w->deadline_, &left);
@@ -189,8 +214,11 @@ void EpollWaiter::OnTimer(uv_timer_t* handle) {
 void PendingWait::Settle(Napi::Env env, Napi::Value err, Napi::Value result) {
   Napi::FunctionReference cb = std::move(callback);
   std::unique_ptr<Napi::AsyncContext> ctx = std::move(context);
-  // MakeCallback wants an object as `this`; the callback ignores it.
-  cb.MakeCallback(env.Global(), {err, result}, *ctx);
+  napi_value argv[2] = {err, result};
+  napi_value ignored;
+  // The raw call: the env may start terminating while the callback runs, and the wrapper would
+  // then make a fatal error of the failed status. MakeCallback wants an object as `this`.
+  napi_make_callback(env, *ctx, env.Global(), cb.Value(), 2, argv, &ignored);
 }
 
 bool Epoll::WaitPending() const { return waiter_ != nullptr && waiter_->Pending(); }
