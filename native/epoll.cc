@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cstdlib>
+#include <cstring>
 
 #include "addon.h"
 #include "args.h"
@@ -41,6 +43,12 @@ static int Pwait2(int epfd, epoll_event* events, int maxevents, const struct tim
 bool EpollPwait2Supported(Napi::Env env) {
   AddonData* data = GetAddonData(env);
   if (data->epoll_pwait2 >= 0) return data->epoll_pwait2 == 1;
+  // IOMUX_EPOLL_PWAIT2=0 forces the whole-ms epoll_wait path (to test it on new kernels).
+  const char* force = getenv("IOMUX_EPOLL_PWAIT2");
+  if (force != nullptr && strcmp(force, "0") == 0) {
+    data->epoll_pwait2 = 0;
+    return false;
+  }
   // Probe on a private, empty epoll fd with a zero timeout. Kernels before 5.11 say ENOSYS;
   // some seccomp sandboxes say EPERM, which this call cannot otherwise return.
   int fd = epoll_create1(EPOLL_CLOEXEC);
@@ -203,8 +211,9 @@ int Epoll::Wait(Napi::Env env, int maxevents, const Deadline& deadline, const ch
 
 bool Epoll::CheckCanWait(Napi::Env env) {
   if (!CheckOpen(env)) return false;
-  if (waiter_ != nullptr && WaitPending()) {
-    ThrowCodeError(env, "ERR_BUSY", "epoll fd " + std::to_string(epfd_) + " already has a wait in progress");
+  if (WaitPending()) {
+    ThrowCodeError(env, "ERR_BUSY",
+                   "epoll fd " + std::to_string(epfd_) + " already has a wait in progress");
     return false;
   }
   return true;
@@ -288,7 +297,8 @@ void InitEpoll(Napi::Env env, Napi::Object exports) {
   Napi::Function ctor = Epoll::Define(env);
   GetAddonData(env)->epoll_ctor = Napi::Persistent(ctor);
   exports.Set("Epoll", ctor);
-  exports.Set("epollPwait2Supported", Napi::Function::New<Pwait2Supported>(env, "epollPwait2Supported"));
+  exports.Set("epollPwait2Supported",
+              Napi::Function::New<Pwait2Supported>(env, "epollPwait2Supported"));
 }
 
 }  // namespace iomux

@@ -17,12 +17,12 @@ namespace iomux {
 
 // A terminating worker can no longer run JS, and node-addon-api turns any failed call that
 // would throw there into a fatal error. This probe goes through a call that checks for that
-// (NAPI_PREAMBLE) and fails quietly instead.
+// (NAPI_PREAMBLE) and fails quietly instead; it allocates nothing.
 static bool CanRunJs(napi_env env) {
-  napi_value array;
-  napi_value zero;
-  return napi_create_array(env, &array) == napi_ok && napi_get_null(env, &zero) == napi_ok &&
-         napi_set_element(env, array, 0, zero) == napi_ok;
+  napi_value global;
+  bool has;
+  return napi_get_global(env, &global) == napi_ok &&
+         napi_has_element(env, global, 0, &has) == napi_ok;
 }
 
 class EpollWaiter {

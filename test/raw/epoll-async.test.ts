@@ -217,12 +217,14 @@ describe.skipIf(!native.has.epoll)('Epoll#pollAsync', () => {
         ep.register(r, 1, 0);
         const idle = new b.Epoll(-1, true);
         idle.waitAsync(0, 1, () => {
-          ep.waitAsync(-1, 16, () => parentPort.postMessage('settled?!'));
+          // Wait again after every wake-up, so termination can land in the middle of one.
+          const again = () => ep.waitAsync(-1, 16, again);
+          again();
           setInterval(() => {}, 1000);
           parentPort.postMessage('waiting');
         });
       \`;
-      async function round() {
+      async function round(i) {
         // The pipe is the process's, not the worker's: only the worker's own fds should go.
         const [pr, pw] = b.pipe(true);
         const workers = Array.from({ length: 4 }, () => new Worker(workerCode, { eval: true, workerData: pr }));
@@ -230,14 +232,17 @@ describe.skipIf(!native.has.epoll)('Epoll#pollAsync', () => {
           wk.once('message', (m) => (m === 'waiting' ? res() : rej(new Error(m))));
           wk.once('error', rej);
         })));
+        // Readiness and termination at about the same moment: wake-ups race the teardown.
+        b.write(pw, Buffer.from('x'), 0, 1);
+        await new Promise((res) => setTimeout(res, i % 3));
         await Promise.all(workers.map((wk) => wk.terminate()));
         b.close(pr);
         b.close(pw);
       }
       (async () => {
-        await round();  // Warm up: the first workers load what every later one shares.
+        await round(0);  // Warm up: the first workers load what every later one shares.
         const before = count();
-        for (let i = 0; i < 3; i++) await round();
+        for (let i = 0; i < 12; i++) await round(i);
         await new Promise((res) => setTimeout(res, 100));
         const after = count();
         // The main thread's own epoll still works.

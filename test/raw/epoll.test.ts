@@ -281,6 +281,64 @@ describe.skipIf(!hasEpoll)('Epoll', () => {
       child.kill();
     });
 
+    it('goes on with the time left when signals interrupt the wait (PEP 475)', () => {
+      const script = `
+        const b = require('node-gyp-build')(${JSON.stringify(repoRoot)});
+        let signals = 0;
+        process.on('SIGUSR2', () => signals++);
+        const { Worker } = require('worker_threads');
+        const code = "const t = setInterval(() => process.kill(process.pid, 'SIGUSR2'), 10);" +
+          "setTimeout(() => clearInterval(t), 1500);";
+        const wk = new Worker(code, { eval: true });
+        wk.on('online', () => setTimeout(() => {
+          const ep = new b.Epoll(-1, true);
+          const [r] = b.pipe(true);
+          ep.register(r, 1, 0);
+          const ms = (fn) => { const t = process.hrtime.bigint(); const v = fn(); return [v, Number(process.hrtime.bigint() - t) / 1e6]; };
+          const [events, pollMs] = ms(() => ep.poll(300, 4));
+          const [count, intoMs] = ms(() => ep.pollInto(new Int32Array(2), 200.5, 2));
+          setImmediate(() => {
+            console.log(JSON.stringify({ events, pollMs, count, intoMs, signals }));
+            wk.terminate();
+          });
+        }, 50));
+      `;
+      const res = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000 });
+      expect(res.stderr).toBe('');
+      const out = JSON.parse(res.stdout) as { events: unknown[]; pollMs: number; count: number; intoMs: number; signals: number };
+      expect(out.signals).toBeGreaterThan(5);
+      expect(out.events).toEqual([]);
+      expect(out.pollMs).toBeGreaterThanOrEqual(299);
+      expect(out.count).toBe(0);
+      expect(out.intoMs).toBeGreaterThanOrEqual(200.4);
+    });
+
+    it('rounds fractions up to whole ms where epoll_pwait2 is not used', () => {
+      const script = `
+        const b = require('node-gyp-build')(${JSON.stringify(repoRoot)});
+        const ep = new b.Epoll(-1, true);
+        const [r] = b.pipe(true);
+        ep.register(r, 1, 0);
+        const ms = (fn) => { const t = process.hrtime.bigint(); fn(); return Number(process.hrtime.bigint() - t) / 1e6; };
+        const frac = Math.min(...Array.from({ length: 5 }, () => ms(() => ep.poll(0.3, 4))));
+        const into = Math.min(...Array.from({ length: 5 }, () => ms(() => ep.pollInto(new Int32Array(2), 0.3, 2))));
+        const fifty = ms(() => ep.poll(50, 4));
+        console.log(JSON.stringify({ supported: b.epollPwait2Supported(), frac, into, fifty }));
+      `;
+      const res = spawnSync(process.execPath, ['-e', script], {
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, IOMUX_EPOLL_PWAIT2: '0' },
+      });
+      expect(res.stderr).toBe('');
+      const out = JSON.parse(res.stdout) as { supported: boolean; frac: number; into: number; fifty: number };
+      expect(out.supported).toBe(false);
+      // epoll_wait(1) sleeps at least 1 ms: 0.3 was rounded up, not down to a busy 0.
+      expect(out.frac).toBeGreaterThanOrEqual(0.9);
+      expect(out.into).toBeGreaterThanOrEqual(0.9);
+      expect(out.fifty).toBeGreaterThanOrEqual(49);
+    });
+
     it('reports epoll_pwait2 support as a stable boolean', () => {
       const first = epollPwait2Supported();
       expect(typeof first).toBe('boolean');
