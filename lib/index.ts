@@ -7,3 +7,10 @@ export { pipe, socketpair, close, read, write, setNonBlocking, dup2, getNofileLi
 export type { PairOptions } from './fd';
 export { Epoll } from './epoll';
 export type { EpollOptions, EpollPollAsyncOptions } from './epoll';
+export { select, selectStats, resetSelectStats } from './select';
+export type { WaitStats } from './stats';
+export { listen, accept, connect, socketError, localAddress, shutdown } from './socket';
+export type { TcpAddress, UnixAddress, SocketAddress, AcceptedSocket, LocalAddress, ShutdownHow } from './socket';
+export type { SelectOptions } from './select';
+export { Poll } from './poll';
+export { KEvent, Kqueue } from './kqueue';
