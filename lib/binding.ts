@@ -24,7 +24,7 @@ export interface NativePoll extends NativeStats {
 }
 
 /** An epoll instance that owns its fd (CLOEXEC unless asked otherwise). */
-export interface NativeEpoll {
+export interface NativeEpoll extends NativeStats {
   fileno(): number;
   readonly closed: boolean;
   /** Idempotent. After it every other method throws ERR_CLOSED. */

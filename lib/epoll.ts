@@ -13,6 +13,7 @@ import {
   validateSignal,
 } from './validate';
 import type { FileLike } from './validate';
+import type { WaitStats } from './stats';
 
 /** Options for `new Epoll()`. */
 export interface EpollOptions {
@@ -199,6 +200,29 @@ export class Epoll {
   pollInto(out: Int32Array, timeout?: number | null): number {
     const buf = validateOutBuffer(out);
     return this.#native.pollInto(buf, pollTimeout(timeout), 2);
+  }
+
+  /**
+   * Counters of this object's waits (see {@link WaitStats}). poll(), pollInto() and pollAsync()
+   * count as calls; pollAsync() counts its zero-timeout drains as syscalls and no `callNs`.
+   * `fds` and `bytesIn` stay 0: epoll hands the kernel nothing per wait.
+   * @returns a new object; the counters go on counting.
+   */
+  stats(): WaitStats {
+    return this.#native.stats();
+  }
+
+  /** Sets every counter back to 0 (timing stays as it is). */
+  resetStats(): void {
+    this.#native.resetStats();
+  }
+
+  /**
+   * Switches the measuring of `syscallNs` and `callNs` on or off (off by default).
+   * @param on true to measure.
+   */
+  setStatsTiming(on: boolean): void {
+    this.#native.setStatsTiming(on === true);
   }
 
   /**

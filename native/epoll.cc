@@ -78,6 +78,9 @@ Napi::Function Epoll::Define(Napi::Env env) {
                          InstanceMethod<&Epoll::PollInto>("pollInto"),
                          InstanceMethod<&Epoll::WaitAsync>("waitAsync"),
                          InstanceMethod<&Epoll::CancelWait>("cancelWait"),
+                         InstanceMethod<&Epoll::GetStats>("stats"),
+                         InstanceMethod<&Epoll::ResetStats>("resetStats"),
+                         InstanceMethod<&Epoll::SetStatsTiming>("setStatsTiming"),
                      });
 }
 
@@ -196,6 +199,7 @@ int Epoll::Wait(Napi::Env env, int maxevents, const Deadline& deadline, const ch
   *syscall = precise ? "epoll_pwait2" : "epoll_wait";
   for (;;) {
     int n;
+    long long t0 = stats_.Start();
     if (precise) {
       struct timespec ts;
       n = Pwait2(epfd_, buf, maxevents, TimeLeft(deadline, &ts));
@@ -204,6 +208,8 @@ int Epoll::Wait(Napi::Env env, int maxevents, const Deadline& deadline, const ch
       // and spin (tokio-rs/mio#1614).
       n = epoll_wait(epfd_, buf, maxevents, TimeLeftMs(deadline));
     }
+    stats_.Stop(kStatSyscallNs, t0);
+    stats_.Add(kStatSyscalls, 1);
     // PEP 475: a signal does not end the wait early; go on with the time that is left.
     if (n >= 0 || errno != EINTR) return n;
   }
@@ -237,13 +243,18 @@ Napi::Value Epoll::Poll(const Napi::CallbackInfo& info) {
   if (!ReadTimeout(info, 0, &ms) || !ReadCount(info, 1, "maxevents", 1024, &maxevents)) {
     return env.Undefined();
   }
+  long long t0 = stats_.Start();
+  stats_.Add(kStatCalls, 1);
   const char* syscall;
   int n = Wait(env, maxevents, MakeDeadline(ms), &syscall);
   if (n < 0) {
     int err = errno;
     return ThrowErrno(env, err, syscall);
   }
-  return EventsToArray(env, n);
+  Napi::Array out = EventsToArray(env, n);
+  stats_.Add(kStatEvents, n);
+  stats_.Stop(kStatCallNs, t0);
+  return out;
 }
 
 Napi::Array Epoll::EventsToArray(Napi::Env env, int n) {
@@ -272,6 +283,8 @@ Napi::Value Epoll::PollInto(const Napi::CallbackInfo& info) {
     return ThrowRangeError(env, "The value of \"out.length\" is out of range");
   }
   int maxevents = records > INT_MAX ? INT_MAX : static_cast<int>(records);
+  long long t0 = stats_.Start();
+  stats_.Add(kStatCalls, 1);
   const char* syscall;
   int n = Wait(env, maxevents, MakeDeadline(ms), &syscall);
   if (n < 0) {
@@ -286,7 +299,19 @@ Napi::Value Epoll::PollInto(const Napi::CallbackInfo& info) {
     dst[1] = static_cast<int32_t>(events_[i].events);
     if (stride == 3) dst[2] = static_cast<int32_t>(data >> 32);
   }
+  stats_.Add(kStatEvents, n);
+  stats_.Stop(kStatCallNs, t0);
   return Napi::Number::New(env, n);
+}
+
+Napi::Value Epoll::ResetStats(const Napi::CallbackInfo& info) {
+  stats_.Reset();
+  return info.Env().Undefined();
+}
+
+Napi::Value Epoll::SetStatsTiming(const Napi::CallbackInfo& info) {
+  stats_.SetTiming(info[0].ToBoolean().Value());
+  return info.Env().Undefined();
 }
 
 static Napi::Value Pwait2Supported(const Napi::CallbackInfo& info) {

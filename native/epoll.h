@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "stats.h"
 #include "timeout.h"
 
 namespace iomux {
@@ -51,6 +52,9 @@ class Epoll : public Napi::ObjectWrap<Epoll> {
   Napi::Value PollInto(const Napi::CallbackInfo& info);
   Napi::Value WaitAsync(const Napi::CallbackInfo& info);
   Napi::Value CancelWait(const Napi::CallbackInfo& info);
+  Napi::Value GetStats(const Napi::CallbackInfo& info) { return stats_.ToObject(info.Env()); }
+  Napi::Value ResetStats(const Napi::CallbackInfo& info);
+  Napi::Value SetStatsTiming(const Napi::CallbackInfo& info);
 
   // Throws ERR_CLOSED (and returns false) once the object is closed.
   bool CheckOpen(Napi::Env env);
@@ -73,6 +77,9 @@ class Epoll : public Napi::ObjectWrap<Epoll> {
 
   int epfd_ = -1;
   std::vector<epoll_event> events_;
+  // Wait counters. epoll hands the kernel no fds and no bytes per wait (the interest list lives
+  // in the kernel), so `fds` and `bytesIn` stay 0: that is the point of epoll.
+  Stats stats_;
   // The uv handles that watch epfd_ for pollAsync; created on the first async wait.
   EpollWaiter* waiter_ = nullptr;
 

@@ -95,6 +95,7 @@ int EpollWaiter::Start(Napi::Function cb, double ms, int maxevents) {
   deadline_ = MakeDeadline(ms);
   maxevents_ = maxevents;
   owner_->Ref();  // The object must outlive its pending wait, even unreachable from JS.
+  owner_->stats_.Add(kStatCalls, 1);
   if (ms >= 0) ArmTimer();
   return 0;
 }
@@ -146,9 +147,13 @@ void EpollWaiter::OnEnvCleanup(napi_async_cleanup_hook_handle, void* arg) {
 
 int EpollWaiter::Drain() {
   epoll_event* buf = owner_->Buffer(maxevents_);
+  Stats& stats = owner_->stats_;
   int n;
   do {
+    long long t0 = stats.Start();
     n = epoll_wait(owner_->epfd_, buf, maxevents_, 0);
+    stats.Stop(kStatSyscallNs, t0);
+    stats.Add(kStatSyscalls, 1);
   } while (n < 0 && errno == EINTR);
   return n;
 }
@@ -158,6 +163,7 @@ void EpollWaiter::Complete(int n) {
     int err = errno;
     Finish(ErrnoError(env_, err, "epoll_wait").Value(), env_.Undefined());
   } else {
+    owner_->stats_.Add(kStatEvents, n);
     Finish(env_.Null(), owner_->EventsToArray(env_, n));
   }
 }

@@ -66,6 +66,11 @@ describe.skipIf(!native.has.epoll)('Epoll#pollAsync', () => {
     expect(events.every(([, ev]) => ev === EPOLLIN)).toBe(true);
     expect(await ep.pollAsync(0, { maxevents: 7 })).toHaveLength(7);
     expect(await ep.pollAsync(0, { maxevents: -1 })).toHaveLength(50);
+    // One wake-up, one drain: the 50 events came from a single epoll_wait.
+    const s = ep.stats();
+    expect(s.calls).toBe(3);
+    expect(s.events).toBe(107);
+    expect(s.syscalls).toBeLessThanOrEqual(4);
   });
 
   it('times out with [] after the timeout, also a fractional one', async () => {

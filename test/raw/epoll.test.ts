@@ -404,6 +404,27 @@ describe.skipIf(!hasEpoll)('Epoll', () => {
     });
   });
 
+  it('counts its waits in stats(), timing only when asked', () => {
+    const [a, b] = testSocketPair();
+    const ep = make();
+    ep.register(a, EPOLLOUT);
+    ep.register(b, EPOLLIN);
+    expect(ep.stats()).toEqual({ calls: 0, syscalls: 0, fds: 0, events: 0, bytesIn: 0, syscallNs: 0, callNs: 0, timing: false });
+    ep.poll(0);
+    ep.pollInto(new Int32Array(4), 0);
+    ep.poll(1);
+    let s = ep.stats();
+    expect(s).toMatchObject({ calls: 3, syscalls: 3, fds: 0, events: 3, bytesIn: 0, syscallNs: 0, callNs: 0 });
+    ep.setStatsTiming(true);
+    ep.poll(2);
+    s = ep.stats();
+    expect(s.timing).toBe(true);
+    expect(s.syscallNs).toBeGreaterThan(0);
+    expect(s.callNs).toBeGreaterThanOrEqual(s.syscallNs);
+    ep.resetStats();
+    expect(ep.stats()).toMatchObject({ calls: 0, syscalls: 0, events: 0, syscallNs: 0, timing: true });
+  });
+
   it('honours maxevents', () => {
     const pipes = [testPipe(), testPipe(), testPipe()];
     const ep = make();
