@@ -1,10 +1,11 @@
 // Epoll#waitAsync: an asynchronous wait with no thread. The epoll fd is itself pollable (it
 // turns readable when its ready list is not empty), so a uv_poll_t watches it in Node's own
 // loop; when it fires, one zero-timeout epoll_wait drains as many events as were asked for.
-// A uv_timer_t ends the wait at its deadline. The handles are made on the first wait, stopped
-// between waits (so they do not keep the loop alive), and closed with close(), by the
-// destructor, or by an async cleanup hook when the env is torn down (a worker terminated
-// mid-wait): the memory is freed only from libuv's close callbacks.
+// A uv_timer_t ends the wait at its deadline. The handles are made on the first wait; between
+// waits the timer is stopped and the poll handle unreferenced (so neither keeps the loop
+// alive; the poll handle is stopped the first time it fires with no wait pending). They are
+// closed by close(), by the destructor, or by an async cleanup hook when the env is torn down
+// (a worker terminated mid-wait): the memory is freed only from libuv's close callbacks.
 #include <errno.h>
 #include <uv.h>
 
@@ -88,8 +89,13 @@ EpollWaiter* EpollWaiter::Create(Napi::Env env, Epoll* owner, int* uverr) {
 }
 
 int EpollWaiter::Start(Napi::Function cb, double ms, int maxevents) {
-  int rc = uv_poll_start(&poll_, UV_READABLE, OnReadable);
-  if (rc != 0) return rc;
+  // uv_poll_start() on an active handle would stop it first (an epoll_ctl DEL, then an ADD on
+  // the next loop turn); a handle left running since the last wait only needs its ref back.
+  if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&poll_))) {
+    int rc = uv_poll_start(&poll_, UV_READABLE, OnReadable);
+    if (rc != 0) return rc;
+  }
+  uv_ref(reinterpret_cast<uv_handle_t*>(&poll_));
   pending_.callback = Napi::Persistent(cb);
   pending_.context = std::make_unique<Napi::AsyncContext>(env_, "iomux:Epoll.pollAsync");
   deadline_ = MakeDeadline(ms);
@@ -109,7 +115,10 @@ void EpollWaiter::ArmTimer() {
 }
 
 void EpollWaiter::Stop(PendingWait* out) {
-  uv_poll_stop(&poll_);
+  // The poll handle stays running but unreferenced, so that a wait started right after this
+  // one (the usual loop) costs no epoll_ctl; it keeps nothing alive, and OnReadable stops it
+  // for good if the fd turns readable with no wait pending.
+  uv_unref(reinterpret_cast<uv_handle_t*>(&poll_));
   uv_timer_stop(&timer_);
   if (!pending_.Active()) return;
   if (owner_ != nullptr) owner_->Unref();
@@ -191,6 +200,10 @@ bool EpollWaiter::Ready() {
 
 void EpollWaiter::OnReadable(uv_poll_t* handle, int status, int) {
   EpollWaiter* w = static_cast<EpollWaiter*>(handle->data);
+  if (!w->Pending()) {
+    uv_poll_stop(handle);  // Nobody waits: do not spin on a readable fd.
+    return;
+  }
   Napi::HandleScope scope(w->env_);
   if (!w->Ready()) return;
   if (status < 0) {

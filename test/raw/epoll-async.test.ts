@@ -88,6 +88,22 @@ describe.skipIf(!native.has.epoll)('Epoll#pollAsync', () => {
     }
   });
 
+  it('does not spin when an fd stays ready after a wait', async () => {
+    const [r, w] = testPipe();
+    const ep = make();
+    ep.register(r, EPOLLIN);
+    write(w, Buffer.from('x'));
+    expect(await ep.pollAsync(1000)).toEqual([[r, EPOLLIN]]);
+    // r stays readable (level-triggered) and nobody waits: the loop must sleep, not spin.
+    const cpu = process.cpuUsage();
+    const t = process.hrtime.bigint();
+    await later(300, () => undefined);
+    const wallUs = Number(process.hrtime.bigint() - t) / 1e3;
+    const used = process.cpuUsage(cpu);
+    expect(used.user + used.system).toBeLessThan(wallUs * 0.5);
+    expect(await ep.pollAsync(0)).toEqual([[r, EPOLLIN]]);
+  });
+
   it('keeps Node timers running while it waits', async () => {
     const [r] = testPipe();
     const ep = make();
