@@ -5,8 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { native } from '../../lib/binding';
 import { constants } from '../../lib/constants';
 import { Epoll } from '../../lib/epoll';
-import { write } from '../../lib/fd';
-import { testPipe } from '../helpers/fds';
+import { dup2, write } from '../../lib/fd';
+import { fdFlags, testPipe } from '../helpers/fds';
 
 const { EPOLLIN = 0, EPOLLOUT = 0 } = constants;
 const repoRoot = path.resolve(__dirname, '../..');
@@ -20,6 +20,13 @@ function make(): Epoll {
   const ep = new Epoll();
   epolls.push(ep);
   return ep;
+}
+
+/** A number no fd currently uses (checked through /proc/self/fdinfo). */
+function freeFd(from = 700): number {
+  let n = from;
+  while (fdFlags(n) !== undefined) n++;
+  return n;
 }
 
 function later<T>(ms: number, fn: () => T): Promise<T> {
@@ -168,6 +175,25 @@ describe.skipIf(!native.has.epoll)('Epoll#pollAsync', () => {
     ep.modify(r, EPOLLIN | EPOLLOUT);
     write(w, Buffer.from('x'));
     expect(await first).toEqual([[r, EPOLLIN]]);
+  });
+
+  it('lets dup-fd twins wait at once; a same-number twin gets EEXIST and breaks nothing', async () => {
+    const [r, w] = testPipe();
+    const ep = make();
+    ep.register(r, EPOLLIN);
+    const twin = Epoll.fromFd(dup2(ep.fileno(), freeFd()));
+    epolls.push(twin);
+    const both = Promise.all([ep.pollAsync(5000), twin.pollAsync(5000)]);
+    await later(10, () => write(w, Buffer.from('x')));
+    expect(await both).toEqual([[[r, EPOLLIN]], [[r, EPOLLIN]]]);
+    const same = Epoll.fromFd(ep.fileno());
+    const err = (await settle(same.pollAsync(0))).error;
+    expect(err).toMatchObject({ code: 'EEXIST', syscall: 'uv_poll_init' });
+    expect(await ep.pollAsync(0)).toEqual([[r, EPOLLIN]]);
+    // Both own one fd number: the first close closes it, the second sees EBADF (as CPython).
+    epolls.splice(epolls.indexOf(ep), 1);
+    same.close();
+    expect(() => ep.close()).toThrow(expect.objectContaining({ code: 'EBADF', syscall: 'close' }));
   });
 
   it.each([
