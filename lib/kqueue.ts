@@ -4,9 +4,18 @@
  * and unpacks, so a control() call builds no objects natively and reuses its buffers.
  */
 import { native, type NativeKqueue, type NativeKqueueConstructor } from './binding';
-import { invalidArgType, outOfRange, stateError } from './errors';
+import { abortError, invalidArgType, outOfRange, stateError } from './errors';
+import { libkqueueWatchFd } from './libkqueue-watch';
 import type { WaitStats } from './stats';
-import { type FileLike, fileLikeToFd, pollTimeout, validateFd, validateInteger } from './validate';
+import {
+  type FileLike,
+  fileLikeToFd,
+  pollTimeout,
+  validateFd,
+  validateInteger,
+  validateOptions,
+  validateSignal,
+} from './validate';
 
 /** int32 words per kevent record; native/kqueue_record.h describes the layout. */
 const KEV_WORDS = 10;
@@ -169,6 +178,12 @@ function nativeKqueue(): NativeKqueueConstructor {
   );
 }
 
+/** Options of {@link Kqueue.controlAsync}. */
+export interface KqueueControlAsyncOptions {
+  /** Aborting rejects the wait with an `AbortError` and leaves the object usable. */
+  signal?: AbortSignal;
+}
+
 /** Set by Kqueue.fromFd() for the constructor to adopt instead of making a new kqueue. */
 let adopting: NativeKqueue | undefined;
 const EMPTY = new Int32Array(0);
@@ -185,6 +200,8 @@ export class Kqueue {
   readonly #kq: NativeKqueue;
   #changes: Int32Array = EMPTY;
   #out: Int32Array = EMPTY;
+  /** The fd whose readability means "events pending": -1 for the kqueue fd itself. */
+  #watchFd: number | undefined;
 
   /**
    * Makes a new kqueue.
@@ -293,6 +310,72 @@ export class Kqueue {
    */
   setStatsTiming(on: boolean): void {
     this.#kq.setStatsTiming(on === true);
+  }
+
+  /**
+   * Like {@link Kqueue.control}, without blocking the thread and without a helper thread: Node's
+   * own event loop watches the kqueue fd (readable while events are pending), and the events
+   * ready at wake-up (up to maxevents) come back at once. Timers and I/O keep running meanwhile.
+   * The changes are applied at once, with a zero-timeout look at what is ready: when something
+   * is (a failed change included, as a KQ_EV_ERROR event), the promise resolves with it.
+   * @param changes - KEvents to apply first, any iterable, or null for none.
+   * @param maxevents - The most events to return (0 to 2 ** 20); 0 only applies the changes.
+   * @param timeout - As for control(): undefined, null or negative wait forever; 0 does not wait.
+   * @param options - `{ signal }`.
+   * @returns A promise of the events; `[]` at the timeout.
+   * @throws (rejects) Error ERR_CLOSED if closed before or during the wait, ERR_BUSY if a wait
+   *   is already pending, AbortError (code 'ABORT_ERR', cause = signal.reason) when the signal
+   *   aborts (the object stays usable); ERR_NOT_SUPPORTED on a libkqueue build whose internal
+   *   epoll fd cannot be found; as control() for bad arguments and kevent errors.
+   *
+   * Portability: on Linux (libkqueue) the kqueue fd is not pollable, so Node's loop watches the
+   * epoll fd libkqueue waits on internally, found through /proc (see lib/libkqueue-watch.ts).
+   * Stats count the zero-timeout look as a call of its own when changes are given.
+   */
+  async controlAsync(
+    changes: Iterable<KEvent> | null | undefined,
+    maxevents: number,
+    timeout?: number | null,
+    options?: KqueueControlAsyncOptions,
+  ): Promise<KEvent[]> {
+    if (this.#kq.closed) throw stateError('ERR_CLOSED', 'I/O operation on a closed Kqueue');
+    const max = validateInteger(maxevents, 'maxevents', 0, MAX_EVENTS);
+    const ms = pollTimeout(timeout);
+    const signal = validateSignal(validateOptions<KqueueControlAsyncOptions>(options).signal);
+    if (signal?.aborted) throw abortError(signal);
+    const hasChanges = changes !== null && changes !== undefined;
+    if (hasChanges || max === 0 || ms === 0) {
+      const now = this.control(changes, max, 0);
+      if (now.length > 0 || max === 0 || ms === 0) return now;
+    }
+    const watch = this.#watch();
+    if (this.#out.length < max * KEV_WORDS) this.#out = new Int32Array(max * KEV_WORDS);
+    const out = this.#out;
+    const kq = this.#kq;
+    return new Promise<KEvent[]>((resolve, reject) => {
+      const onAbort = (): void => {
+        if (kq.cancelWait()) reject(abortError(signal!));
+      };
+      kq.waitAsync(out, max, ms, watch, (err, count) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (err) return reject(err);
+        const events = new Array<KEvent>(count!);
+        for (let i = 0; i < count!; i++) events[i] = unpackKEvent(out, i * KEV_WORDS);
+        resolve(events);
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** The fd Node's loop watches for controlAsync (found once per object on libkqueue). */
+  #watch(): number {
+    if (this.#watchFd !== undefined) return this.#watchFd;
+    if (!native.has.libkqueue) return (this.#watchFd = -1);
+    const fd = libkqueueWatchFd(this.#kq.fileno());
+    if (fd === undefined) {
+      throw stateError('ERR_NOT_SUPPORTED', "controlAsync: libkqueue's internal epoll fd was not found (layout changed?)");
+    }
+    return (this.#watchFd = fd);
   }
 
   /** Packs changes into the reusable buffer, growing it as needed; returns how many. */

@@ -8,8 +8,6 @@
 // records are copied into a per-object struct kevent vector that grows and is reused.
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/types.h>
-#include <sys/event.h>
 #include <unistd.h>
 #if defined(__FreeBSD__)
 #include <sys/param.h>  // __FreeBSD_version, for kqueue1()
@@ -21,6 +19,7 @@
 #include "addon.h"
 #include "args.h"
 #include "errors.h"
+#include "kqueue.h"
 #include "kqueue_notes.h"
 #include "kqueue_record.h"
 #include "stats.h"
@@ -28,8 +27,6 @@
 
 namespace iomux {
 
-// The largest maxevents accepted; lib/kqueue.ts enforces the same bound with Node's wording.
-static constexpr uint32_t kMaxEvents = 1u << 20;
 
 // A new kqueue fd with close-on-exec set. kqueue1(O_CLOEXEC) sets it atomically where it exists
 // (NetBSD, FreeBSD 14+); elsewhere fcntl() follows at once. macOS and the BSDs never pass a
@@ -50,32 +47,6 @@ static int NewKqueueFd() {
 #endif
 }
 
-class Kqueue : public Napi::ObjectWrap<Kqueue> {
- public:
-  static Napi::Function DefineClass(Napi::Env env);
-  explicit Kqueue(const Napi::CallbackInfo& info);
-  ~Kqueue() override;
-
- private:
-  static Napi::Value FromFd(const Napi::CallbackInfo& info);
-  Napi::Value Fileno(const Napi::CallbackInfo& info);
-  Napi::Value Closed(const Napi::CallbackInfo& info);
-  Napi::Value Close(const Napi::CallbackInfo& info);
-  Napi::Value Control(const Napi::CallbackInfo& info);
-  Napi::Value GetStats(const Napi::CallbackInfo& info) { return stats_.ToObject(info.Env()); }
-  Napi::Value ResetStats(const Napi::CallbackInfo& info);
-  Napi::Value SetStatsTiming(const Napi::CallbackInfo& info);
-  bool CheckOpen(Napi::Env env);
-  int Wait(int nchanges, int maxevents, double timeout_ms);
-
-  int fd_ = -1;
-  std::vector<struct kevent> changes_;
-  std::vector<struct kevent> events_;
-  // Counters of control() calls. For kqueue the interest set lives in the kernel, so "fds" is
-  // the number of changes handed over per syscall and "bytesIn" their size in struct kevents.
-  Stats stats_;
-};
-
 Napi::Function Kqueue::DefineClass(Napi::Env env) {
   return ObjectWrap<Kqueue>::DefineClass(
       env, "Kqueue",
@@ -85,6 +56,8 @@ Napi::Function Kqueue::DefineClass(Napi::Env env) {
           InstanceAccessor<&Kqueue::Closed>("closed"),
           InstanceMethod<&Kqueue::Close>("close"),
           InstanceMethod<&Kqueue::Control>("control"),
+          InstanceMethod<&Kqueue::WaitAsync>("waitAsync"),
+          InstanceMethod<&Kqueue::CancelWait>("cancelWait"),
           InstanceMethod<&Kqueue::GetStats>("stats"),
           InstanceMethod<&Kqueue::ResetStats>("resetStats"),
           InstanceMethod<&Kqueue::SetStatsTiming>("setStatsTiming"),
@@ -118,6 +91,7 @@ Kqueue::Kqueue(const Napi::CallbackInfo& info) : ObjectWrap<Kqueue>(info) {
 // A Kqueue that was never closed leaks no fd: the finalizer closes it. close() sets fd_ to -1,
 // so an fd it already closed (and the kernel may have handed out again) is never touched.
 Kqueue::~Kqueue() {
+  ReleaseWaiter(nullptr);
   if (fd_ >= 0) close(fd_);
 }
 
@@ -151,14 +125,20 @@ Napi::Value Kqueue::Closed(const Napi::CallbackInfo& info) {
 Napi::Value Kqueue::Close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (fd_ < 0) return env.Undefined();
+  // The uv poll handle must stop watching before the fd is closed (uv_poll_t docs).
+  KqueuePendingWait pending;
+  ReleaseWaiter(&pending);
   int fd = fd_;
   fd_ = -1;
   std::vector<struct kevent>().swap(changes_);
   std::vector<struct kevent>().swap(events_);
-  if (close(fd) < 0) {
-    int err = errno;
-    if (err != EINTR) return ThrowErrno(env, err, "close");
+  int rc = close(fd);
+  int err = errno;
+  if (pending.Active()) {
+    pending.Settle(env, CodeError(env, "ERR_CLOSED", "the Kqueue was closed during the wait").Value(),
+                   env.Undefined());
   }
+  if (rc < 0 && err != EINTR) return ThrowErrno(env, err, "close");
   return env.Undefined();
 }
 
@@ -199,6 +179,11 @@ Napi::Value Kqueue::Control(const Napi::CallbackInfo& info) {
   if (!ReadUint32(info, 1, "nchanges", &nchanges) ||
       !ReadUint32(info, 3, "maxevents", &maxevents) || !ReadTimeout(info, 4, &timeout_ms)) {
     return env.Undefined();
+  }
+  // Applying changes alone is fine during an async wait; a second wait is not.
+  if (maxevents > 0 && WaitPending()) {
+    return ThrowCodeError(env, "ERR_BUSY", "kqueue fd " + std::to_string(fd_) +
+                                               " already has a wait in progress");
   }
   if (nchanges > kMaxEvents || maxevents > kMaxEvents) {
     return ThrowRangeError(env, "The value of \"nchanges\" or \"maxevents\" is out of range");
