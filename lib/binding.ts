@@ -68,6 +68,11 @@ export interface NativeBinding {
 
   Poll: NativePollConstructor;
   Epoll?: NativeEpollConstructor;
+  /**
+   * Whether Epoll waits use epoll_pwait2(2) here (built with it and the running kernel accepts
+   * it, >= 5.11). Absent on builds without epoll. Read by capabilities().
+   */
+  epollPwait2?(): boolean;
 
   // fd helpers (lib/fd.ts)
   pipe(nonblocking: boolean): [number, number];
