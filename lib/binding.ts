@@ -50,6 +50,30 @@ export interface NativeEpollConstructor {
   fromFd(fd: number): NativeEpoll;
 }
 
+/**
+ * A kqueue that owns its fd (CLOEXEC). Changes and results are flat Int32Array records of
+ * KEV_WORDS (10) int32s each, laid out as native/kqueue_record.h describes and packed by
+ * lib/kqueue.ts: identLo, identHi, filter, flags, fflags, 0, dataLo, dataHi, udataLo, udataHi.
+ */
+export interface NativeKqueue {
+  fileno(): number;
+  readonly closed: boolean;
+  /** Idempotent. After it every other method throws ERR_CLOSED. */
+  close(): void;
+  /**
+   * One kevent() call (EINTR retried with the time left, without re-sending the changes):
+   * applies the first nchanges records of changes, waits for at most maxevents events and
+   * writes them as records into out. Returns the record count. Allocates nothing in JS.
+   */
+  control(changes: Int32Array | null, nchanges: number, out: Int32Array | null, maxevents: number, timeoutMs: number): number;
+}
+
+export interface NativeKqueueConstructor {
+  new (): NativeKqueue;
+  /** Takes ownership of an existing kqueue fd (EBADF when it is not open). */
+  fromFd(fd: number): NativeKqueue;
+}
+
 export interface NativePollConstructor {
   new (): NativePoll;
 }
@@ -68,11 +92,8 @@ export interface NativeBinding {
 
   Poll: NativePollConstructor;
   Epoll?: NativeEpollConstructor;
-  /**
-   * Whether Epoll waits use epoll_pwait2(2) here (built with it and the running kernel accepts
-   * it, >= 5.11). Absent on builds without epoll. Read by capabilities().
-   */
-  epollPwait2?(): boolean;
+  /** Present on macOS/BSD and on Linux builds linked against libkqueue. */
+  Kqueue?: NativeKqueueConstructor;
 
   // fd helpers (lib/fd.ts)
   pipe(nonblocking: boolean): [number, number];

@@ -8,6 +8,7 @@ export type { PairOptions } from './fd';
 export { select } from './select';
 export type { SelectOptions } from './select';
 export { Poll } from './poll';
+export { KEvent, Kqueue } from './kqueue';
 export { BaseSelector, SelectorMap } from './selectors/base';
 export type { BackendName, SelectorEvent, SelectorKey } from './selectors/base';
 export { SelectSelector } from './selectors/select';

@@ -118,6 +118,13 @@ export class DefaultSelector<T = unknown> {
   }
 }
 
+/** Asks the epoll binding whether epoll_pwait2 works on this kernel (false without epoll). */
+function epollPwait2(): boolean {
+  // Declared by the epoll binding (lib/binding.ts) as optional: builds without epoll lack it.
+  const probe = (native as { epollPwait2Supported?: () => boolean }).epollPwait2Supported;
+  return typeof probe === 'function' ? probe() === true : false;
+}
+
 /** What `capabilities()` reports. */
 export interface Capabilities {
   /** process.platform. */
@@ -161,7 +168,7 @@ export function capabilities(): Capabilities {
     default: chosen,
     fdSetSize: FD_SETSIZE,
     nofile: native.getNofileLimit(),
-    epollPwait2: typeof native.epollPwait2 === 'function' ? native.epollPwait2() : false,
+    epollPwait2: epollPwait2(),
     libkqueue: native.has.libkqueue,
     node: process.versions.node,
     napi: Number(process.versions.napi),
