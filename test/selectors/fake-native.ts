@@ -86,6 +86,14 @@ export class FakeEpoll extends FakeBase implements NativeEpoll {
     throw new Error('the selectors must use pollInto');
   }
 
+  waitAsync(): void {
+    throw new Error('the synchronous selectors never wait asynchronously');
+  }
+
+  cancelWait(): boolean {
+    return false;
+  }
+
   pollInto(out: Int32Array, timeoutMs: number, stride: number): number {
     this.enter({ op: 'pollInto', timeoutMs, out }, 'epoll_wait');
     if (stride !== 3) throw new Error('EpollSelector must ask for tags (stride 3)');
