@@ -7,7 +7,7 @@
  *   npx tsx examples/c10k.ts [--connections 10000] [--messages 10] [--size 64] [--timeout 60000]
  *
  * N is clamped to what RLIMIT_NOFILE allows (both processes raise their soft limit to the hard
- * one first); the output says so when that happens. Exits 1 if a connection failed or a
+ * one first), and to FD_SETSIZE with IOMUX_BACKEND=select; the output says so when that happens. Exits 1 if a connection failed or a
  * message was lost.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -16,9 +16,11 @@ import { parseArgs } from 'node:util';
 import {
   close,
   connect,
+  defaultBackend,
   DefaultSelector,
   EVENT_READ,
   EVENT_WRITE,
+  FD_SETSIZE,
   getNofileLimit,
   read,
   setNofileLimit,
@@ -105,7 +107,9 @@ function run(port: number, n: number): boolean {
         fds[i] = connect({ host: '127.0.0.1', port });
         sel.register(fds[i], EVENT_WRITE, i);
       } catch (err) {
-        console.error(`connect ${i}: ${(err as Error).message}`);
+        console.error(`connection ${i}: ${(err as Error).message}`);
+        if (fds[i] >= 0) close(fds[i]);
+        fds[i] = -1;
         failed++;
       }
     }
@@ -161,9 +165,14 @@ async function main(): Promise<number> {
   const { soft, hard } = getNofileLimit();
   if (soft < hard) setNofileLimit(hard);
   const limit = Number.isFinite(hard) ? hard : 1 << 20;
-  const n = Math.min(requested, limit - SPARE_FDS);
+  let n = Math.min(requested, limit - SPARE_FDS);
   if (n < requested) {
     console.log(`connections clamped to ${n} by RLIMIT_NOFILE (hard limit ${hard}, ${SPARE_FDS} fds kept spare)`);
+  }
+  if (defaultBackend() === 'select' && n > FD_SETSIZE - SPARE_FDS) {
+    // SelectSelector refuses fds >= FD_SETSIZE (ERR_FD_SETSIZE), in this process and the server.
+    n = FD_SETSIZE - SPARE_FDS;
+    console.log(`connections clamped to ${n} by FD_SETSIZE (${FD_SETSIZE}): the select backend cannot watch more`);
   }
   const { child, port } = await startServer();
   try {

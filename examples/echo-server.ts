@@ -98,7 +98,13 @@ const onAccept: Handler = () => {
       return;
     }
     if (conn === null) return; // no more connections waiting
-    sel.register(conn.fd, EVENT_READ, onClient);
+    try {
+      sel.register(conn.fd, EVENT_READ, onClient);
+    } catch (err) {
+      // The select backend refuses fds >= FD_SETSIZE (ERR_FD_SETSIZE): turn the client away.
+      console.error(`register: ${(err as Error).message}`);
+      close(conn.fd);
+    }
   }
 };
 
