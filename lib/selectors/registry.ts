@@ -34,7 +34,11 @@ function works(fn: () => void): boolean {
   }
 }
 
-/** The known backends. The platform's own mechanism ranks 0, poll 1, select 2. */
+/**
+ * The known backends. The platform's own mechanism ranks 0, poll 1, select 2. A kqueue selector
+ * joins with one entry: `{ name: 'kqueue', rank: (p) => (isBsdLike(p) ? 0 : undefined),
+ * probe: ..., create: ... }` (on Linux with libkqueue it is then usable by name, never chosen).
+ */
 export const BACKENDS: BackendEntry[] = [
   {
     name: 'epoll',
