@@ -6,9 +6,10 @@
  * (or undefined/null) means wait forever. lib/validate.ts maps the public timeout table onto it.
  */
 import path from 'node:path';
+import type { NativeStats } from './stats';
 
 /** poll(2) state kept natively: a pollfd array plus an fd -> index map. */
-export interface NativePoll {
+export interface NativePoll extends NativeStats {
   /** Adds fd, or replaces its events if it is already there. */
   register(fd: number, events: number): void;
   /** Returns false when fd is not registered. */
@@ -86,9 +87,10 @@ export interface NativeBinding {
   /**
    * select(2) on fds = [read fds (nr) | write fds (nw) | except fds (nx)]. Entries that are not
    * ready are overwritten with -1; returns how many are ready. `large` sizes the fd sets to the
-   * highest fd instead of FD_SETSIZE (the caller has checked the limit otherwise).
+   * highest fd instead of FD_SETSIZE (the caller has checked the limit otherwise). `stats`, a
+   * Float64Array of STAT_SLOTS counters (lib/stats.ts), is updated in place when given.
    */
-  select(fds: Int32Array, nr: number, nw: number, nx: number, timeoutMs: number, large: boolean): number;
+  select(fds: Int32Array, nr: number, nw: number, nx: number, timeoutMs: number, large: boolean, stats?: Float64Array): number;
 
   Poll: NativePollConstructor;
   Epoll?: NativeEpollConstructor;

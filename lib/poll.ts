@@ -3,6 +3,7 @@ import { native } from './binding';
 import type { NativePoll } from './binding';
 import { constants } from './constants';
 import { stateError } from './errors';
+import type { WaitStats } from './stats';
 import { fileLikeToFd, pollTimeout, validateEvents, validateOutBuffer } from './validate';
 import type { FileLike } from './validate';
 
@@ -97,5 +98,26 @@ export class Poll {
   /** The number of fds watched. */
   get size(): number {
     return this.#native.size;
+  }
+
+  /**
+   * Counters of this object's waits (see {@link WaitStats}).
+   * @returns a new object; the counters go on counting.
+   */
+  stats(): WaitStats {
+    return this.#native.stats();
+  }
+
+  /** Sets every counter back to 0 (timing stays as it is). */
+  resetStats(): void {
+    this.#native.resetStats();
+  }
+
+  /**
+   * Switches the measuring of `syscallNs` and `callNs` on or off (off by default).
+   * @param on true to measure.
+   */
+  setStatsTiming(on: boolean): void {
+    this.#native.setStatsTiming(on === true);
   }
 }

@@ -2,6 +2,8 @@
 import { native } from './binding';
 import { FD_SETSIZE } from './constants';
 import { fdSetSizeError, invalidArgType } from './errors';
+import { STAT_SLOTS, statsFromSlots } from './stats';
+import type { WaitStats } from './stats';
 import { fileLikeToFd, selectTimeout, validateOptions } from './validate';
 import type { FileLike } from './validate';
 
@@ -25,6 +27,9 @@ interface Scratch {
   /** How many entries of objs this call has filled, so that they can be cleared after it. */
   used: number;
 }
+
+/** Counters of every raw select() call in this thread (native/stats.h slot layout). */
+const counters = new Float64Array(STAT_SLOTS);
 
 const shared: Scratch = { fds: new Int32Array(64), objs: [], used: 0 };
 let sharedBusy = false;
@@ -115,7 +120,7 @@ export function select<T extends FileLike>(
     const r = collect(s, 0, rlist, 'rlist', large);
     const w = collect(s, r, wlist, 'wlist', large);
     const x = collect(s, w, xlist, 'xlist', large);
-    native.select(s.fds, r, w - r, x - w, ms, large);
+    native.select(s.fds, r, w - r, x - w, ms, large, counters);
     return [pick<T>(s, 0, r), pick<T>(s, r, w), pick<T>(s, w, x)];
   } finally {
     // Drop the references so the scratch never keeps a caller's objects alive.
@@ -123,4 +128,22 @@ export function select<T extends FileLike>(
     s.used = 0;
     if (owner) sharedBusy = false;
   }
+}
+
+/**
+ * Counters of the raw select() calls made in this thread (see {@link WaitStats}).
+ * @returns a new object; the counters go on counting.
+ */
+export function selectStats(): WaitStats {
+  return statsFromSlots(counters);
+}
+
+/**
+ * Sets the raw select() counters back to 0 and switches timing on or off.
+ * @param timing measure `syscallNs` and `callNs` from now on (default: keep as it is).
+ */
+export function resetSelectStats(timing?: boolean): void {
+  const keep = counters[STAT_SLOTS - 1];
+  counters.fill(0);
+  counters[STAT_SLOTS - 1] = timing === undefined ? keep : timing ? 1 : 0;
 }

@@ -9,6 +9,7 @@
 
 #include "addon.h"
 #include "args.h"
+#include "stats.h"
 #include "timeout.h"
 
 namespace iomux {
@@ -27,6 +28,9 @@ class Poll : public Napi::ObjectWrap<Poll> {
   Napi::Value DoPoll(const Napi::CallbackInfo& info);
   Napi::Value PollInto(const Napi::CallbackInfo& info);
   Napi::Value Size(const Napi::CallbackInfo& info);
+  Napi::Value GetStats(const Napi::CallbackInfo& info) { return stats_.ToObject(info.Env()); }
+  Napi::Value ResetStats(const Napi::CallbackInfo& info);
+  Napi::Value SetStatsTiming(const Napi::CallbackInfo& info);
 
   int Wait(double timeout_ms);
 
@@ -35,6 +39,7 @@ class Poll : public Napi::ObjectWrap<Poll> {
   // Where pollInto() starts its scan. When more fds are ready than `out` holds, the next call
   // starts after the last one reported, so that no fd starves behind lower indices.
   size_t start_ = 0;
+  Stats stats_;
 };
 
 Napi::Function Poll::Define(Napi::Env env) {
@@ -46,6 +51,9 @@ Napi::Function Poll::Define(Napi::Env env) {
                          InstanceMethod<&Poll::DoPoll>("poll"),
                          InstanceMethod<&Poll::PollInto>("pollInto"),
                          InstanceAccessor<&Poll::Size>("size"),
+                         InstanceMethod<&Poll::GetStats>("stats"),
+                         InstanceMethod<&Poll::ResetStats>("resetStats"),
+                         InstanceMethod<&Poll::SetStatsTiming>("setStatsTiming"),
                      });
 }
 
@@ -111,11 +119,19 @@ int Poll::Wait(double timeout_ms) {
 #if defined(__linux__)
     // ppoll() takes a timespec, so a fractional timeout is honoured to the nanosecond.
     struct timespec buf;
-    int rc = ppoll(fds_.data(), fds_.size(), TimeLeft(deadline, &buf), nullptr);
+    struct timespec* left = TimeLeft(deadline, &buf);
+    long long t0 = stats_.Start();
+    int rc = ppoll(fds_.data(), fds_.size(), left, nullptr);
 #else
     // poll() takes whole ms: TimeLeftMs rounds up so that 0.3 ms never becomes a busy 0.
-    int rc = poll(fds_.data(), static_cast<nfds_t>(fds_.size()), TimeLeftMs(deadline));
+    int left = TimeLeftMs(deadline);
+    long long t0 = stats_.Start();
+    int rc = poll(fds_.data(), static_cast<nfds_t>(fds_.size()), left);
 #endif
+    stats_.Stop(kStatSyscallNs, t0);
+    stats_.Add(kStatSyscalls, 1);
+    stats_.Add(kStatFds, static_cast<double>(fds_.size()));
+    stats_.Add(kStatBytesIn, static_cast<double>(fds_.size() * sizeof(struct pollfd)));
     if (rc >= 0) return 0;
     if (errno != EINTR) return errno;
   }
@@ -125,6 +141,8 @@ Napi::Value Poll::DoPoll(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   double timeout_ms;
   if (!ReadTimeout(info, 0, &timeout_ms)) return env.Undefined();
+  long long t0 = stats_.Start();
+  stats_.Add(kStatCalls, 1);
   int err = Wait(timeout_ms);
   if (err != 0) return ThrowErrno(env, err, "poll");
   Napi::Array out = Napi::Array::New(env);
@@ -136,6 +154,8 @@ Napi::Value Poll::DoPoll(const Napi::CallbackInfo& info) {
     pair.Set(1u, Napi::Number::New(env, static_cast<unsigned short>(p.revents)));
     out.Set(n++, pair);
   }
+  stats_.Add(kStatEvents, n);
+  stats_.Stop(kStatCallNs, t0);
   return out;
 }
 
@@ -148,6 +168,8 @@ Napi::Value Poll::PollInto(const Napi::CallbackInfo& info) {
   }
   size_t cap = out.ElementLength() / 2;
   if (cap == 0) return ThrowRangeError(env, "The value of \"out.length\" is out of range");
+  long long t0 = stats_.Start();
+  stats_.Add(kStatCalls, 1);
   int err = Wait(timeout_ms);
   if (err != 0) return ThrowErrno(env, err, "poll");
   int32_t* data = out.Data();
@@ -162,11 +184,23 @@ Napi::Value Poll::PollInto(const Napi::CallbackInfo& info) {
     data[2 * written + 1] = static_cast<unsigned short>(p.revents);
     if (++written == cap) start_ = i + 1;  // Full: the next call begins after this fd.
   }
+  stats_.Add(kStatEvents, static_cast<double>(written));
+  stats_.Stop(kStatCallNs, t0);
   return Napi::Number::New(env, static_cast<double>(written));
 }
 
 Napi::Value Poll::Size(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(fds_.size()));
+}
+
+Napi::Value Poll::ResetStats(const Napi::CallbackInfo& info) {
+  stats_.Reset();
+  return info.Env().Undefined();
+}
+
+Napi::Value Poll::SetStatsTiming(const Napi::CallbackInfo& info) {
+  stats_.SetTiming(info[0].ToBoolean().Value());
+  return info.Env().Undefined();
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 
 #include "addon.h"
 #include "args.h"
+#include "stats.h"
 #include "timeout.h"
 
 namespace iomux {
@@ -84,14 +85,19 @@ uint32_t Harvest(const Sets& s, int32_t* fds, const uint32_t counts[3]) {
 
 // pselect() with EINTR retried for the time that is left (PEP 475). Returns 0 or an errno.
 int Wait(const Sets& s, int nfds, double timeout_ms, const int32_t* fds,
-         const uint32_t counts[3]) {
+         const uint32_t counts[3], Stats& stats) {
   Deadline deadline = MakeDeadline(timeout_ms);
   for (;;) {
     Fill(s, fds, counts);
     struct timespec buf;
     const struct timespec* left = TimeLeft(deadline, &buf);
+    long long t0 = stats.Start();
     int rc = pselect(nfds, reinterpret_cast<fd_set*>(s.Get(0)), reinterpret_cast<fd_set*>(s.Get(1)),
                      reinterpret_cast<fd_set*>(s.Get(2)), left, nullptr);
+    stats.Stop(kStatSyscallNs, t0);
+    stats.Add(kStatSyscalls, 1);
+    stats.Add(kStatFds, counts[0] + counts[1] + counts[2]);
+    stats.Add(kStatBytesIn, static_cast<double>(3 * s.words * sizeof(Word)));
     if (rc >= 0) return 0;
     if (errno != EINTR) return errno;
   }
@@ -138,6 +144,11 @@ Napi::Value Select(const Napi::CallbackInfo& info) {
   double timeout_ms;
   bool large;
   if (!ReadArgs(info, &arr, counts, &timeout_ms, &large)) return env.Undefined();
+  // Optional 7th argument: a Float64Array of kStatSlots counters updated in place.
+  Stats stats;
+  if (!stats.Bind(info, 6)) stats.Detach();
+  long long t0 = stats.Start();
+  stats.Add(kStatCalls, 1);
   int32_t* fds = arr.Data();
   size_t n = size_t{counts[0]} + counts[1] + counts[2];
   int maxfd = MaxFd(env, fds, n, large);
@@ -156,9 +167,12 @@ Napi::Value Select(const Napi::CallbackInfo& info) {
     // Only the words that hold fds up to maxfd need clearing and copying by the kernel.
     sets.words = WordsFor(maxfd);
   }
-  int err = Wait(sets, maxfd + 1, timeout_ms, fds, counts);
+  int err = Wait(sets, maxfd + 1, timeout_ms, fds, counts, stats);
   if (err != 0) return ThrowErrno(env, err, "select");
-  return Napi::Number::New(env, Harvest(sets, fds, counts));
+  uint32_t ready = Harvest(sets, fds, counts);
+  stats.Add(kStatEvents, ready);
+  stats.Stop(kStatCallNs, t0);
+  return Napi::Number::New(env, ready);
 }
 
 }  // namespace
