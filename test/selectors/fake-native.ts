@@ -3,6 +3,7 @@
  * fail the next call with an errno, and return records queued by the test.
  */
 import type { NativeEpoll, NativePoll } from '../../lib/binding';
+import type { WaitStats } from '../../lib/stats';
 
 const ERRNO: Record<string, number> = { EBADF: -9, ENOENT: -2, EPERM: -1, EEXIST: -17, EINVAL: -22, ENOMEM: -12 };
 
@@ -108,6 +109,15 @@ export class FakePoll extends FakeBase implements NativePoll {
   get size(): number {
     return this.table.size;
   }
+
+  stats(): WaitStats {
+    const calls = this.count('pollInto');
+    return { calls, syscalls: calls, fds: 0, events: 0, bytesIn: 0, syscallNs: 0, callNs: 0, timing: false };
+  }
+
+  resetStats(): void {}
+
+  setStatsTiming(): void {}
 
   register(fd: number, events: number): void {
     this.enter({ op: 'register', fd, events }, 'poll');
