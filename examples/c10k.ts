@@ -66,99 +66,138 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-function run(port: number, n: number): boolean {
-  const sel = new DefaultSelector<number>();
-  const fds = new Int32Array(n).fill(-1);
-  const seq = new Int32Array(n); // messages echoed back so far
-  const got = new Int32Array(n); // bytes of the current echo received
-  const sentAt = new Float64Array(n);
-  const outbox = new Uint8Array(n * size);
-  const inbox = new Uint8Array(n * size);
-  const view = new DataView(outbox.buffer);
-  const rtts = new Float64Array(n * messages);
-  let rttCount = 0;
-  let connected = 0;
-  let failed = 0;
-  let started = 0;
-  let finished = 0;
-  let sent = 0;
-  let corrupt = 0;
+/** The client side: n connections, each with one message in flight at a time. */
+class LoadGenerator {
+  readonly sel = new DefaultSelector<number>();
+  readonly fds: Int32Array;
+  readonly seq: Int32Array; // messages echoed back so far, per connection
+  readonly got: Int32Array; // bytes of the current echo received, per connection
+  readonly sentAt: Float64Array;
+  readonly outbox: Uint8Array;
+  readonly inbox: Uint8Array;
+  readonly view: DataView;
+  readonly rtts: Float64Array;
+  rttCount = 0;
+  connected = 0;
+  failed = 0;
+  started = 0;
+  finished = 0;
+  sent = 0;
+  corrupt = 0;
+  /** When the last connection came up and the messages started (0 before). */
+  tMessages = 0;
 
-  const fail = (i: number): void => {
-    sel.unregister(fds[i]);
-    close(fds[i]);
-    fds[i] = -1;
-    failed++;
-  };
-  const send = (i: number): void => {
-    const at = i * size;
-    outbox.fill((i + seq[i]) & 0xff, at, at + size);
-    view.setUint32(at, i);
-    view.setUint32(at + 4, seq[i]);
-    got[i] = 0;
-    sentAt[i] = performance.now();
-    sent++;
-    if (write(fds[i], outbox, at, size) !== size) corrupt++; // 64 bytes always fit a fresh socket buffer
-  };
-  const openMore = (): void => {
-    while (started < n && started - connected - failed < CONNECTS_IN_FLIGHT) {
-      const i = started++;
+  constructor(
+    readonly port: number,
+    readonly n: number,
+  ) {
+    this.fds = new Int32Array(n).fill(-1);
+    this.seq = new Int32Array(n);
+    this.got = new Int32Array(n);
+    this.sentAt = new Float64Array(n);
+    this.outbox = new Uint8Array(n * size);
+    this.inbox = new Uint8Array(n * size);
+    this.view = new DataView(this.outbox.buffer);
+    this.rtts = new Float64Array(n * messages);
+  }
+
+  /** Starts connects until CONNECTS_IN_FLIGHT are pending. */
+  openMore(): void {
+    while (this.started < this.n && this.started - this.connected - this.failed < CONNECTS_IN_FLIGHT) {
+      const i = this.started++;
       try {
-        fds[i] = connect({ host: '127.0.0.1', port });
-        sel.register(fds[i], EVENT_WRITE, i);
+        this.fds[i] = connect({ host: '127.0.0.1', port: this.port });
+        this.sel.register(this.fds[i], EVENT_WRITE, i);
       } catch (err) {
         console.error(`connection ${i}: ${(err as Error).message}`);
-        if (fds[i] >= 0) close(fds[i]);
-        fds[i] = -1;
-        failed++;
+        if (this.fds[i] >= 0) close(this.fds[i]);
+        this.fds[i] = -1;
+        this.failed++;
       }
     }
-  };
-
-  const t0 = performance.now();
-  openMore();
-  let tMessages = 0;
-  while (finished + failed < n && performance.now() - t0 < timeoutMs) {
-    for (const [key, events] of sel.select(1000)) {
-      const i = key.data;
-      if (events & EVENT_WRITE) {
-        if (socketError(key.fd) !== null) {
-          fail(i);
-          continue;
-        }
-        connected++;
-        sel.modify(key.fd, EVENT_READ, i);
-        if (connected + failed === n) tMessages = performance.now();
-        continue;
-      }
-      const r = read(key.fd, inbox, i * size + got[i], size - got[i]);
-      if (r === null) continue;
-      if (r === 0) {
-        fail(i);
-        continue;
-      }
-      got[i] += r;
-      if (got[i] < size) continue;
-      const at = i * size;
-      for (let b = 0; b < size; b++) if (inbox[at + b] !== outbox[at + b]) { corrupt++; break; }
-      rtts[rttCount++] = performance.now() - sentAt[i];
-      if (++seq[i] < messages) send(i);
-      else finished++;
-    }
-    openMore();
-    // Messages start once every connection is up, so that all of them are held at once.
-    if (tMessages > 0 && sent === 0) for (let i = 0; i < n; i++) if (fds[i] >= 0) send(i);
   }
-  const elapsed = (performance.now() - tMessages) / 1000;
-  const sorted = rtts.slice(0, rttCount).sort();
-  const lost = sent - rttCount + corrupt;
-  console.log(`connections: ${connected} held at once of ${n} (${failed} failed, ${sel.backend})`);
-  console.log(`messages: ${rttCount} echoed in ${elapsed.toFixed(2)} s = ${Math.round(rttCount / elapsed)} messages/s`);
-  console.log(`round trip: p50 ${percentile(sorted, 50).toFixed(3)} ms, p99 ${percentile(sorted, 99).toFixed(3)} ms`);
-  console.log(`lost messages: ${lost}`);
-  for (const fd of fds) if (fd >= 0) close(fd);
-  sel.close();
-  return failed === 0 && lost === 0 && rttCount === n * messages;
+
+  fail(i: number): void {
+    this.sel.unregister(this.fds[i]);
+    close(this.fds[i]);
+    this.fds[i] = -1;
+    this.failed++;
+  }
+
+  send(i: number): void {
+    const at = i * size;
+    this.outbox.fill((i + this.seq[i]) & 0xff, at, at + size);
+    this.view.setUint32(at, i);
+    this.view.setUint32(at + 4, this.seq[i]);
+    this.got[i] = 0;
+    this.sentAt[i] = performance.now();
+    this.sent++;
+    // A message this small always fits the socket buffer: the previous one was echoed back.
+    if (write(this.fds[i], this.outbox, at, size) !== size) this.corrupt++;
+  }
+
+  /** The non-blocking connect of connection i is done. */
+  onConnected(i: number): void {
+    if (socketError(this.fds[i]) !== null) {
+      this.fail(i);
+      return;
+    }
+    this.connected++;
+    this.sel.modify(this.fds[i], EVENT_READ, i);
+    if (this.connected + this.failed === this.n) this.tMessages = performance.now();
+  }
+
+  /** Part of an echo arrived; when it is whole, check it and send the next message. */
+  onReadable(i: number): void {
+    const r = read(this.fds[i], this.inbox, i * size + this.got[i], size - this.got[i]);
+    if (r === null) return;
+    if (r === 0) {
+      this.fail(i);
+      return;
+    }
+    this.got[i] += r;
+    if (this.got[i] < size) return;
+    const at = i * size;
+    for (let b = 0; b < size; b++) {
+      if (this.inbox[at + b] !== this.outbox[at + b]) {
+        this.corrupt++;
+        break;
+      }
+    }
+    this.rtts[this.rttCount++] = performance.now() - this.sentAt[i];
+    if (++this.seq[i] < messages) this.send(i);
+    else this.finished++;
+  }
+
+  /** Connects everything, then exchanges the messages, until done or timeoutMs. */
+  run(): void {
+    const t0 = performance.now();
+    this.openMore();
+    while (this.finished + this.failed < this.n && performance.now() - t0 < timeoutMs) {
+      for (const [key, events] of this.sel.select(1000)) {
+        if (events & EVENT_WRITE) this.onConnected(key.data);
+        else this.onReadable(key.data);
+      }
+      this.openMore();
+      // Messages start once every connection is up, so that all of them are held at once.
+      if (this.tMessages > 0 && this.sent === 0) for (let i = 0; i < this.n; i++) if (this.fds[i] >= 0) this.send(i);
+    }
+  }
+
+  /** Prints the figures and releases everything; returns whether nothing failed or was lost. */
+  report(): boolean {
+    const elapsed = (performance.now() - this.tMessages) / 1000;
+    const sorted = this.rtts.slice(0, this.rttCount).sort();
+    const lost = this.sent - this.rttCount + this.corrupt;
+    const rate = Math.round(this.rttCount / elapsed);
+    console.log(`connections: ${this.connected} held at once of ${this.n} (${this.failed} failed, ${this.sel.backend})`);
+    console.log(`messages: ${this.rttCount} echoed in ${elapsed.toFixed(2)} s = ${rate} messages/s`);
+    console.log(`round trip: p50 ${percentile(sorted, 50).toFixed(3)} ms, p99 ${percentile(sorted, 99).toFixed(3)} ms`);
+    console.log(`lost messages: ${lost}`);
+    for (const fd of this.fds) if (fd >= 0) close(fd);
+    this.sel.close();
+    return this.failed === 0 && lost === 0 && this.rttCount === this.n * messages;
+  }
 }
 
 async function main(): Promise<number> {
@@ -176,7 +215,9 @@ async function main(): Promise<number> {
   }
   const { child, port } = await startServer();
   try {
-    return run(port, n) ? 0 : 1;
+    const generator = new LoadGenerator(port, n);
+    generator.run();
+    return generator.report() ? 0 : 1;
   } finally {
     child.kill();
   }
