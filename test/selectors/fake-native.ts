@@ -44,6 +44,16 @@ class FakeBase {
     return op === undefined ? this.calls.length : this.calls.filter((c) => c.op === op).length;
   }
 
+  /** The stats interface of the native objects: waits counted, nothing timed. */
+  stats(): WaitStats {
+    const calls = this.count('pollInto');
+    return { calls, syscalls: calls, fds: 0, events: 0, bytesIn: 0, syscallNs: 0, callNs: 0, timing: false };
+  }
+
+  resetStats(): void {}
+
+  setStatsTiming(): void {}
+
   protected fill(out: Int32Array, stride: number): number {
     const records = this.waits.shift() ?? [];
     const n = Math.min(records.length, Math.floor(out.length / stride));
@@ -109,15 +119,6 @@ export class FakePoll extends FakeBase implements NativePoll {
   get size(): number {
     return this.table.size;
   }
-
-  stats(): WaitStats {
-    const calls = this.count('pollInto');
-    return { calls, syscalls: calls, fds: 0, events: 0, bytesIn: 0, syscallNs: 0, callNs: 0, timing: false };
-  }
-
-  resetStats(): void {}
-
-  setStatsTiming(): void {}
 
   register(fd: number, events: number): void {
     this.enter({ op: 'register', fd, events }, 'poll');
