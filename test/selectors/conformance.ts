@@ -172,10 +172,13 @@ export function selectorConformance(factory: () => BaseSelector<unknown>, option
     expect(() => sel.select(0)).toThrow(expect.objectContaining({ code: 'ERR_CLOSED' }));
   });
 
-  it('close releases the kernel object (no fd leak)', () => {
+  it('close releases the kernel object (no fd leak)', async () => {
     const before = openFdCount();
     for (let i = 0; i < 20; i++) factory().close();
-    expect(openFdCount()).toBe(before);
+    // libkqueue (kqueue on Linux) frees a closed kqueue's helper fds from its monitoring
+    // thread, a moment later (earlier tests' too, hence <=); kernel mechanisms free them at once.
+    for (let i = 0; i < 50 && openFdCount() > before; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(openFdCount()).toBeLessThanOrEqual(before);
   });
 
   it('getKey and getMap', () => {
