@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import { isatty } from 'node:tty';
 import { native, type NativeKqueue } from '../binding';
 import { EVENT_READ, EVENT_WRITE } from '../constants';
-import { isErrno, stateError } from '../errors';
+import { abortError, isErrno, stateError } from '../errors';
+import { libkqueueWatchFd } from '../libkqueue-watch';
+import { selectorTimeout, validateOptions, validateSignal } from '../validate';
 import { BaseSelector, type BackendName, type SelectorEvent, type SelectorKey } from './base';
 
 /** Creates the native kqueue a KqueueSelector waits on. */
@@ -85,6 +87,8 @@ export class KqueueSelector<T = unknown> extends BaseSelector<T> {
   #kq: NativeKqueue;
   readonly #factory: NativeKqueueFactory;
   readonly #platform: NodeJS.Platform;
+  /** The fd selectAsync() has Node's loop watch (-1: the kqueue fd), found on first use. */
+  #watchFd: number | undefined;
   /** Whether the kqueue is libkqueue's emulation over epoll (set for the default factory). */
   readonly #emulated: boolean;
   /** fd -> generation tag of its current registration, sent as udata. */
@@ -173,6 +177,13 @@ export class KqueueSelector<T = unknown> extends BaseSelector<T> {
   }
 
   protected override _poll(timeoutMs: number, ready: Array<SelectorEvent<T>>): number {
+    const n = this.#drain(timeoutMs);
+    this.#collect(this.#out, n, ready, true);
+    return n;
+  }
+
+  /** One wait into the event buffer for up to every registered filter; returns the count. */
+  #drain(timeoutMs: number): number {
     const out = this.#out;
     const max = Math.max(1, Math.min(this.#filters, out.length / KEV_WORDS));
     let n = this.#kq.control(null, 0, out, max, timeoutMs);
@@ -182,8 +193,87 @@ export class KqueueSelector<T = unknown> extends BaseSelector<T> {
       if (more === 0) break;
       n += more;
     }
+    return n;
+  }
+
+  /**
+   * Like select(), without blocking the thread and without a helper thread: Node's own event
+   * loop watches the kqueue fd (see Kqueue#controlAsync).
+   * @param timeout Milliseconds (fractions honoured); undefined/null waits forever; 0 or a
+   *   negative number does not wait (as Python's selectors).
+   * @param options `{ signal }`: aborting rejects with AbortError and leaves the selector usable.
+   * @returns One [key, events] entry per ready fd, with its events merged; [] on timeout.
+   * @throws (rejects) Error ERR_CLOSED if closed before or during the wait; ERR_BUSY while
+   *   another wait on this selector is pending; AbortError (code 'ABORT_ERR', cause =
+   *   signal.reason); TypeError / RangeError for a bad timeout or options.
+   *
+   * Portability: on Linux (libkqueue) the loop watches libkqueue's internal epoll fd.
+   */
+  async selectAsync(timeout?: number | null, options?: { signal?: AbortSignal }): Promise<Array<SelectorEvent<T>>> {
+    const ms = selectorTimeout(timeout);
+    const signal = validateSignal(validateOptions<{ signal?: AbortSignal }>(options).signal);
+    this._checkOpen();
+    if (signal?.aborted) throw abortError(signal);
+    const ready: Array<SelectorEvent<T>> = [];
+    this._poll(0, ready);
+    if (ready.length > 0 || ms === 0) return ready;
+    const start = performance.now();
+    for (;;) {
+      const left = ms < 0 ? -1 : Math.max(0, ms - (performance.now() - start));
+      let n: number;
+      const out = this.#out;
+      const max = Math.max(1, Math.min(this.#filters, out.length / KEV_WORDS));
+      try {
+        n = await this.#waitAsync(out, max, left, signal);
+      } catch (err) {
+        // libkqueue only: #rebuild() closed the kqueue under the wait; wait on the new one.
+        if (!this.closed && (err as { code?: string }).code === 'ERR_CLOSED') continue;
+        throw err;
+      }
+      this.#collect(out, n, ready, true);
+      // Files registered during the wait may not have fit: the rest are still pending (level
+      // triggered) and one more zero-timeout look merges them in.
+      if (n === max && this.#filters > max && !this.closed) this.#collect(this.#out, this.#drain(0), ready, false);
+      // Every event was stale (an older registration): wait on with the time left.
+      if (ready.length > 0 || n === 0 || (ms >= 0 && performance.now() - start >= ms)) return ready;
+    }
+  }
+
+  /** One wait in Node's loop on the current kqueue; resolves with the record count. */
+  #waitAsync(out: Int32Array, max: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<number> {
+    const kq = this.#kq;
+    const watch = this.#watch();
+    return new Promise<number>((resolve, reject) => {
+      const onAbort = (): void => {
+        if (kq.cancelWait()) reject(abortError(signal!));
+      };
+      kq.waitAsync(out, max, timeoutMs, watch, (err, count) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve(count!);
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** The fd Node's loop watches: -1 (the kqueue fd) except on libkqueue. */
+  #watch(): number {
+    if (this.#watchFd !== undefined) return this.#watchFd;
+    if (!this.#emulated) return (this.#watchFd = -1);
+    const fd = libkqueueWatchFd(this.#kq.fileno());
+    if (fd === undefined) {
+      throw stateError('ERR_NOT_SUPPORTED', "selectAsync: libkqueue's internal epoll fd was not found (layout changed?)");
+    }
+    return (this.#watchFd = fd);
+  }
+
+  /**
+   * Turns n event records of out into merged [key, events] entries of current registrations;
+   * `fresh` starts a new merge, else entries already in ready are merged into.
+   */
+  #collect(out: Int32Array, n: number, ready: Array<SelectorEvent<T>>, fresh: boolean): void {
     const merged = this.#merged;
-    merged.clear();
+    if (fresh) merged.clear();
     for (let i = 0, at = 0; i < n; i++, at += KEV_WORDS) {
       const fd = out[at];
       const key = this._keyFor(fd);
@@ -201,7 +291,6 @@ export class KqueueSelector<T = unknown> extends BaseSelector<T> {
         ready[slot][1] |= events;
       }
     }
-    return n;
   }
 
   protected override _close(): void {
@@ -231,6 +320,7 @@ export class KqueueSelector<T = unknown> extends BaseSelector<T> {
     const fresh = this.#factory();
     const old = this.#kq;
     this.#kq = fresh;
+    this.#watchFd = undefined;
     this.#filters = 0;
     for (const key of this.getMap().values()) {
       const tag = this.#tags.get(key.fd) ?? this.#newTag();

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { isatty } from 'node:tty';
 import { native, type NativeKqueue } from '../../lib/binding';
 import { EVENT_READ, EVENT_WRITE } from '../../lib/constants';
-import { write } from '../../lib/fd';
+import { dup2, write } from '../../lib/fd';
 import { canUse, DefaultSelector, defaultBackend } from '../../lib/selectors/default';
 import { KqueueSelector } from '../../lib/selectors/kqueue';
 import { closeNow, openFdCount, testPipe, testSocketPair } from '../helpers/fds';
@@ -167,6 +167,89 @@ describe.skipIf(!canUse('kqueue'))('KqueueSelector', () => {
     } finally {
       sel.close();
     }
+  });
+});
+
+async function rejection(p: Promise<unknown>): Promise<NodeJS.ErrnoException> {
+  try {
+    await p;
+  } catch (err) {
+    return err as NodeJS.ErrnoException;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe.skipIf(!canUse('kqueue'))('KqueueSelector#selectAsync', () => {
+  it('resolves when an fd turns ready, merging read and write, while the loop runs', async () => {
+    using sel = new KqueueSelector<string>();
+    const [s, peer] = testSocketPair();
+    const [r] = testPipe();
+    sel.register(r, EVENT_READ, 'idle');
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    const t0 = performance.now();
+    setTimeout(() => {
+      sel.register(s, RW, 'sock');
+      write(peer, ONE);
+    }, 50);
+    const ready = await sel.selectAsync(5000);
+    clearInterval(timer);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(45);
+    expect(ticks).toBeGreaterThan(3);
+    expect(ready.map(([k, ev]) => [k.data, ev])).toEqual([['sock', RW]]);
+  });
+
+  it('timeouts: [] after about the timeout; 0 and negative do not wait', async () => {
+    using sel = new KqueueSelector();
+    const [r] = testPipe();
+    sel.register(r, EVENT_READ);
+    const t0 = performance.now();
+    expect(await sel.selectAsync(60)).toEqual([]);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(59);
+    const t1 = performance.now();
+    expect(await sel.selectAsync(0)).toEqual([]);
+    expect(await sel.selectAsync(-5)).toEqual([]);
+    expect(performance.now() - t1).toBeLessThan(100);
+  });
+
+  it('ERR_BUSY for a second wait, ERR_CLOSED on close during the wait, AbortError', async () => {
+    const sel = new KqueueSelector();
+    const [r, w] = testPipe();
+    sel.register(r, EVENT_READ);
+    const first = sel.selectAsync(5000);
+    expect((await rejection(sel.selectAsync(10))).code).toBe('ERR_BUSY');
+    expect(() => sel.select(0)).toThrow(expect.objectContaining({ code: 'ERR_BUSY' }));
+    const ac = new AbortController();
+    first.catch(() => {});
+    sel.close();
+    expect((await rejection(first)).code).toBe('ERR_CLOSED');
+    expect((await rejection(sel.selectAsync(0))).code).toBe('ERR_CLOSED');
+    using again = new KqueueSelector();
+    again.register(r, EVENT_READ);
+    const aborted = again.selectAsync(undefined, { signal: ac.signal });
+    setTimeout(() => ac.abort('enough'), 10);
+    const err = await rejection(aborted);
+    expect(err).toMatchObject({ name: 'AbortError', code: 'ABORT_ERR', cause: 'enough' });
+    write(w, ONE);
+    expect((await again.selectAsync(1000)).map(([k]) => k.fd)).toEqual([r]);
+  });
+
+  it('stale events do not end the wait early (closed-and-reused fd)', async () => {
+    using sel = new KqueueSelector<string>();
+    const [a, aPeer] = testSocketPair();
+    write(aPeer, ONE);
+    sel.register(a, EVENT_READ, 'old');
+    const [keep] = testPipe();
+    dup2(a, keep);
+    const [b, bPeer] = testSocketPair();
+    dup2(b, a);
+    sel.unregister(a);
+    sel.register(a, EVENT_READ, 'new');
+    const t0 = performance.now();
+    expect(await sel.selectAsync(60)).toEqual([]);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(55);
+    setTimeout(() => write(bPeer, ONE), 10);
+    expect((await sel.selectAsync(2000)).map(([k, ev]) => [k.data, ev])).toEqual([['new', EVENT_READ]]);
   });
 });
 
