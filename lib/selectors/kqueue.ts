@@ -1,11 +1,10 @@
 /** KqueueSelector: the selectors layer over kqueue(2) (CPython's `selectors.KqueueSelector`). */
-import fs from 'node:fs';
-import { isatty } from 'node:tty';
 import { native, type NativeKqueue } from '../binding';
 import { EVENT_READ, EVENT_WRITE } from '../constants';
-import { abortError, isErrno, stateError } from '../errors';
+import { abortError, stateError } from '../errors';
 import { libkqueueWatchFd } from '../libkqueue-watch';
 import { selectorTimeout, validateOptions, validateSignal } from '../validate';
+import { explainFailure, fileId, refusal, unreliableFile } from './kqueue-quirks';
 import { BaseSelector, type BackendName, type SelectorEvent, type SelectorKey } from './base';
 
 /** Creates the native kqueue a KqueueSelector waits on. */
@@ -37,33 +36,6 @@ const LIBKQUEUE_MAX_EVENTS = 512;
 /** The number of kernel filters (kevents) a mask of EVENT_READ/EVENT_WRITE takes. */
 function filterCount(events: number): number {
   return (events & EVENT_READ ? 1 : 0) + (events & EVENT_WRITE ? 1 : 0);
-}
-
-/**
- * Why kqueue cannot be trusted with fd on this platform, or undefined. Only macOS has such
- * files: a named FIFO gets no readiness past its first 8 KiB, nor its EOF (python/cpython#95600,
- * golang/go#24164). pipe(2) pipes are FIFOs too but have their own reliable filter; they fstat
- * with st_dev 0, a named FIFO with its file system's device.
- */
-function unreliableFile(fd: number, platform: NodeJS.Platform): string | undefined {
-  if (platform !== 'darwin') return undefined;
-  let stat: fs.Stats;
-  try {
-    stat = fs.fstatSync(fd);
-  } catch {
-    return undefined; // Not an open fd: kevent() gives the errno (EBADF) itself.
-  }
-  return stat.isFIFO() && stat.dev !== 0 ? 'a named FIFO, whose readiness kqueue on macOS misses' : undefined;
-}
-
-/** The identity of the file an fd names ("dev:ino"), or undefined when the fd is not open. */
-function fileId(fd: number): string | undefined {
-  try {
-    const st = fs.fstatSync(fd);
-    return `${st.dev}:${st.ino}`;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -123,7 +95,7 @@ export class KqueueSelector<T = unknown> extends BaseSelector<T> {
 
   protected override _add(key: SelectorKey<T>): void {
     const why = unreliableFile(key.fd, this.#platform);
-    if (why !== undefined) throw this.#refusal(key.fd, why);
+    if (why !== undefined) throw refusal(key.fd, why);
     const tag = this.#newTag();
     let n = 0;
     if (key.events & EVENT_READ) n = this.#pack(n, key.fd, FILTER_READ, EV_ADD, tag);
@@ -133,7 +105,7 @@ export class KqueueSelector<T = unknown> extends BaseSelector<T> {
     } catch (err) {
       // kevent() stops at the first change that fails: the read filter may be in already.
       if (n > 1) this.#deleteEach(key.fd, EVENT_READ);
-      throw this.#explain(key.fd, err);
+      throw explainFailure(key.fd, err, this.#platform);
     }
     this.#tags.set(key.fd, tag);
     this.#filters += n;
@@ -359,20 +331,6 @@ export class KqueueSelector<T = unknown> extends BaseSelector<T> {
         // Not there (ENOENT) or the fd is closed (EBADF): gone either way.
       }
     }
-  }
-
-  /** Turns macOS's EINVAL for a terminal into an error that says what to do. */
-  #explain(fd: number, err: unknown): unknown {
-    if (this.#platform === 'darwin' && isErrno(err, 'EINVAL') && isatty(fd)) {
-      return this.#refusal(fd, 'a terminal, which kqueue on macOS refuses (EINVAL, tokio-rs/mio#1377)', err);
-    }
-    return err;
-  }
-
-  #refusal(fd: number, why: string, cause?: unknown): Error {
-    const err = stateError('ERR_NOT_SUPPORTED', `fd ${fd} is ${why}; watch it with PollSelector or SelectSelector`);
-    if (cause !== undefined) Object.defineProperty(err, 'cause', { value: cause, configurable: true, writable: true });
-    return err;
   }
 
   /** Tags stay in [1, 2^31-1] so that they read back the same from an Int32Array. */

@@ -38,9 +38,10 @@ describe.skipIf(!canUse('kqueue'))('KqueueSelector', () => {
     expect(sel.fileno()).toBeGreaterThanOrEqual(0);
     sel.close();
     expect(sel.fileno()).toBe(-1);
-    // libkqueue releases a closed kqueue's helper fds from its monitoring thread, a moment later.
-    for (let i = 0; i < 50 && openFdCount() > before; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(openFdCount()).toBe(before);
+    // libkqueue releases a closed kqueue's helper fds from its monitoring thread, a moment
+    // later (those of earlier tests too, hence <=).
+    for (let i = 0; i < 100 && openFdCount() > before; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(openFdCount()).toBeLessThanOrEqual(before);
   });
 
   it('DefaultSelector picks kqueue on macOS/BSD only, epoll or poll first on Linux', () => {
