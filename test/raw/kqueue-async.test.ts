@@ -1,6 +1,9 @@
 // Kqueue#controlAsync: waits in Node's own loop (no thread). Runs where the build has kqueue:
 // macOS/BSD, or Linux built with IOMUX_KQUEUE_PREFIX (libkqueue; the loop then watches
 // libkqueue's internal epoll fd).
+import { once } from 'node:events';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { native } from '../../lib/binding';
 import { constants as c } from '../../lib/constants';
@@ -128,5 +131,32 @@ describe.skipIf(!native.has.kqueue)('Kqueue#controlAsync', () => {
     const s = kq.stats();
     expect(s).toMatchObject({ calls: 1, events: 1, fds: 0 });
     expect(s.syscalls).toBeGreaterThanOrEqual(1);
+  });
+
+  it('survives worker_threads terminated mid-wait; the main thread still waits', async () => {
+    const root = path.resolve(__dirname, '../..');
+    // Each worker waits forever on its own kqueue (libkqueue: the watch fd is found the same way
+    // as lib/kqueue.ts does), then is terminated: the env cleanup hook closes the uv handles.
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const b = require(require.resolve('node-gyp-build', { paths: [workerData] }))(workerData);
+      const { libkqueueWatchFd } = require(workerData + '/dist/lib/libkqueue-watch.js');
+      const kq = new b.Kqueue();
+      const watch = b.has.libkqueue ? libkqueueWatchFd(kq.fileno()) : -1;
+      const again = () => kq.waitAsync(new Int32Array(40), 4, -1, watch, again);
+      again();
+      setInterval(() => {}, 1000);
+      parentPort.postMessage('waiting');
+    `;
+    for (let round = 0; round < 6; round++) {
+      const workers = [0, 1, 2].map(() => new Worker(code, { eval: true, workerData: root }));
+      await Promise.all(workers.map((w) => once(w, 'message')));
+      await Promise.all(workers.map((w) => w.terminate()));
+    }
+    const [r, w] = testPipe();
+    using kq = new Kqueue();
+    kq.control([new KEvent(r, c.KQ_FILTER_READ, c.KQ_EV_ADD)], 0);
+    setTimeout(() => write(w, ONE), 10);
+    expect((await kq.controlAsync(null, 4, 2000)).map((e) => e.ident)).toEqual([r]);
   });
 });
