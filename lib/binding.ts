@@ -133,20 +133,16 @@ export interface NativeKqueue extends NativeStats {
    */
   control(changes: Int32Array | null, nchanges: number, out: Int32Array | null, maxevents: number, timeoutMs: number): number;
   /**
-   * Waits in Node's own loop (no thread) until watchFd (-1: the kqueue fd) turns readable, then
-   * drains up to maxevents events into out with a zero-timeout kevent(); a uv timer ends the
-   * wait at timeoutMs (negative = forever) with 0. `callback(null, count)` or `callback(err)` is
-   * called exactly once unless cancelWait() drops the wait; close() during the wait calls it at
-   * once with ERR_CLOSED. control() with maxevents > 0 meanwhile throws ERR_BUSY.
-   * @throws ERR_CLOSED after close(); ERR_BUSY while a wait is pending.
+   * Waits in Node's own loop (no thread) until the kqueue has events (a uv_poll_t on the kqueue
+   * fd; with libkqueue on the epoll fd it waits on internally), then drains up to maxevents
+   * events into out with a zero-timeout kevent(); a uv timer ends the wait at timeoutMs
+   * (negative = forever) with 0. `callback(null, count)` or `callback(err)` is called exactly
+   * once unless cancelWait() drops the wait; close() during the wait calls it at once with
+   * ERR_CLOSED. control() with maxevents > 0 meanwhile throws ERR_BUSY.
+   * @throws ERR_CLOSED after close(); ERR_BUSY while a wait is pending; ERR_NOT_SUPPORTED when
+   *   libkqueue's internal epoll fd cannot be found.
    */
-  waitAsync(
-    out: Int32Array,
-    maxevents: number,
-    timeoutMs: number,
-    watchFd: number,
-    callback: (err: Error | null, count?: number) => void,
-  ): void;
+  waitAsync(out: Int32Array, maxevents: number, timeoutMs: number, callback: (err: Error | null, count?: number) => void): void;
   /** Drops the pending wait without calling its callback; returns false if none was pending. */
   cancelWait(): boolean;
 }

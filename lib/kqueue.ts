@@ -6,7 +6,6 @@
 import { native, type NativeKqueue, type NativeKqueueConstructor } from './binding';
 import { abortError, invalidArgType, outOfRange, stateError } from './errors';
 import { KEV_WORDS, KEvent, packKEvent, unpackKEvent } from './kevent';
-import { libkqueueWatchFd } from './libkqueue-watch';
 import type { WaitStats } from './stats';
 import { pollTimeout, validateFd, validateInteger, validateOptions, validateSignal } from './validate';
 
@@ -46,8 +45,6 @@ export class Kqueue {
   readonly #kq: NativeKqueue;
   #changes: Int32Array = EMPTY;
   #out: Int32Array = EMPTY;
-  /** The fd whose readability means "events pending": -1 for the kqueue fd itself. */
-  #watchFd: number | undefined;
 
   /**
    * Makes a new kqueue.
@@ -175,7 +172,7 @@ export class Kqueue {
    *   epoll fd cannot be found; as control() for bad arguments and kevent errors.
    *
    * Portability: on Linux (libkqueue) the kqueue fd is not pollable, so Node's loop watches the
-   * epoll fd libkqueue waits on internally, found through /proc (see lib/libkqueue-watch.ts).
+   * epoll fd libkqueue waits on internally, found through /proc (native/kqueue_async.cc).
    * Stats count the zero-timeout look as a call of its own when changes are given.
    */
   async controlAsync(
@@ -194,7 +191,6 @@ export class Kqueue {
       const now = this.control(changes, max, 0);
       if (now.length > 0 || max === 0 || ms === 0) return now;
     }
-    const watch = this.#watch();
     if (this.#out.length < max * KEV_WORDS) this.#out = new Int32Array(max * KEV_WORDS);
     const out = this.#out;
     const kq = this.#kq;
@@ -202,7 +198,7 @@ export class Kqueue {
       const onAbort = (): void => {
         if (kq.cancelWait()) reject(abortError(signal!));
       };
-      kq.waitAsync(out, max, ms, watch, (err, count) => {
+      kq.waitAsync(out, max, ms, (err, count) => {
         signal?.removeEventListener('abort', onAbort);
         if (err) return reject(err);
         const events = new Array<KEvent>(count!);
@@ -211,17 +207,6 @@ export class Kqueue {
       });
       signal?.addEventListener('abort', onAbort, { once: true });
     });
-  }
-
-  /** The fd Node's loop watches for controlAsync (found once per object on libkqueue). */
-  #watch(): number {
-    if (this.#watchFd !== undefined) return this.#watchFd;
-    if (!native.has.libkqueue) return (this.#watchFd = -1);
-    const fd = libkqueueWatchFd(this.#kq.fileno());
-    if (fd === undefined) {
-      throw stateError('ERR_NOT_SUPPORTED', "controlAsync: libkqueue's internal epoll fd was not found (layout changed?)");
-    }
-    return (this.#watchFd = fd);
   }
 
   /** Packs changes into the reusable buffer, growing it as needed; returns how many. */

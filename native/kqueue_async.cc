@@ -1,14 +1,25 @@
 // Kqueue#waitAsync: an asynchronous wait with no thread. A kernel kqueue fd is itself pollable
 // (it turns readable while events are pending), so a uv_poll_t watches it in Node's own loop;
 // when it fires, one zero-timeout kevent() drains as many events as were asked for. libkqueue's
-// fd is not pollable (it is one end of a close-detection pipe): there lib/kqueue.ts passes the
-// epoll fd libkqueue waits on internally as the fd to watch, which turns readable in the same
+// fd is not pollable (it is one end of a close-detection pipe): there the epoll fd libkqueue
+// waits on internally is watched instead (FindLibkqueueEpoll), which turns readable in the same
 // cases. A uv_timer_t ends the wait at its deadline. The handles are made on the first wait and
 // kept (the timer stopped, the poll handle unreferenced) between waits; they are closed by
 // close(), the destructor, or an async cleanup hook when the env is torn down, and the memory is
 // freed only from libuv's close callbacks. Same model as epoll_async.cc.
 #include <errno.h>
 #include <uv.h>
+#if defined(HAVE_LIBKQUEUE)
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <set>
+#include <string>
+#endif
 
 #include "addon.h"
 #include "args.h"
@@ -27,11 +38,75 @@ static bool CanRunJs(napi_env env) {
          napi_has_element(env, global, 0, &has) == napi_ok;
 }
 
+#if defined(HAVE_LIBKQUEUE)
+// The target of /proc/self/fd/<fd> ("pipe:[123]", "anon_inode:[eventpoll]"), or "".
+static std::string FdLink(const char* fd) {
+  std::string path = std::string("/proc/self/fd/") + fd;
+  char buf[128];
+  ssize_t n = readlink(path.c_str(), buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
+// Whether the epoll fd `fd` watches one of `fds` without EPOLLONESHOT (/proc/self/fdinfo).
+static bool WatchesPlainly(const char* fd, const std::set<int>& fds) {
+  std::string path = std::string("/proc/self/fdinfo/") + fd;
+  char line[256];
+  FILE* f = fopen(path.c_str(), "re");
+  if (f == nullptr) return false;
+  bool found = false;
+  while (!found && fgets(line, sizeof line, f) != nullptr) {
+    int tfd;
+    unsigned events;
+    if (sscanf(line, "tfd: %d events: %x", &tfd, &events) == 2) {
+      found = fds.count(tfd) > 0 && (events & 0x40000000u) == 0;  // EPOLLONESHOT
+    }
+  }
+  fclose(f);
+  return found;
+}
+
+// libkqueue's kqueue fd is not pollable: it is the write end of a pipe whose read end libkqueue
+// adds to the kqueue's own epoll set (to notice the close), and with EPOLLONESHOT to one
+// process-wide monitoring epoll. The kqueue's own epoll set holds every fd the emulated filters
+// wait on, so it turns readable exactly when kevent() has something to return: that is the fd
+// to watch. It is found through /proc and depends on libkqueue's layout (src/linux/platform.c,
+// linux_kqueue_init); -1 when it is not as expected.
+static int FindLibkqueueEpoll(int kq) {
+  char self[16];
+  snprintf(self, sizeof self, "%d", kq);
+  std::string pipe = FdLink(self);
+  if (pipe.compare(0, 5, "pipe:") != 0) return -1;
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return -1;
+  std::set<int> read_ends;
+  std::set<std::string> epolls;
+  while (struct dirent* e = readdir(dir)) {
+    if (e->d_name[0] == '.' || strcmp(e->d_name, self) == 0) continue;
+    std::string link = FdLink(e->d_name);
+    if (link == pipe) read_ends.insert(atoi(e->d_name));
+    if (link == "anon_inode:[eventpoll]") epolls.insert(e->d_name);
+  }
+  closedir(dir);
+  for (const std::string& fd : epolls) {
+    if (WatchesPlainly(fd.c_str(), read_ends)) return atoi(fd.c_str());
+  }
+  return -1;
+}
+#endif
+
+// The fd that turns readable while kevent() has events to return.
+static int WatchFdOf(int kq) {
+#if defined(HAVE_LIBKQUEUE)
+  return FindLibkqueueEpoll(kq);
+#else
+  return kq;
+#endif
+}
+
 class KqueueWaiter {
  public:
   // Makes the handles watching watch_fd. Returns nullptr with *uverr set when libuv refuses.
   static KqueueWaiter* Create(Napi::Env env, Kqueue* owner, int watch_fd, int* uverr);
-  int watch_fd() const { return watch_fd_; }
   // Starts a wait that will call cb(err, count) after writing count records into out.
   int Start(Napi::Function cb, Napi::Int32Array out, double ms, int maxevents);
   bool Pending() const { return pending_.Active(); }
@@ -248,8 +323,7 @@ void Kqueue::ReleaseWaiter(KqueuePendingWait* pending) {
   w->Close();  // Clears waiter_.
 }
 
-// waitAsync(out: Int32Array, maxevents, timeoutMs, watchFd, callback(err, count)): watchFd -1
-// watches the kqueue fd itself.
+// waitAsync(out: Int32Array, maxevents, timeoutMs, callback(err, count)).
 Napi::Value Kqueue::WaitAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckOpen(env)) return env.Undefined();
@@ -260,25 +334,27 @@ Napi::Value Kqueue::WaitAsync(const Napi::CallbackInfo& info) {
   Napi::Int32Array out;
   uint32_t maxevents;
   double ms;
-  int32_t watch;
   if (!ReadInt32Array(info, 0, "out", &out) || !ReadUint32(info, 1, "maxevents", &maxevents) ||
-      !ReadTimeout(info, 2, &ms) || !ReadInt32(info, 3, "watchFd", &watch)) {
+      !ReadTimeout(info, 2, &ms)) {
     return env.Undefined();
   }
   if (maxevents == 0 || maxevents > kMaxEvents || out.ElementLength() / kKevWords < maxevents) {
     return ThrowRangeError(env, "The value of \"maxevents\" is out of range");
   }
-  if (!info[4].IsFunction()) {
+  if (!info[3].IsFunction()) {
     return ThrowTypeError(env, "The \"callback\" argument must be of type function");
   }
-  int watch_fd = watch < 0 ? fd_ : watch;
-  if (waiter_ != nullptr && waiter_->watch_fd() != watch_fd) ReleaseWaiter(nullptr);
   if (waiter_ == nullptr) {
+    int watch_fd = WatchFdOf(fd_);
+    if (watch_fd < 0) {
+      return ThrowCodeError(env, "ERR_NOT_SUPPORTED",
+                            "libkqueue's internal epoll fd was not found: no async waits");
+    }
     int uverr;
     waiter_ = KqueueWaiter::Create(env, this, watch_fd, &uverr);
     if (waiter_ == nullptr) return ThrowErrno(env, -uverr, "uv_poll_init");
   }
-  int rc = waiter_->Start(info[4].As<Napi::Function>(), out, ms, static_cast<int>(maxevents));
+  int rc = waiter_->Start(info[3].As<Napi::Function>(), out, ms, static_cast<int>(maxevents));
   if (rc != 0) return ThrowErrno(env, -rc, "uv_poll_start");
   return env.Undefined();
 }

@@ -2,7 +2,6 @@
 import { native, type NativeKqueue } from '../binding';
 import { EVENT_READ, EVENT_WRITE } from '../constants';
 import { abortError, stateError } from '../errors';
-import { libkqueueWatchFd } from '../libkqueue-watch';
 import { selectorTimeout, validateOptions, validateSignal } from '../validate';
 import { explainFailure, fileId, refusal, unreliableFile } from './kqueue-quirks';
 import { BaseSelector, type BackendName, type SelectorEvent, type SelectorKey } from './base';
@@ -59,8 +58,6 @@ export class KqueueSelector<T = unknown> extends BaseSelector<T> {
   #kq: NativeKqueue;
   readonly #factory: NativeKqueueFactory;
   readonly #platform: NodeJS.Platform;
-  /** The fd selectAsync() has Node's loop watch (-1: the kqueue fd), found on first use. */
-  #watchFd: number | undefined;
   /** Whether the kqueue is libkqueue's emulation over epoll (set for the default factory). */
   readonly #emulated: boolean;
   /** fd -> generation tag of its current registration, sent as udata. */
@@ -214,29 +211,17 @@ export class KqueueSelector<T = unknown> extends BaseSelector<T> {
   /** One wait in Node's loop on the current kqueue; resolves with the record count. */
   #waitAsync(out: Int32Array, max: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<number> {
     const kq = this.#kq;
-    const watch = this.#watch();
     return new Promise<number>((resolve, reject) => {
       const onAbort = (): void => {
         if (kq.cancelWait()) reject(abortError(signal!));
       };
-      kq.waitAsync(out, max, timeoutMs, watch, (err, count) => {
+      kq.waitAsync(out, max, timeoutMs, (err, count) => {
         signal?.removeEventListener('abort', onAbort);
         if (err) reject(err);
         else resolve(count!);
       });
       signal?.addEventListener('abort', onAbort, { once: true });
     });
-  }
-
-  /** The fd Node's loop watches: -1 (the kqueue fd) except on libkqueue. */
-  #watch(): number {
-    if (this.#watchFd !== undefined) return this.#watchFd;
-    if (!this.#emulated) return (this.#watchFd = -1);
-    const fd = libkqueueWatchFd(this.#kq.fileno());
-    if (fd === undefined) {
-      throw stateError('ERR_NOT_SUPPORTED', "selectAsync: libkqueue's internal epoll fd was not found (layout changed?)");
-    }
-    return (this.#watchFd = fd);
   }
 
   /**
@@ -292,7 +277,6 @@ export class KqueueSelector<T = unknown> extends BaseSelector<T> {
     const fresh = this.#factory();
     const old = this.#kq;
     this.#kq = fresh;
-    this.#watchFd = undefined;
     this.#filters = 0;
     for (const key of this.getMap().values()) {
       const tag = this.#tags.get(key.fd) ?? this.#newTag();

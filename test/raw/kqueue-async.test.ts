@@ -135,15 +135,13 @@ describe.skipIf(!native.has.kqueue)('Kqueue#controlAsync', () => {
 
   it('survives worker_threads terminated mid-wait; the main thread still waits', async () => {
     const root = path.resolve(__dirname, '../..');
-    // Each worker waits forever on its own kqueue (libkqueue: the watch fd is found the same way
-    // as lib/kqueue.ts does), then is terminated: the env cleanup hook closes the uv handles.
+    // Each worker waits forever on its own kqueue, then is terminated: the env cleanup hook
+    // closes the uv handles.
     const code = `
       const { parentPort, workerData } = require('node:worker_threads');
       const b = require(require.resolve('node-gyp-build', { paths: [workerData] }))(workerData);
-      const { libkqueueWatchFd } = require(workerData + '/dist/lib/libkqueue-watch.js');
       const kq = new b.Kqueue();
-      const watch = b.has.libkqueue ? libkqueueWatchFd(kq.fileno()) : -1;
-      const again = () => kq.waitAsync(new Int32Array(40), 4, -1, watch, again);
+      const again = () => kq.waitAsync(new Int32Array(40), 4, -1, again);
       again();
       setInterval(() => {}, 1000);
       parentPort.postMessage('waiting');
