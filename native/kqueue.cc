@@ -25,7 +25,23 @@
 #include "stats.h"
 #include "timeout.h"
 
+#if defined(HAVE_LIBKQUEUE)
+// libkqueue frees a closed kqueue (its epoll fd, the pipe's other end, an eventfd) later, from
+// its monitoring thread. Until then a fork() runs libkqueue's atfork handler in the child, which
+// closes the closed kqueue's fd number again, even if it now belongs to someone else: a
+// spawn()'s pipe then fails with EBADF. This call (exported by libkqueue 2.6+, for deterministic
+// teardown) waits for the monitoring thread to free it; weak, so an older libkqueue still loads.
+extern "C" void libkqueue_drain_pending_close(void) __attribute__((weak));
+#endif
+
 namespace iomux {
+
+// Waits until libkqueue has freed every kqueue closed so far (a no-op on kernel kqueues).
+static void DrainClosedKqueues() {
+#if defined(HAVE_LIBKQUEUE)
+  if (libkqueue_drain_pending_close != nullptr) libkqueue_drain_pending_close();
+#endif
+}
 
 
 // A new kqueue fd with close-on-exec set. kqueue1(O_CLOEXEC) sets it atomically where it exists
@@ -92,7 +108,10 @@ Kqueue::Kqueue(const Napi::CallbackInfo& info) : ObjectWrap<Kqueue>(info) {
 // so an fd it already closed (and the kernel may have handed out again) is never touched.
 Kqueue::~Kqueue() {
   ReleaseWaiter(nullptr);
-  if (fd_ >= 0) close(fd_);
+  if (fd_ >= 0) {
+    close(fd_);
+    DrainClosedKqueues();
+  }
 }
 
 Napi::Value Kqueue::FromFd(const Napi::CallbackInfo& info) {
@@ -134,6 +153,7 @@ Napi::Value Kqueue::Close(const Napi::CallbackInfo& info) {
   std::vector<struct kevent>().swap(events_);
   int rc = close(fd);
   int err = errno;
+  DrainClosedKqueues();
   if (pending.Active()) {
     pending.Settle(env, CodeError(env, "ERR_CLOSED", "the Kqueue was closed during the wait").Value(),
                    env.Undefined());
