@@ -29,7 +29,7 @@
 // libkqueue frees a closed kqueue (its epoll fd, the pipe's other end, an eventfd) later, from
 // its monitoring thread. Until then a fork() runs libkqueue's atfork handler in the child, which
 // closes the closed kqueue's fd number again, even if it now belongs to someone else: a
-// spawn()'s pipe then fails with EBADF. This call (exported by libkqueue 2.6+, for deterministic
+// spawn()'s pipe then fails with EBADF. This call (exported by recent libkqueue for deterministic
 // teardown) waits for the monitoring thread to free it; weak, so an older libkqueue still loads.
 extern "C" void libkqueue_drain_pending_close(void) __attribute__((weak));
 #endif
