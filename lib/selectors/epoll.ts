@@ -30,6 +30,8 @@ export class EpollSelector<T = unknown> extends PollLikeSelector<T> {
   /** Which kernel mechanism this selector uses: 'epoll'. */
   readonly backend: BackendName = 'epoll';
   readonly #epoll: NativeEpoll;
+  /** The hot wait, bound once: see NativeEpoll.boundPollInto. */
+  readonly #pollInto: (out: Int32Array, timeoutMs: number, stride: number) => number;
 
   /**
    * @param factory Creates the native epoll instance (tests pass a fake).
@@ -37,7 +39,9 @@ export class EpollSelector<T = unknown> extends PollLikeSelector<T> {
    */
   constructor(factory: NativeEpollFactory = defaultFactory) {
     super();
-    this.#epoll = factory();
+    const epoll = factory();
+    this.#epoll = epoll;
+    this.#pollInto = epoll.boundPollInto?.() ?? ((out, ms, stride) => epoll.pollInto(out, ms, stride));
   }
 
   /** @returns The epoll fd, or -1 after `close()`. */
@@ -58,7 +62,7 @@ export class EpollSelector<T = unknown> extends PollLikeSelector<T> {
   }
 
   protected override _nativeWait(out: Int32Array, timeoutMs: number): number {
-    return this.#epoll.pollInto(out, timeoutMs, 3);
+    return this.#pollInto(out, timeoutMs, 3);
   }
 
   protected override _close(): void {
