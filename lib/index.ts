@@ -3,3 +3,5 @@ export { constants, EVENT_READ, EVENT_WRITE, FD_SETSIZE } from './constants';
 export { isErrno } from './errors';
 export type { ErrnoError, IomuxErrorCode } from './errors';
 export type { FileLike } from './validate';
+export { pipe, socketpair, close, read, write, setNonBlocking, dup2, getNofileLimit, setNofileLimit } from './fd';
+export type { PairOptions } from './fd';

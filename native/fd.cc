@@ -1,8 +1,252 @@
-// Placeholder so the skeleton links; replaced by the real fd binding.
+// File-descriptor helpers: pipe, socketpair, close, read, write, O_NONBLOCK, dup2, RLIMIT_NOFILE.
+// Every fd made here is CLOEXEC, so a child process never inherits one by accident.
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmath>
+
 #include "addon.h"
+#include "args.h"
 
 namespace iomux {
 
-void InitFd(Napi::Env, Napi::Object) {}
+static int SetFlag(int fd, int get, int set, int flag, bool on) {
+  int flags = fcntl(fd, get);
+  if (flags < 0) return -1;
+  int next = on ? (flags | flag) : (flags & ~flag);
+  return next == flags ? 0 : fcntl(fd, set, next);
+}
+
+// Closes both fds of a pair made by a fallback path, keeping the errno that made it fail.
+[[maybe_unused]] static Napi::Value ClosePairAndThrow(Napi::Env env, int fds[2], const char* syscall) {
+  int err = errno;
+  close(fds[0]);
+  close(fds[1]);
+  return ThrowErrno(env, err, syscall);
+}
+
+static Napi::Value PairToArray(Napi::Env env, int fds[2]) {
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Napi::Number::New(env, fds[0]));
+  out.Set(1u, Napi::Number::New(env, fds[1]));
+  return out;
+}
+
+static Napi::Value Pipe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bool nonblocking;
+  ReadBool(info, 0, false, &nonblocking);
+  int fds[2];
+#if defined(__linux__)
+  if (pipe2(fds, O_CLOEXEC | (nonblocking ? O_NONBLOCK : 0)) != 0) {
+    int err = errno;
+    return ThrowErrno(env, err, "pipe2");
+  }
+#else
+  // No pipe2 on macOS: another thread may fork between pipe() and fcntl(), as in libuv.
+  if (pipe(fds) != 0) {
+    int err = errno;
+    return ThrowErrno(env, err, "pipe");
+  }
+  for (int fd : fds) {
+    if (SetFlag(fd, F_GETFD, F_SETFD, FD_CLOEXEC, true) != 0 ||
+        (nonblocking && SetFlag(fd, F_GETFL, F_SETFL, O_NONBLOCK, true) != 0)) {
+      return ClosePairAndThrow(env, fds, "fcntl");
+    }
+  }
+#endif
+  return PairToArray(env, fds);
+}
+
+static Napi::Value SocketPair(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bool nonblocking;
+  ReadBool(info, 0, false, &nonblocking);
+  int fds[2];
+#if defined(SOCK_CLOEXEC) && defined(SOCK_NONBLOCK)
+  int type = SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0);
+  if (socketpair(AF_UNIX, type, 0, fds) != 0) {
+    int err = errno;
+    return ThrowErrno(env, err, "socketpair");
+  }
+#else
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) {
+    int err = errno;
+    return ThrowErrno(env, err, "socketpair");
+  }
+  for (int fd : fds) {
+    if (SetFlag(fd, F_GETFD, F_SETFD, FD_CLOEXEC, true) != 0 ||
+        (nonblocking && SetFlag(fd, F_GETFL, F_SETFL, O_NONBLOCK, true) != 0)) {
+      return ClosePairAndThrow(env, fds, "fcntl");
+    }
+  }
+#endif
+  return PairToArray(env, fds);
+}
+
+static Napi::Value Close(const Napi::CallbackInfo& info) {
+  int fd;
+  if (!ReadFd(info, 0, &fd)) return info.Env().Undefined();
+  // POSIX leaves the fd state unspecified after EINTR; on Linux it is always closed, so
+  // retrying could close an fd that another thread just opened. Report EINTR as success.
+  if (close(fd) != 0 && errno != EINTR) {
+    int err = errno;
+    return ThrowErrno(info.Env(), err, "close");
+  }
+  return info.Env().Undefined();
+}
+
+// Reads (buf, offset, length) and checks that the range lies inside buf.
+static bool ReadSpan(const Napi::CallbackInfo& info, uint8_t** data, size_t* len) {
+  Napi::Value v = info[1];
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    ThrowTypeError(info.Env(), "The \"buffer\" argument must be an instance of Uint8Array");
+    return false;
+  }
+  Napi::Uint8Array buf = v.As<Napi::Uint8Array>();
+  int64_t offset, length;
+  if (!ReadInt(info, 2, "offset", 0, static_cast<double>(buf.ElementLength()), &offset)) return false;
+  double room = static_cast<double>(buf.ElementLength() - offset);
+  if (!ReadInt(info, 3, "length", 0, room, &length)) return false;
+  *data = buf.Data() + offset;
+  *len = static_cast<size_t>(length);
+  return true;
+}
+
+static Napi::Value Read(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  uint8_t* data;
+  size_t len;
+  if (!ReadFd(info, 0, &fd) || !ReadSpan(info, &data, &len)) return env.Undefined();
+  ssize_t n;
+  do n = read(fd, data, len);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    int err = errno;
+    if (err == EAGAIN || err == EWOULDBLOCK) return env.Null();
+    return ThrowErrno(env, err, "read");
+  }
+  return Napi::Number::New(env, static_cast<double>(n));
+}
+
+static Napi::Value Write(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  uint8_t* data;
+  size_t len;
+  if (!ReadFd(info, 0, &fd) || !ReadSpan(info, &data, &len)) return env.Undefined();
+  ssize_t n;
+#if defined(MSG_NOSIGNAL)
+  // send() with MSG_NOSIGNAL turns SIGPIPE into EPIPE on sockets; ENOTSOCK means a pipe or
+  // file, where Node already ignores SIGPIPE for the whole process.
+  do n = send(fd, data, len, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && errno == ENOTSOCK) {
+    do n = write(fd, data, len);
+    while (n < 0 && errno == EINTR);
+  }
+#else
+  do n = write(fd, data, len);
+  while (n < 0 && errno == EINTR);
+#endif
+  if (n < 0) {
+    int err = errno;
+    if (err == EAGAIN || err == EWOULDBLOCK) return env.Null();
+    return ThrowErrno(env, err, "write");
+  }
+  return Napi::Number::New(env, static_cast<double>(n));
+}
+
+static Napi::Value SetNonBlocking(const Napi::CallbackInfo& info) {
+  int fd;
+  bool on;
+  if (!ReadFd(info, 0, &fd)) return info.Env().Undefined();
+  ReadBool(info, 1, true, &on);
+  if (SetFlag(fd, F_GETFL, F_SETFL, O_NONBLOCK, on) != 0) {
+    int err = errno;
+    return ThrowErrno(info.Env(), err, "fcntl");
+  }
+  return info.Env().Undefined();
+}
+
+static Napi::Value Dup2(const Napi::CallbackInfo& info) {
+  int oldfd, newfd;
+  if (!ReadFd(info, 0, &oldfd) || !ReadFd(info, 1, &newfd)) return info.Env().Undefined();
+  int r;
+#if defined(__linux__)
+  // dup3 refuses oldfd == newfd with EINVAL; dup2 makes it a no-op, which is what callers mean.
+  do r = oldfd == newfd ? (fcntl(oldfd, F_GETFD) < 0 ? -1 : newfd) : dup3(oldfd, newfd, O_CLOEXEC);
+  while (r < 0 && errno == EINTR);
+#else
+  do r = dup2(oldfd, newfd);
+  while (r < 0 && errno == EINTR);
+  if (r >= 0 && SetFlag(r, F_GETFD, F_SETFD, FD_CLOEXEC, true) != 0) r = -1;
+#endif
+  if (r < 0) {
+    int err = errno;
+    return ThrowErrno(info.Env(), err, "dup2");
+  }
+  return Napi::Number::New(info.Env(), r);
+}
+
+static Napi::Value LimitToJs(Napi::Env env, rlim_t v) {
+  if (v == RLIM_INFINITY) return Napi::Number::New(env, INFINITY);
+  return Napi::Number::New(env, static_cast<double>(v));
+}
+
+static Napi::Value GetNofileLimit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+    int err = errno;
+    return ThrowErrno(env, err, "getrlimit");
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("soft", LimitToJs(env, rl.rlim_cur));
+  out.Set("hard", LimitToJs(env, rl.rlim_max));
+  return out;
+}
+
+// A limit from JS: a non-negative integer or Infinity (RLIM_INFINITY).
+static bool ReadLimit(const Napi::CallbackInfo& info, size_t i, const char* name, rlim_t* out) {
+  if (info[i].IsNumber() && std::isinf(info[i].As<Napi::Number>().DoubleValue()) &&
+      info[i].As<Napi::Number>().DoubleValue() > 0) {
+    *out = RLIM_INFINITY;
+    return true;
+  }
+  int64_t v;
+  if (!ReadInt(info, i, name, 0, 9007199254740991.0, &v)) return false;
+  *out = static_cast<rlim_t>(v);
+  return true;
+}
+
+static Napi::Value SetNofileLimit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  struct rlimit rl;
+  if (!ReadLimit(info, 0, "soft", &rl.rlim_cur) || !ReadLimit(info, 1, "hard", &rl.rlim_max)) {
+    return env.Undefined();
+  }
+  if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+    int err = errno;
+    return ThrowErrno(env, err, "setrlimit");
+  }
+  return env.Undefined();
+}
+
+void InitFd(Napi::Env env, Napi::Object exports) {
+  exports.Set("pipe", Napi::Function::New(env, Pipe, "pipe"));
+  exports.Set("socketpair", Napi::Function::New(env, SocketPair, "socketpair"));
+  exports.Set("close", Napi::Function::New(env, Close, "close"));
+  exports.Set("read", Napi::Function::New(env, Read, "read"));
+  exports.Set("write", Napi::Function::New(env, Write, "write"));
+  exports.Set("setNonBlocking", Napi::Function::New(env, SetNonBlocking, "setNonBlocking"));
+  exports.Set("dup2", Napi::Function::New(env, Dup2, "dup2"));
+  exports.Set("getNofileLimit", Napi::Function::New(env, GetNofileLimit, "getNofileLimit"));
+  exports.Set("setNofileLimit", Napi::Function::New(env, SetNofileLimit, "setNofileLimit"));
+}
 
 }  // namespace iomux
