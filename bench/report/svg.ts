@@ -9,16 +9,28 @@ import { type Cell, familyOf, seriesOf } from './cells';
 // bench to CommonJS (tsc would otherwise turn it into require(), which cannot load them).
 const importEsm = new Function('m', 'return import(m)') as (m: string) => Promise<any>;
 
+const COLOURS: Record<string, string> = { select: '#d62728', poll: '#1f77b4', epoll: '#2ca02c', kqueue: '#9467bd' };
+
 /** The vega-lite spec for the idle-scaling cells at one timeout. */
 export function scalingSpec(cells: Cell[], timeoutMs = 0): Record<string, unknown> {
   const values = cells
     .filter((c) => c.scenario === 'idle-scaling' && c.timeoutMs === timeoutMs)
-    .map((c) => ({ n: c.n, ns: c.medianNs, p25: c.p25Ns, p75: c.p75Ns, series: seriesOf(c), family: familyOf(c.backend) }));
+    .map((c) => ({
+      n: c.n,
+      ns: c.medianNs,
+      p25: c.p25Ns,
+      p75: c.p75Ns,
+      series: seriesOf(c),
+      family: familyOf(c.backend),
+      mechanism: c.backend.replace(/^(c|cpython)-/, ''),
+      api: c.api === 'raw' ? 'select() / poll()' : c.api === 'pollInto' ? 'pollInto()' : 'selectors',
+    }));
+  const mechanisms = ['select', 'poll', 'epoll', 'kqueue'].filter((m) => values.some((v) => v.mechanism === m));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: `iomux: cost of one wait call vs watched sockets (timeout ${timeoutMs} ms, 1 active)`,
-      subtitle: 'median ns per call, log-log; solid: iomux, dashed: C floor, dotted: CPython',
+      subtitle: 'median ns per call (bars: p25-p75), log-log; colour: mechanism, line: iomux / C floor / CPython, mark: API',
     },
     width: 640,
     height: 420,
@@ -27,19 +39,42 @@ export function scalingSpec(cells: Cell[], timeoutMs = 0): Record<string, unknow
     encoding: {
       x: { field: 'n', type: 'quantitative', scale: { type: 'log' }, title: 'N idle sockets' },
       y: { field: 'ns', type: 'quantitative', scale: { type: 'log' }, title: 'ns per call (median)' },
-      color: { field: 'series', type: 'nominal', title: 'backend / peer' },
-      strokeDash: {
-        field: 'family',
+      color: {
+        field: 'mechanism',
         type: 'nominal',
-        scale: { domain: ['iomux', 'C', 'CPython'], range: [[1, 0], [6, 3], [2, 2]] },
-        title: 'family',
+        scale: { domain: mechanisms, range: mechanisms.map((m) => COLOURS[m] ?? '#7f7f7f') },
+        title: 'mechanism',
       },
+      detail: { field: 'series', type: 'nominal' },
+      tooltip: [{ field: 'series' }, { field: 'n' }, { field: 'ns' }],
     },
     layer: [
-      { mark: { type: 'line', point: { filled: true, size: 30 } } },
+      {
+        mark: { type: 'line', strokeWidth: 1.5 },
+        encoding: {
+          strokeDash: {
+            field: 'family',
+            type: 'nominal',
+            scale: { domain: ['iomux', 'C', 'CPython'], range: [[1, 0], [8, 4], [2, 3]] },
+            legend: { symbolType: 'stroke', symbolStrokeColor: '#333', symbolStrokeWidth: 2, symbolSize: 400 },
+            title: 'who',
+          },
+        },
+      },
+      {
+        mark: { type: 'point', filled: true, size: 40 },
+        encoding: {
+          shape: {
+            field: 'api',
+            type: 'nominal',
+            scale: { domain: ['select() / poll()', 'pollInto()', 'selectors'], range: ['circle', 'triangle-up', 'square'] },
+            title: 'API',
+          },
+        },
+      },
       {
         mark: { type: 'rule', opacity: 0.5 },
-        encoding: { y: { field: 'p25', type: 'quantitative' }, y2: { field: 'p75' }, strokeDash: { value: [1, 0] } },
+        encoding: { y: { field: 'p25', type: 'quantitative' }, y2: { field: 'p75' } },
       },
     ],
   };
