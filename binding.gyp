@@ -39,7 +39,11 @@
           "sources": ["native/kqueue.cc"],
           "defines": ["HAVE_KQUEUE=1", "HAVE_LIBKQUEUE=1"],
           "include_dirs": ["<(kqueue_prefix)/include/kqueue"],
-          "libraries": ["-L<(kqueue_prefix)/lib", "-Wl,-rpath,<(kqueue_prefix)/lib", "-lkqueue"]
+          # libkqueue installs into lib/ or lib64/ (GNUInstallDirs): search both, at build and run time.
+          "libraries": [
+            "-L<(kqueue_prefix)/lib", "-L<(kqueue_prefix)/lib64",
+            "-Wl,-rpath,<(kqueue_prefix)/lib", "-Wl,-rpath,<(kqueue_prefix)/lib64", "-lkqueue"
+          ]
         }]
       ]
     }

@@ -6,9 +6,10 @@
  * (or undefined/null) means wait forever. lib/validate.ts maps the public timeout table onto it.
  */
 import path from 'node:path';
+import type { NativeStats } from './stats';
 
 /** poll(2) state kept natively: a pollfd array plus an fd -> index map. */
-export interface NativePoll {
+export interface NativePoll extends NativeStats {
   /** Adds fd, or replaces its events if it is already there. */
   register(fd: number, events: number): void;
   /** Returns false when fd is not registered. */
@@ -50,6 +51,30 @@ export interface NativeEpollConstructor {
   fromFd(fd: number): NativeEpoll;
 }
 
+/**
+ * A kqueue that owns its fd (CLOEXEC). Changes and results are flat Int32Array records of
+ * KEV_WORDS (10) int32s each, laid out as native/kqueue_record.h describes and packed by
+ * lib/kqueue.ts: identLo, identHi, filter, flags, fflags, 0, dataLo, dataHi, udataLo, udataHi.
+ */
+export interface NativeKqueue {
+  fileno(): number;
+  readonly closed: boolean;
+  /** Idempotent. After it every other method throws ERR_CLOSED. */
+  close(): void;
+  /**
+   * One kevent() call (EINTR retried with the time left, without re-sending the changes):
+   * applies the first nchanges records of changes, waits for at most maxevents events and
+   * writes them as records into out. Returns the record count. Allocates nothing in JS.
+   */
+  control(changes: Int32Array | null, nchanges: number, out: Int32Array | null, maxevents: number, timeoutMs: number): number;
+}
+
+export interface NativeKqueueConstructor {
+  new (): NativeKqueue;
+  /** Takes ownership of an existing kqueue fd (EBADF when it is not open). */
+  fromFd(fd: number): NativeKqueue;
+}
+
 export interface NativePollConstructor {
   new (): NativePoll;
 }
@@ -62,12 +87,15 @@ export interface NativeBinding {
   /**
    * select(2) on fds = [read fds (nr) | write fds (nw) | except fds (nx)]. Entries that are not
    * ready are overwritten with -1; returns how many are ready. `large` sizes the fd sets to the
-   * highest fd instead of FD_SETSIZE (the caller has checked the limit otherwise).
+   * highest fd instead of FD_SETSIZE (the caller has checked the limit otherwise). `stats`, a
+   * Float64Array of STAT_SLOTS counters (lib/stats.ts), is updated in place when given.
    */
-  select(fds: Int32Array, nr: number, nw: number, nx: number, timeoutMs: number, large: boolean): number;
+  select(fds: Int32Array, nr: number, nw: number, nx: number, timeoutMs: number, large: boolean, stats?: Float64Array): number;
 
   Poll: NativePollConstructor;
   Epoll?: NativeEpollConstructor;
+  /** Present on macOS/BSD and on Linux builds linked against libkqueue. */
+  Kqueue?: NativeKqueueConstructor;
 
   // fd helpers (lib/fd.ts)
   pipe(nonblocking: boolean): [number, number];

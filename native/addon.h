@@ -5,6 +5,8 @@
 
 #include <napi.h>
 
+#include <vector>
+
 namespace iomux {
 
 struct AddonData {
@@ -13,6 +15,9 @@ struct AddonData {
   Napi::FunctionReference kqueue_ctor;
   // -1 = not probed yet, 0 = the kernel lacks epoll_pwait2 (ENOSYS), 1 = it has it.
   int epoll_pwait2 = -1;
+  // select(2) with allowLargeFds: the three fd bitmaps for fds past FD_SETSIZE. It grows to the
+  // largest size seen and is reused, so a wait allocates nothing once warm (native/select.cc).
+  std::vector<unsigned char> select_scratch;
 };
 
 inline AddonData* GetAddonData(Napi::Env env) { return env.GetInstanceData<AddonData>(); }

@@ -1,8 +1,273 @@
-// Placeholder so the skeleton links; replaced by the real kqueue binding.
+// kqueue(2)/kevent(2): class Kqueue, an ObjectWrap that owns its kqueue fd. Built on macOS and
+// the BSDs, and on Linux when linked against libkqueue (HAVE_LIBKQUEUE), which emulates kqueue
+// on top of epoll, signalfd, timerfd, inotify and pidfd.
+//
+// Changes and results cross the JS boundary as flat Int32Array records of kKevWords words (see
+// kqueue_record.h), packed and unpacked by lib/kqueue.ts, so a control() call makes no JS
+// objects natively. struct kevent differs between platforms (FreeBSD 12+ adds ext[4]), so the
+// records are copied into a per-object struct kevent vector that grows and is reused.
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/types.h>
+#include <sys/event.h>
+#include <unistd.h>
+#if defined(__FreeBSD__)
+#include <sys/param.h>  // __FreeBSD_version, for kqueue1()
+#endif
+
+#include <string>
+#include <vector>
+
 #include "addon.h"
+#include "args.h"
+#include "errors.h"
+#include "kqueue_notes.h"
+#include "kqueue_record.h"
+#include "timeout.h"
 
 namespace iomux {
 
-void InitKqueue(Napi::Env, Napi::Object) {}
+// The largest maxevents accepted; lib/kqueue.ts enforces the same bound with Node's wording.
+static constexpr uint32_t kMaxEvents = 1u << 20;
+
+// A new kqueue fd with close-on-exec set. kqueue1(O_CLOEXEC) sets it atomically where it exists
+// (NetBSD, FreeBSD 14+); elsewhere fcntl() follows at once. macOS and the BSDs never pass a
+// kqueue to a forked child anyway; libkqueue's fd is already O_CLOEXEC (a pipe2 end).
+static int NewKqueueFd() {
+#if defined(__NetBSD__) || (defined(__FreeBSD_version) && __FreeBSD_version >= 1400000)
+  return kqueue1(O_CLOEXEC);
+#else
+  int fd = kqueue();
+  if (fd < 0) return -1;
+  if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+    int err = errno;
+    close(fd);
+    errno = err;
+    return -1;
+  }
+  return fd;
+#endif
+}
+
+class Kqueue : public Napi::ObjectWrap<Kqueue> {
+ public:
+  static Napi::Function DefineClass(Napi::Env env);
+  explicit Kqueue(const Napi::CallbackInfo& info);
+  ~Kqueue() override;
+
+ private:
+  static Napi::Value FromFd(const Napi::CallbackInfo& info);
+  Napi::Value Fileno(const Napi::CallbackInfo& info);
+  Napi::Value Closed(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value Control(const Napi::CallbackInfo& info);
+  bool CheckOpen(Napi::Env env);
+  int Wait(int nchanges, int maxevents, double timeout_ms);
+
+  int fd_ = -1;
+  std::vector<struct kevent> changes_;
+  std::vector<struct kevent> events_;
+};
+
+Napi::Function Kqueue::DefineClass(Napi::Env env) {
+  return ObjectWrap<Kqueue>::DefineClass(
+      env, "Kqueue",
+      {
+          StaticMethod<&Kqueue::FromFd>("fromFd"),
+          InstanceMethod<&Kqueue::Fileno>("fileno"),
+          InstanceAccessor<&Kqueue::Closed>("closed"),
+          InstanceMethod<&Kqueue::Close>("close"),
+          InstanceMethod<&Kqueue::Control>("control"),
+      });
+}
+
+// new Kqueue() makes a kqueue; new Kqueue(fd) (used only by fromFd) adopts one.
+Kqueue::Kqueue(const Napi::CallbackInfo& info) : ObjectWrap<Kqueue>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() > 0 && !info[0].IsUndefined()) {
+    int fd;
+    if (!ReadFd(info, 0, &fd)) return;
+    // Refuse a number that is no open fd now, rather than own it and close a stranger later.
+    if (fcntl(fd, F_GETFD) < 0) {
+      int err = errno;
+      ThrowErrno(env, err, "fcntl");
+      return;
+    }
+    fd_ = fd;
+    return;
+  }
+  int fd = NewKqueueFd();
+  if (fd < 0) {
+    int err = errno;
+    ThrowErrno(env, err, "kqueue");
+    return;
+  }
+  fd_ = fd;
+}
+
+// A Kqueue that was never closed leaks no fd: the finalizer closes it. close() sets fd_ to -1,
+// so an fd it already closed (and the kernel may have handed out again) is never touched.
+Kqueue::~Kqueue() {
+  if (fd_ >= 0) close(fd_);
+}
+
+Napi::Value Kqueue::FromFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  if (!ReadFd(info, 0, &fd)) return env.Undefined();
+  Napi::Object obj = GetAddonData(env)->kqueue_ctor.New({Napi::Number::New(env, fd)});
+  if (env.IsExceptionPending()) return env.Undefined();
+  return obj;
+}
+
+bool Kqueue::CheckOpen(Napi::Env env) {
+  if (fd_ >= 0) return true;
+  ThrowCodeError(env, "ERR_CLOSED", "I/O operation on a closed Kqueue");
+  return false;
+}
+
+Napi::Value Kqueue::Fileno(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  return Napi::Number::New(env, fd_);
+}
+
+Napi::Value Kqueue::Closed(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), fd_ < 0);
+}
+
+// Idempotent. The object counts as closed even when close(2) reports an error: the fd is gone
+// either way (POSIX leaves it unspecified after EINTR, and Linux and the BSDs release it).
+Napi::Value Kqueue::Close(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (fd_ < 0) return env.Undefined();
+  int fd = fd_;
+  fd_ = -1;
+  std::vector<struct kevent>().swap(changes_);
+  std::vector<struct kevent>().swap(events_);
+  if (close(fd) < 0) {
+    int err = errno;
+    if (err != EINTR) return ThrowErrno(env, err, "close");
+  }
+  return env.Undefined();
+}
+
+// One kevent() call, retried after EINTR with the time that is left (PEP 475). The kernel
+// applies the change list before it sleeps, so a retry passes no changes: an EV_DELETE sent
+// twice would otherwise come back as ENOENT. Returns kevent()'s result; errno is kept.
+int Kqueue::Wait(int nchanges, int maxevents, double timeout_ms) {
+  Deadline deadline = MakeDeadline(timeout_ms);
+  for (;;) {
+    struct timespec ts;
+    errno = 0;
+    int n = kevent(fd_, changes_.data(), nchanges, events_.data(), maxevents,
+                   TimeLeft(deadline, &ts));
+    if (n >= 0) return n;
+    // libkqueue refuses some changes without setting errno (EV_ADD again on a socket's read
+    // filter without EV_CLEAR: src/linux/read.c evfilt_read_knote_modify). Report EINVAL
+    // rather than a stale errno or "Unknown system error 0".
+    if (errno == 0) errno = EINVAL;
+    if (errno != EINTR) return n;
+    nchanges = 0;
+  }
+}
+
+// control(changes: Int32Array | null, nchanges, out: Int32Array | null, maxevents, timeoutMs)
+// -> the number of event records written into out.
+Napi::Value Kqueue::Control(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  uint32_t nchanges, maxevents;
+  double timeout_ms;
+  if (!ReadUint32(info, 1, "nchanges", &nchanges) ||
+      !ReadUint32(info, 3, "maxevents", &maxevents) || !ReadTimeout(info, 4, &timeout_ms)) {
+    return env.Undefined();
+  }
+  if (nchanges > kMaxEvents || maxevents > kMaxEvents) {
+    return ThrowRangeError(env, "The value of \"nchanges\" or \"maxevents\" is out of range");
+  }
+  Napi::Int32Array in, out;
+  if ((nchanges > 0 && !ReadInt32Array(info, 0, "changes", &in)) ||
+      (maxevents > 0 && !ReadInt32Array(info, 2, "out", &out))) {
+    return env.Undefined();
+  }
+  if ((nchanges > 0 && in.ElementLength() / kKevWords < nchanges) ||
+      (maxevents > 0 && out.ElementLength() / kKevWords < maxevents)) {
+    return ThrowRangeError(env, "The \"changes\" or \"out\" array is too short");
+  }
+  if (changes_.size() < nchanges) changes_.resize(nchanges);
+  if (events_.size() < maxevents) events_.resize(maxevents);
+  for (uint32_t i = 0; i < nchanges; i++) {
+    if (!UnpackKevent(in.Data() + i * kKevWords, &changes_[i])) {
+      return ThrowRangeError(env, "A kevent field does not fit this platform's struct kevent");
+    }
+  }
+  int n = Wait(static_cast<int>(nchanges), static_cast<int>(maxevents), timeout_ms);
+  if (n < 0) {
+    int err = errno;
+    return ThrowErrno(env, err, "kevent");
+  }
+  for (int i = 0; i < n; i++) PackKevent(events_[i], out.Data() + i * kKevWords);
+  return Napi::Number::New(env, n);
+}
+
+// Filters and EV_* flags under CPython's names (KQ_FILTER_READ, KQ_EV_ADD), each only where
+// this platform's <sys/event.h> defines it (libkqueue defines only the filters it implements).
+static void InitFilterAndFlagConstants(Napi::Env env, Napi::Object c) {
+  IOMUX_KQ(c, "KQ_FILTER_READ", EVFILT_READ);
+  IOMUX_KQ(c, "KQ_FILTER_WRITE", EVFILT_WRITE);
+#ifdef EVFILT_AIO
+  IOMUX_KQ(c, "KQ_FILTER_AIO", EVFILT_AIO);
+#endif
+#ifdef EVFILT_VNODE
+  IOMUX_KQ(c, "KQ_FILTER_VNODE", EVFILT_VNODE);
+#endif
+#ifdef EVFILT_PROC
+  IOMUX_KQ(c, "KQ_FILTER_PROC", EVFILT_PROC);
+#endif
+#ifdef EVFILT_NETDEV
+  IOMUX_KQ(c, "KQ_FILTER_NETDEV", EVFILT_NETDEV);
+#endif
+#ifdef EVFILT_SIGNAL
+  IOMUX_KQ(c, "KQ_FILTER_SIGNAL", EVFILT_SIGNAL);
+#endif
+#ifdef EVFILT_TIMER
+  IOMUX_KQ(c, "KQ_FILTER_TIMER", EVFILT_TIMER);
+#endif
+#ifdef EVFILT_USER
+  IOMUX_KQ(c, "KQ_FILTER_USER", EVFILT_USER);
+#endif
+  IOMUX_KQ(c, "KQ_EV_ADD", EV_ADD);
+  IOMUX_KQ(c, "KQ_EV_DELETE", EV_DELETE);
+  IOMUX_KQ(c, "KQ_EV_ENABLE", EV_ENABLE);
+  IOMUX_KQ(c, "KQ_EV_DISABLE", EV_DISABLE);
+  IOMUX_KQ(c, "KQ_EV_ONESHOT", EV_ONESHOT);
+  IOMUX_KQ(c, "KQ_EV_CLEAR", EV_CLEAR);
+  IOMUX_KQ(c, "KQ_EV_EOF", EV_EOF);
+  IOMUX_KQ(c, "KQ_EV_ERROR", EV_ERROR);
+#ifdef EV_SYSFLAGS
+  IOMUX_KQ(c, "KQ_EV_SYSFLAGS", EV_SYSFLAGS);
+#endif
+#ifdef EV_FLAG1
+  IOMUX_KQ(c, "KQ_EV_FLAG1", EV_FLAG1);
+#endif
+#ifdef EV_RECEIPT
+  IOMUX_KQ(c, "KQ_EV_RECEIPT", EV_RECEIPT);
+#endif
+#ifdef EV_DISPATCH
+  IOMUX_KQ(c, "KQ_EV_DISPATCH", EV_DISPATCH);
+#endif
+}
+
+void InitKqueue(Napi::Env env, Napi::Object exports) {
+  Napi::Function ctor = Kqueue::DefineClass(env);
+  GetAddonData(env)->kqueue_ctor = Napi::Persistent(ctor);
+  exports.Set("Kqueue", ctor);
+  Napi::Value existing = exports.Get("constants");
+  Napi::Object c = existing.IsObject() ? existing.As<Napi::Object>() : Napi::Object::New(env);
+  InitFilterAndFlagConstants(env, c);
+  InitNoteConstants(env, c);
+  exports.Set("constants", c);
+}
 
 }  // namespace iomux

@@ -1,0 +1,123 @@
+/** Raw poll(2): class Poll, a pollfd array kept natively. Validate, then one native call. */
+import { native } from './binding';
+import type { NativePoll } from './binding';
+import { constants } from './constants';
+import { stateError } from './errors';
+import type { WaitStats } from './stats';
+import { fileLikeToFd, pollTimeout, validateEvents, validateOutBuffer } from './validate';
+import type { FileLike } from './validate';
+
+const POLL_FLAGS = [
+  'POLLIN', 'POLLPRI', 'POLLOUT', 'POLLERR', 'POLLHUP', 'POLLNVAL',
+  'POLLRDNORM', 'POLLRDBAND', 'POLLWRNORM', 'POLLWRBAND', 'POLLMSG', 'POLLRDHUP',
+];
+
+/** Every POLL* bit this platform defines: an events mask may hold only these. */
+const POLL_MASK = POLL_FLAGS.reduce((mask, name) => mask | (constants[name] ?? 0), 0);
+
+/** register()'s default: readable, urgent data, writable (as CPython's select.poll). */
+const DEFAULT_EVENTS = constants.POLLIN | constants.POLLPRI | constants.POLLOUT;
+
+/**
+ * A set of fds watched with poll(2) (CPython's `select.poll()` object). The pollfd array lives
+ * in native memory and is handed to the kernel as it is on every wait.
+ *
+ * Portability: on Linux the wait uses ppoll(2), so fractional timeouts are exact; elsewhere
+ * poll(2) takes whole milliseconds and a fraction is rounded up (0.3 ms waits 1 ms, never 0).
+ */
+export class Poll {
+  #native: NativePoll = new native.Poll();
+
+  /**
+   * Watches an fd, or changes its events if it is already watched.
+   * @param fd the fd or a FileLike.
+   * @param events a mask of POLL* flags (default `POLLIN | POLLPRI | POLLOUT`).
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` for a non-FileLike or non-number events.
+   * @throws RangeError `ERR_OUT_OF_RANGE` for a negative fd or events with unknown bits.
+   */
+  register(fd: FileLike, events: number = DEFAULT_EVENTS): void {
+    const f = fileLikeToFd(fd);
+    this.#native.register(f, validateEvents(events, POLL_MASK));
+  }
+
+  /**
+   * Changes the events of an fd that is watched.
+   * @param fd the fd or a FileLike.
+   * @param events a mask of POLL* flags.
+   * @throws Error `ERR_NOT_REGISTERED` if fd is not watched (CPython: OSError ENOENT).
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` / RangeError `ERR_OUT_OF_RANGE` for bad arguments.
+   */
+  modify(fd: FileLike, events: number): void {
+    const f = fileLikeToFd(fd);
+    if (!this.#native.modify(f, validateEvents(events, POLL_MASK))) {
+      throw stateError('ERR_NOT_REGISTERED', `fd ${f} is not registered`);
+    }
+  }
+
+  /**
+   * Stops watching an fd. Works after the fd was closed.
+   * @param fd the fd or a FileLike.
+   * @throws Error `ERR_NOT_REGISTERED` if fd is not watched (CPython: KeyError).
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` / RangeError `ERR_OUT_OF_RANGE` for a bad fd.
+   */
+  unregister(fd: FileLike): void {
+    const f = fileLikeToFd(fd);
+    if (!this.#native.unregister(f)) {
+      throw stateError('ERR_NOT_REGISTERED', `fd ${f} is not registered`);
+    }
+  }
+
+  /**
+   * Waits for events (one poll(2), retried after a signal with the time left).
+   * @param timeout milliseconds, fractions honoured; `undefined`, `null` or negative waits
+   *   forever (as poll(2)); `0` does not wait.
+   * @returns a new `[fd, revents]` pair per ready fd; a closed fd reports `POLLNVAL`.
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` for a non-number timeout; RangeError
+   *   `ERR_OUT_OF_RANGE` for NaN or > 2^31-1; ErrnoError from poll(2) (e.g. `EINVAL` when more
+   *   fds are watched than RLIMIT_NOFILE allows).
+   */
+  poll(timeout?: number | null): Array<[fd: number, revents: number]> {
+    return this.#native.poll(pollTimeout(timeout));
+  }
+
+  /**
+   * Like {@link Poll.poll} but writes `(fd, revents)` pairs into `out` and allocates nothing.
+   * When more fds are ready than `out` holds, the rest are reported by the next call, which
+   * starts after the last fd reported so that none starves.
+   * @param out an Int32Array of even length >= 2; never written past its end.
+   * @param timeout as for {@link Poll.poll}.
+   * @returns the number of pairs written (at most `out.length / 2`).
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` if out is not an Int32Array; RangeError
+   *   `ERR_OUT_OF_RANGE` for an odd or too short out, or a bad timeout.
+   */
+  pollInto(out: Int32Array, timeout?: number | null): number {
+    const buf = validateOutBuffer(out);
+    return this.#native.pollInto(buf, pollTimeout(timeout));
+  }
+
+  /** The number of fds watched. */
+  get size(): number {
+    return this.#native.size;
+  }
+
+  /**
+   * Counters of this object's waits (see {@link WaitStats}).
+   * @returns a new object; the counters go on counting.
+   */
+  stats(): WaitStats {
+    return this.#native.stats();
+  }
+
+  /** Sets every counter back to 0 (timing stays as it is). */
+  resetStats(): void {
+    this.#native.resetStats();
+  }
+
+  /**
+   * Switches the measuring of `syscallNs` and `callNs` on or off (off by default).
+   * @param on true to measure.
+   */
+  setStatsTiming(on: boolean): void {
+    this.#native.setStatsTiming(on === true);
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * TCP and Unix stream sockets on raw file descriptors: enough to write a server with no `net`
+ * module. Every fd these functions return is non-blocking and close-on-exec; close it with
+ * `close()` from lib/fd.ts. Pair them with `select`, `Poll`, `Epoll`, `Kqueue` or a selector.
+ */
+import { isIP } from 'node:net';
+import { native } from './binding';
+import { invalidArgType, invalidArgValue } from './errors';
+import { validateFd, validateInteger } from './validate';
+
+/** A TCP address: a numeric IPv4/IPv6 literal (or 'localhost') and a port. */
+export interface TcpAddress {
+  /** Numeric IPv4 or IPv6 address ('::1', 'fe80::1%eth0'), or 'localhost' for 127.0.0.1. */
+  host?: string;
+  port: number;
+}
+
+/** A Unix-domain socket address: a filesystem path. */
+export interface UnixAddress {
+  path: string;
+}
+
+/** What `listen()` and `connect()` take. An object with a `path` property is a Unix address. */
+export type SocketAddress = TcpAddress | UnixAddress;
+
+/** A connection taken by `accept()`. `port` is absent for Unix sockets. */
+export interface AcceptedSocket {
+  fd: number;
+  /** The peer's IP address (IPv4 peers of a dual-stack '::' listener read '::ffff:a.b.c.d'), or for Unix sockets its path, usually ''. */
+  address: string;
+  port?: number;
+}
+
+/** The address a socket is bound to. Unix sockets give their path ('' if unnamed) and port 0. */
+export interface LocalAddress {
+  address: string;
+  port: number;
+}
+
+/** Which half of a connection `shutdown()` closes. */
+export type ShutdownHow = 'read' | 'write' | 'both';
+
+const DEFAULT_HOST = '127.0.0.1';
+const MAX_BACKLOG = 2 ** 31 - 1;
+const HOW: Record<ShutdownHow, number> = { read: 0, write: 1, both: 2 };
+
+type Parsed = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
+
+function validateHost(value: unknown): string {
+  if (value === undefined) return DEFAULT_HOST;
+  if (typeof value !== 'string') throw invalidArgType('address.host', 'of type string', value);
+  // Only literals: resolving names is node:dns's job, and a blocking resolver has no place here.
+  if (value === 'localhost') return DEFAULT_HOST;
+  if (isIP(value) === 0) {
+    throw invalidArgValue('address.host', value, "must be a numeric IPv4 or IPv6 address or 'localhost'");
+  }
+  return value;
+}
+
+function validatePath(value: unknown): string {
+  if (typeof value !== 'string') throw invalidArgType('address.path', 'of type string', value);
+  if (value.length === 0 || value.includes('\0')) {
+    throw invalidArgValue('address.path', value, 'must be a non-empty string without null bytes');
+  }
+  return value;
+}
+
+function parseAddress(value: unknown, minPort: number): Parsed {
+  if (typeof value !== 'object' || value === null) throw invalidArgType('address', 'of type object', value);
+  const obj = value as { host?: unknown; port?: unknown; path?: unknown };
+  if ('path' in obj && obj.path !== undefined) return { kind: 'unix', path: validatePath(obj.path) };
+  const port = validateInteger(obj.port, 'address.port', minPort, 65535);
+  return { kind: 'tcp', host: validateHost(obj.host), port };
+}
+
+/**
+ * Opens a listening TCP or Unix stream socket.
+ *
+ * TCP: `host` defaults to '127.0.0.1'; all interfaces only when asked with '0.0.0.0' or '::'
+ * ('::' is dual-stack, IPV6_V6ONLY off, as Node's default). Port 0 picks a free port: read it
+ * back with `localAddress()`. SO_REUSEADDR is on (a restarted server binds over TIME_WAIT) and
+ * SO_REUSEPORT is off, so a second listener on the same port gets EADDRINUSE.
+ * Unix: the path must not exist yet (EADDRINUSE otherwise); the caller unlinks it when done.
+ *
+ * @param address `{ host?, port }` or `{ path }`.
+ * @param backlog Pending-connection queue length; the kernel caps it (Linux: net.core.somaxconn).
+ * @returns The listening fd, non-blocking and close-on-exec.
+ * @throws TypeError ERR_INVALID_ARG_TYPE for a non-object address, non-string host/path or non-number port/backlog.
+ * @throws RangeError ERR_OUT_OF_RANGE for a port outside 0..65535 or a backlog outside 0..2^31-1.
+ * @throws Error ERR_INVALID_ARG_VALUE for a host that is not an IP literal, or an empty path or one with a NUL.
+ * @throws Errno errors EADDRINUSE, EACCES, EADDRNOTAVAIL (bind), ENAMETOOLONG (path too long for sun_path), EMFILE (socket).
+ *
+ * Portability: on macOS/BSD the fd gets O_NONBLOCK and FD_CLOEXEC through fcntl right after
+ * socket(2), and SO_NOSIGPIPE; Linux sets both flags atomically. sun_path holds 107 bytes on
+ * Linux, 103 on macOS.
+ */
+export function listen(address: SocketAddress, backlog = 511): number {
+  const parsed = parseAddress(address, 0);
+  const n = validateInteger(backlog, 'backlog', 0, MAX_BACKLOG);
+  return parsed.kind === 'unix' ? native.listenUnix(parsed.path, n) : native.listenTcp(parsed.host, parsed.port, n);
+}
+
+/**
+ * Takes one pending connection from a listening socket.
+ *
+ * @param fd A listening socket.
+ * @returns `{ fd, address, port }` (fd non-blocking and close-on-exec); for a Unix socket
+ *   `address` is the peer's bound path or '' and `port` is absent; `null` when nothing is pending (EAGAIN).
+ * @throws TypeError/RangeError for a bad fd.
+ * @throws Errno errors from accept4 (Linux/BSD) or accept (macOS): EBADF, ENOTSOCK, EINVAL (not listening), EMFILE.
+ *
+ * Portability: a connection reset before it was taken (ECONNABORTED) is skipped, as libuv does.
+ */
+export function accept(fd: number): AcceptedSocket | null {
+  return native.accept(validateFd(fd));
+}
+
+/**
+ * Starts a non-blocking connect. When it returns, the connection may still be in progress:
+ * wait until the fd is writable, then call `socketError()` to learn how it ended.
+ *
+ * @param address `{ host, port }` (host defaults to '127.0.0.1'; port 1..65535) or `{ path }`.
+ * @returns The socket fd, non-blocking and close-on-exec.
+ * @throws TypeError/RangeError/ERR_INVALID_ARG_VALUE as for `listen()` (port 0 is out of range here).
+ * @throws Errno errors from connect: ECONNREFUSED, ENOENT (no such Unix path), ENAMETOOLONG, ENETUNREACH.
+ *
+ * Portability: a refused TCP connect may throw ECONNREFUSED at once or show later in
+ * `socketError()`, as the kernel decides (Linux loopback usually reports it later). A Unix
+ * connect completes or fails at once; Linux gives EAGAIN when the listener's backlog is full.
+ */
+export function connect(address: SocketAddress): number {
+  const parsed = parseAddress(address, 1);
+  return parsed.kind === 'unix' ? native.connectUnix(parsed.path) : native.connectTcp(parsed.host, parsed.port);
+}
+
+/**
+ * Reads and clears the socket's pending error (SO_ERROR).
+ *
+ * @param fd A socket.
+ * @returns The error as an errno code ('ECONNREFUSED', 'ETIMEDOUT', ...), or `null` if there is none.
+ * @throws TypeError/RangeError for a bad fd; errno errors EBADF, ENOTSOCK (getsockopt).
+ */
+export function socketError(fd: number): string | null {
+  return native.socketError(validateFd(fd));
+}
+
+/**
+ * The address a socket is bound to (getsockname).
+ *
+ * @param fd A socket.
+ * @returns `{ address, port }`: IPv4 or IPv6 text and port; for a Unix socket its path ('' if
+ *   unnamed) and port 0.
+ * @throws TypeError/RangeError for a bad fd; errno errors EBADF, ENOTSOCK (getsockname).
+ */
+export function localAddress(fd: number): LocalAddress {
+  return native.localAddress(validateFd(fd));
+}
+
+/**
+ * Shuts down one or both halves of a connection. After 'write' the peer reads EOF (0) once it
+ * has drained what was sent; the fd stays open until `close()`.
+ *
+ * @param fd A connected socket.
+ * @param how 'read', 'write' or 'both' (the default).
+ * @throws TypeError ERR_INVALID_ARG_TYPE for a non-string how; Error ERR_INVALID_ARG_VALUE for an unknown one.
+ * @throws Errno errors ENOTCONN, ENOTSOCK, EBADF (shutdown).
+ */
+export function shutdown(fd: number, how: ShutdownHow = 'both'): void {
+  const n = validateFd(fd);
+  if (typeof how !== 'string') throw invalidArgType('how', 'of type string', how);
+  if (!Object.prototype.hasOwnProperty.call(HOW, how)) {
+    throw invalidArgValue('how', how, "must be one of 'read', 'write' or 'both'");
+  }
+  native.shutdown(n, HOW[how]);
+}
