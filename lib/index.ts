@@ -9,7 +9,6 @@ export { select, selectStats, resetSelectStats } from './select';
 export type { WaitStats } from './stats';
 export { listen, accept, connect, socketError, localAddress, shutdown } from './socket';
 export type { TcpAddress, UnixAddress, SocketAddress, AcceptedSocket, LocalAddress, ShutdownHow } from './socket';
-export { select } from './select';
 export type { SelectOptions } from './select';
 export { Poll } from './poll';
 export { KEvent, Kqueue } from './kqueue';
