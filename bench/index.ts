@@ -4,13 +4,14 @@
  * stderr, the report on stdout, and --json/--csv/--svg files.
  */
 import { SingleBar } from 'cli-progress';
+import { readFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { native } from '../lib/binding';
 import { FD_SETSIZE } from '../lib/constants';
 import { defaultBackend } from '../lib/selectors/default';
 import { type Api, type BenchBackend, presentBackends } from './backends';
 import { createFixture, maxSockets, raiseNofile } from './fixtures';
-import { compileFloor, findCPython, type PeerProgram } from './peers/run';
+import { compileFloor, findCPython, type PeerFamily, type PeerProgram } from './peers/run';
 import type { Cell } from './report/cells';
 import { writeCsv } from './report/csv';
 import { writeJson } from './report/json';
@@ -37,7 +38,7 @@ export interface BenchOptions {
   churnSizes: number[];
   backends: string[] | null;
   apis: Api[];
-  peers: Array<'c' | 'cpython'>;
+  peers: PeerFamily[];
   scenarios: string[];
   timeMs: number;
   rounds: number;
@@ -45,6 +46,8 @@ export interface BenchOptions {
   json?: string;
   csv?: string;
   svg?: string;
+  /** Re-render a saved --json run instead of measuring. */
+  from?: string;
   help: boolean;
 }
 
@@ -53,14 +56,16 @@ export const USAGE = `usage: iomux bench [options]
   --active LIST     ready sockets K of the activity sweep (default 1,10,100,500,1000 of N=1000)
   --backends LIST   select,poll,epoll,kqueue (default: all present here)
   --api LIST        raw,pollInto,selectors (default: all)
-  --peers [LIST]    c,cpython (default: those found); --no-peers to leave them out
+  --peers [LIST]    c,c-mt,cpython (default: those found; c-mt is the C floor with one extra
+                    idle thread, as Node has); --no-peers to leave them out
   --scenarios LIST  idle-scaling,activity-sweep,register-churn (default: all)
   --time MS         measuring time per cell over all rounds (default 150)
   --rounds R        rounds in rotating order (default 3)
   --quick           small sizes and times, for CI (judges no speed)
   --json FILE       one record per cell
   --csv FILE        the same records as CSV
-  --svg FILE        log-log plot of ns/call against N (vega-lite, rendered by vega)`;
+  --svg FILE        log-log plot of ns/call against N (vega-lite, rendered by vega)
+  --from FILE       measure nothing: print the report (and --csv/--svg) of a saved --json run`;
 
 function list(value: string, what: string): string[] {
   const items = value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -91,7 +96,7 @@ export function parseOptions(argv: readonly string[], maxN: number): BenchOption
     churnSizes: quick ? [10] : [10, 1000, maxN],
     backends: null,
     apis: [...APIS],
-    peers: ['c', 'cpython'],
+    peers: ['c', 'c-mt', 'cpython'],
     scenarios: SCENARIOS.map((s) => s.name),
     timeMs: quick ? 20 : 150,
     rounds: quick ? 1 : 3,
@@ -122,8 +127,8 @@ export function parseOptions(argv: readonly string[], maxN: number): BenchOption
         const v = inline ?? (argv[i + 1] && !argv[i + 1].startsWith('--') ? argv[++i] : undefined);
         if (v === undefined) break;
         const peers = v === 'none' ? [] : list(v, flag);
-        for (const p of peers) if (p !== 'c' && p !== 'cpython') throw new Error(`--peers: unknown peer ${p} (c, cpython)`);
-        o.peers = peers as Array<'c' | 'cpython'>;
+        for (const p of peers) if (!['c', 'c-mt', 'cpython'].includes(p)) throw new Error(`--peers: unknown peer ${p} (c, c-mt, cpython)`);
+        o.peers = peers as PeerFamily[];
         break;
       }
       case '--no-peers': o.peers = []; break;
@@ -137,6 +142,7 @@ export function parseOptions(argv: readonly string[], maxN: number): BenchOption
       case '--json': o.json = value(); break;
       case '--csv': o.csv = value(); break;
       case '--svg': o.svg = value(); break;
+      case '--from': o.from = value(); break;
       default: throw new Error(`unknown option ${argv[i]}\n${USAGE}`);
     }
   }
@@ -148,15 +154,16 @@ export function parseOptions(argv: readonly string[], maxN: number): BenchOption
 }
 
 /** Finds the peers asked for; says why one is missing. */
-function findPeers(wanted: Array<'c' | 'cpython'>, notes: string[]): { peers: Map<'c' | 'cpython', PeerProgram>; cleanup(): void } {
-  const peers = new Map<'c' | 'cpython', PeerProgram>();
+function findPeers(wanted: PeerFamily[], notes: string[]): { peers: Map<PeerFamily, PeerProgram>; cleanup(): void } {
+  const peers = new Map<PeerFamily, PeerProgram>();
   let cleanup = () => {};
-  if (wanted.includes('c')) {
+  if (wanted.includes('c') || wanted.includes('c-mt')) {
     const c = compileFloor();
     cleanup = c.cleanup;
     if (c.peer) {
-      peers.set('c', c.peer);
-      notes.push(`C floor: bench/peers/floor.c built with ${c.peer.version}, -O2`);
+      if (wanted.includes('c')) peers.set('c', c.peer);
+      if (wanted.includes('c-mt')) peers.set('c-mt', { ...c.peer, family: 'c-mt', env: { IOMUX_FLOOR_THREAD: '1' } });
+      notes.push(`C floor: bench/peers/floor.c built with ${c.peer.version}, -O2; c-mt-* is the same loop with one extra idle thread`);
     } else notes.push(`C floor left out: ${c.reason}`);
   }
   if (wanted.includes('cpython')) {
@@ -167,6 +174,14 @@ function findPeers(wanted: Array<'c' | 'cpython'>, notes: string[]): { peers: Ma
     } else notes.push(`CPython left out: ${py.reason}`);
   }
   return { peers, cleanup };
+}
+
+/** The report on stdout and the files asked for. */
+async function writeOutputs(cells: Cell[], info: RunInfo, opts: BenchOptions): Promise<void> {
+  process.stdout.write(renderReport(cells, info));
+  if (opts.json) writeJson(opts.json, cells, info);
+  if (opts.csv) writeCsv(opts.csv, cells);
+  if (opts.svg) await writeSvg(opts.svg, cells);
 }
 
 /** One fixture's worth of work: which jobs run on it, and what to do between scenarios. */
@@ -195,6 +210,11 @@ export async function runBench(argv: readonly string[]): Promise<number> {
   }
   if (opts.help) {
     process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (opts.from) {
+    const saved = JSON.parse(readFileSync(opts.from, 'utf8')) as { info: RunInfo; cells: Cell[] };
+    await writeOutputs(saved.cells, saved.info, opts);
     return 0;
   }
   const notes: string[] = [];
@@ -299,10 +319,7 @@ export async function runBench(argv: readonly string[]): Promise<number> {
     timePerCellMs: opts.timeMs,
     notes,
   };
-  process.stdout.write(renderReport(cells, info));
-  if (opts.json) writeJson(opts.json, cells, info);
-  if (opts.csv) writeCsv(opts.csv, cells);
-  if (opts.svg) await writeSvg(opts.svg, cells);
+  await writeOutputs(cells, info, opts);
   if (errors.length) {
     process.stderr.write(`iomux bench: ${errors.length} series failed:\n${errors.map((e) => `  ${e}`).join('\n')}\n`);
     return 1;

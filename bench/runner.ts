@@ -7,7 +7,7 @@
 import { Bench } from 'tinybench';
 import type { Api, BenchBackend } from './backends';
 import type { Fixture } from './fixtures';
-import { type PeerProgram, runPeer } from './peers/run';
+import { type PeerFamily, type PeerProgram, runPeer } from './peers/run';
 import { type Cell, summarize } from './report/cells';
 import type { PeerMode, Scenario } from './scenarios/scenario';
 
@@ -95,7 +95,7 @@ export function iomuxJobs(
 /** The peer jobs of a scenario on a fixture. */
 export function peerJobs(
   scenario: Scenario,
-  peers: ReadonlyMap<'c' | 'cpython', PeerProgram>,
+  peers: ReadonlyMap<PeerFamily, PeerProgram>,
   fixture: Fixture,
   n: number,
   fdSetSize: number,

@@ -13,6 +13,10 @@
  *   TIME_MS   measuring time per timeout, after a short warm-up
  *   FDS       the watched fds in array order, as ranges: "300-1299,1400"
  *   K         how many of the last fds in FDS are active (readable); the others must be idle
+ * With IOMUX_FLOOR_THREAD=1 in the environment it first starts one idle thread, so that the
+ * process is multi-threaded like every Node process: Linux then takes an atomic reference on
+ * each fd that poll(2)/select(2) look at (fdget() has a fast path only for a file table that
+ * no other thread shares), and the C floor pays what iomux pays there.
  * Prints one JSON line per timeout: {"timeoutMs":T,"samples":[ns,...]}. Exits 2 when a call
  * reports anything other than exactly the K active fds, so a broken workload never passes as
  * a fast one.
@@ -20,12 +24,14 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/select.h>
 #include <time.h>
+#include <unistd.h>
 #ifdef __linux__
 #include <sys/epoll.h>
 #endif
@@ -146,6 +152,12 @@ static int call_churn_poll(churn_poll_state *s) {
   return s->used;
 }
 
+static void *idle_thread(void *arg) {
+  (void)arg;
+  for (;;) pause();
+  return NULL;
+}
+
 static int cmp_i64(const void *a, const void *b) {
   int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
   return x < y ? -1 : x > y;
@@ -157,6 +169,11 @@ int main(int argc, char **argv) {
     return 64;
   }
   const char *mode = argv[1];
+  const char *threaded = getenv("IOMUX_FLOOR_THREAD");
+  if (threaded && *threaded && strcmp(threaded, "0") != 0) {
+    pthread_t t;
+    if (pthread_create(&t, NULL, idle_thread, NULL) != 0) die("pthread_create");
+  }
   double time_ms = atof(argv[3]);
   long max_samples = atol(argv[4]);
   workload w;

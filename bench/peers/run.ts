@@ -8,14 +8,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
+/** The peer programs: the C floor, the C floor in a multi-threaded process, CPython. */
+export type PeerFamily = 'c' | 'c-mt' | 'cpython';
+
 /** A peer program that can be run with a mode on inherited fds. */
 export interface PeerProgram {
-  /** 'c' or 'cpython'. */
-  family: 'c' | 'cpython';
+  /** 'c', 'c-mt' (the C floor with one extra idle thread) or 'cpython'. */
+  family: PeerFamily;
   command: string;
   args: string[];
   /** What runs it, for the report (compiler or interpreter version). */
   version: string;
+  /** Extra environment for the peer. */
+  env?: Record<string, string>;
 }
 
 /** One timeout's samples from a peer run, sorted ascending, in ns. */
@@ -41,7 +46,7 @@ export function compileFloor(): { peer: PeerProgram | null; reason?: string; cle
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
   const out = path.join(dir, 'floor');
   const src = path.join(__dirname, 'floor.c');
-  const r = spawnSync('cc', ['-O2', '-o', out, src], { encoding: 'utf8' });
+  const r = spawnSync('cc', ['-O2', '-pthread', '-o', out, src], { encoding: 'utf8' });
   if (r.status !== 0) {
     cleanup();
     return { peer: null, reason: `cc failed: ${r.stderr.trim().split('\n')[0]}`, cleanup() {} };
@@ -99,6 +104,7 @@ export function runPeer(
   const r = spawnSync(peer.command, args, {
     stdio: inheritAtSameNumbers(fds),
     encoding: 'utf8',
+    env: peer.env ? { ...process.env, ...peer.env } : process.env,
     maxBuffer: 256 * 1024 * 1024,
     timeout: 120_000,
   });

@@ -90,7 +90,7 @@ export function slope(points: Array<[number, number]>): number {
 
 /** A series is one line of the plot: a backend through one API, or a peer. */
 export function seriesOf(cell: Pick<Cell, 'backend' | 'api'>): string {
-  const isPeer = cell.backend.startsWith('c-') || cell.backend.startsWith('cpython-');
+  const isPeer = familyOf(cell.backend) !== 'iomux';
   const names: Record<string, string> = {
     raw: isPeer ? '' : cell.backend === 'select' ? ' select()' : ' poll()',
     pollInto: ' pollInto()',
@@ -99,8 +99,12 @@ export function seriesOf(cell: Pick<Cell, 'backend' | 'api'>): string {
   return `${cell.backend}${names[cell.api] ?? ` ${cell.api}`}`;
 }
 
-/** Which family a series belongs to: iomux itself, the C floor, or CPython. */
-export function familyOf(backend: string): 'iomux' | 'C' | 'CPython' {
+/** The families of series: iomux, the C floor, the C floor with one more thread, CPython. */
+export type Family = 'iomux' | 'C' | 'C+thread' | 'CPython';
+
+/** Which family a series belongs to. */
+export function familyOf(backend: string): Family {
+  if (backend.startsWith('c-mt-')) return 'C+thread';
   if (backend.startsWith('c-')) return 'C';
   if (backend.startsWith('cpython-')) return 'CPython';
   return 'iomux';

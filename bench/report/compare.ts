@@ -2,7 +2,7 @@
  * Ratios between iomux and its peers on the same cell, the per-series scaling figures, and the
  * project's speed targets checked against one run's cells.
  */
-import { type Cell, familyOf, seriesOf, slope } from './cells';
+import { type Cell, familyOf, fmtNs, fmtRatio, seriesOf, slope } from './cells';
 
 function key(c: Pick<Cell, 'scenario' | 'backend' | 'api' | 'n' | 'active' | 'timeoutMs'>): string {
   return `${c.scenario}|${c.backend}|${c.api}|${c.n}|${c.active}|${c.timeoutMs}`;
@@ -21,6 +21,11 @@ export class CellIndex {
   cFloor(c: Cell): Cell | undefined {
     if (familyOf(c.backend) !== 'iomux') return undefined;
     return this.get({ ...c, backend: `c-${c.backend}`, api: 'raw' });
+  }
+  /** The C floor run with one more (idle) thread, as a Node process always has; poll and select only. */
+  cThreaded(c: Cell): Cell | undefined {
+    if (familyOf(c.backend) !== 'iomux') return undefined;
+    return this.get({ ...c, backend: `c-mt-${c.backend}`, api: 'raw' });
   }
   /** CPython's same call: select/poll/epoll for the raw APIs, the same selector for selectors. */
   cpython(c: Cell): Cell | undefined {
@@ -125,5 +130,63 @@ export function targets(index: CellIndex): TargetResult[] {
     .filter((c) => familyOf(c.backend) === 'iomux')
     .map((c) => [c, index.cpython(c)] as [Cell, Cell | undefined]);
   out.push(check("faster than CPython's same call in every cell", cp, 1.0));
+  return out;
+}
+
+function range(xs: number[], fmt: (x: number) => string): string {
+  const ok = xs.filter(Number.isFinite);
+  if (ok.length === 0) return '-';
+  const lo = Math.min(...ok);
+  const hi = Math.max(...ok);
+  return lo === hi ? fmt(lo) : `${fmt(lo)}-${fmt(hi)}`;
+}
+
+/**
+ * Explains missed targets from the figures themselves: whether a gap to C is a fixed cost per
+ * call or grows with N, what the C floor with one more thread costs, and which cells lose to
+ * CPython. Profiles (perf, strace -c) behind these explanations are in the README.
+ */
+export function causes(index: CellIndex, results: TargetResult[]): string[] {
+  const out: string[] = [];
+  const idle = index.cells.filter((c) => c.scenario === 'idle-scaling');
+  const missed = (prefix: string) => results.some((r) => r.met === false && r.name.startsWith(prefix));
+  for (const [api, prefix] of [['raw', 'epoll poll()'], ['pollInto', 'epoll pollInto()'], ['selectors', 'DefaultSelector']] as const) {
+    if (!missed(prefix)) continue;
+    const cells = idle.filter((c) => c.backend === 'epoll' && c.api === api && c.timeoutMs === 0);
+    const gaps = cells.map((c) => c.medianNs - (index.cFloor(c)?.medianNs ?? NaN));
+    const mine = slope(cells.map((c) => [c.n, c.medianNs]));
+    out.push(
+      `${prefix}: iomux is ${range(gaps, fmtNs)} slower than C at every N (timeout 0), a fixed cost per call ` +
+        `(its slope is ${mine.toFixed(3)} ns per idle fd): the kernel work is the same, the gap is the call ` +
+        `from JavaScript into the addon and back.`,
+    );
+  }
+  for (const backend of ['poll', 'select']) {
+    const name = backend === 'poll' ? 'poll poll()' : 'select()';
+    if (!missed(name)) continue;
+    const cells = idle.filter((c) => c.backend === backend && c.api === 'raw' && c.n >= 1000);
+    const vsC = cells.map((c) => c.medianNs / (index.cFloor(c)?.medianNs ?? NaN));
+    const vsMt = cells.map((c) => c.medianNs / (index.cThreaded(c)?.medianNs ?? NaN));
+    const cMt = cells.map((c) => (index.cThreaded(c)?.medianNs ?? NaN) / (index.cFloor(c)?.medianNs ?? NaN));
+    out.push(
+      `${name} at N >= 1000: ${range(vsC, fmtRatio)} the single-threaded C floor, but ${range(vsMt, fmtRatio)} ` +
+        `the same C loop with one idle thread (which itself costs ${range(cMt, fmtRatio)} the single-threaded ` +
+        `loop): Linux's fdget() skips the atomic reference count only when no other thread shares the fd ` +
+        `table, and a Node process always has threads, so every watched fd costs more per call in any addon.`,
+    );
+  }
+  if (missed('faster than CPython')) {
+    const losers = new Map<string, { n: number; worst: number }>();
+    for (const c of index.cells) {
+      const py = index.cpython(c);
+      if (!py || c.medianNs <= py.medianNs) continue;
+      const k = `${c.scenario} ${seriesOf(c)}`;
+      const r = c.medianNs / py.medianNs;
+      const e = losers.get(k) ?? { n: 0, worst: 0 };
+      losers.set(k, { n: e.n + 1, worst: Math.max(e.worst, r) });
+    }
+    const list = [...losers].sort((a, b) => b[1].worst - a[1].worst).map(([k, v]) => `${k} (${v.n} cells, up to ${fmtRatio(v.worst)})`);
+    out.push(`slower than CPython in: ${list.join('; ')}.`);
+  }
   return out;
 }

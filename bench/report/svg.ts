@@ -9,6 +9,7 @@ import { type Cell, familyOf, seriesOf } from './cells';
 // bench to CommonJS (tsc would otherwise turn it into require(), which cannot load them).
 const importEsm = new Function('m', 'return import(m)') as (m: string) => Promise<any>;
 
+const DASHES: Record<string, number[]> = { iomux: [1, 0], C: [8, 4], 'C+thread': [8, 3, 2, 3], CPython: [2, 3] };
 const COLOURS: Record<string, string> = { select: '#d62728', poll: '#1f77b4', epoll: '#2ca02c', kqueue: '#9467bd' };
 
 /** The vega-lite spec for the idle-scaling cells at one timeout. */
@@ -22,15 +23,16 @@ export function scalingSpec(cells: Cell[], timeoutMs = 0): Record<string, unknow
       p75: c.p75Ns,
       series: seriesOf(c),
       family: familyOf(c.backend),
-      mechanism: c.backend.replace(/^(c|cpython)-/, ''),
+      mechanism: c.backend.replace(/^(c-mt|c|cpython)-/, ''),
       api: c.api === 'raw' ? 'select() / poll()' : c.api === 'pollInto' ? 'pollInto()' : 'selectors',
     }));
+  const families = (['iomux', 'C', 'C+thread', 'CPython'] as const).filter((f) => values.some((v) => v.family === f));
   const mechanisms = ['select', 'poll', 'epoll', 'kqueue'].filter((m) => values.some((v) => v.mechanism === m));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: `iomux: cost of one wait call vs watched sockets (timeout ${timeoutMs} ms, 1 active)`,
-      subtitle: 'median ns per call (bars: p25-p75), log-log; colour: mechanism, line: iomux / C floor / CPython, mark: API',
+      subtitle: 'median ns per call (bars: p25-p75), log-log; colour: mechanism, line: iomux / C floor / C floor with 2 threads / CPython, mark: API',
     },
     width: 640,
     height: 420,
@@ -55,7 +57,7 @@ export function scalingSpec(cells: Cell[], timeoutMs = 0): Record<string, unknow
           strokeDash: {
             field: 'family',
             type: 'nominal',
-            scale: { domain: ['iomux', 'C', 'CPython'], range: [[1, 0], [8, 4], [2, 3]] },
+            scale: { domain: families, range: families.map((f) => DASHES[f]) },
             legend: { symbolType: 'stroke', symbolStrokeColor: '#333', symbolStrokeWidth: 2, symbolSize: 400 },
             title: 'who',
           },

@@ -11,5 +11,5 @@ export const idleScaling: Scenario = {
   timeouts: [0, 1000],
   apis: (backend) => backend.apis,
   setup: (backend, api, ctx) => backend.wait(api, ctx.fds, ctx.active, ctx.timeoutMs),
-  peerModes: (maxFd, fdSetSize) => waitPeerModes(maxFd, fdSetSize, native.has.epoll),
+  peerModes: (maxFd, fdSetSize) => waitPeerModes(maxFd, fdSetSize, native.has.epoll, true),
 };

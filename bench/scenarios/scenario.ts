@@ -4,10 +4,11 @@
  * peer modes (C floor, CPython) make the same call.
  */
 import type { Api, BenchBackend, Timed } from '../backends';
+import type { PeerFamily } from '../peers/run';
 
 /** A peer series: one mode of floor.c or cpython.py, recorded under backend/api. */
 export interface PeerMode {
-  family: 'c' | 'cpython';
+  family: PeerFamily;
   /** The mode argument of the peer program. */
   mode: string;
   /** The record's backend, e.g. 'c-epoll' or 'cpython-poll'. */
@@ -35,8 +36,12 @@ export interface Scenario {
   peerModes(maxFd: number, fdSetSize: number): PeerMode[];
 }
 
-/** Peer modes of the wait scenarios (idle scaling, activity sweep). */
-export function waitPeerModes(maxFd: number, fdSetSize: number, hasEpoll: boolean): PeerMode[] {
+/**
+ * Peer modes of the wait scenarios (idle scaling, activity sweep). `threaded` adds the C floor
+ * run with one extra idle thread (c-mt-*) for poll and select, whose per-fd kernel cost depends
+ * on whether the process is multi-threaded.
+ */
+export function waitPeerModes(maxFd: number, fdSetSize: number, hasEpoll: boolean, threaded = false): PeerMode[] {
   const modes: PeerMode[] = [
     { family: 'c', mode: 'select', backend: 'c-select', api: 'raw' },
     { family: 'c', mode: 'poll', backend: 'c-poll', api: 'raw' },
@@ -48,6 +53,12 @@ export function waitPeerModes(maxFd: number, fdSetSize: number, hasEpoll: boolea
       { family: 'c', mode: 'epoll', backend: 'c-epoll', api: 'raw' },
       { family: 'cpython', mode: 'epoll', backend: 'cpython-epoll', api: 'raw' },
       { family: 'cpython', mode: 'EpollSelector', backend: 'cpython-epoll', api: 'selectors' },
+    );
+  }
+  if (threaded) {
+    modes.push(
+      { family: 'c-mt', mode: 'select', backend: 'c-mt-select', api: 'raw' },
+      { family: 'c-mt', mode: 'poll', backend: 'c-mt-poll', api: 'raw' },
     );
   }
   // CPython's select.select() and SelectSelector refuse fds >= FD_SETSIZE (ValueError).

@@ -18,7 +18,7 @@ describe('bench options', () => {
     const o = parseOptions([], 19000);
     expect(o.sizes).toEqual([10, 100, 1000, 5000, 10000, 19000]);
     expect(o.active).toEqual([1, 10, 100, 500, 1000]);
-    expect(o.peers).toEqual(['c', 'cpython']);
+    expect(o.peers).toEqual(['c', 'c-mt', 'cpython']);
   });
 
   it('takes lists, --no-peers and --quick', () => {
@@ -28,7 +28,7 @@ describe('bench options', () => {
     expect(o.peers).toEqual([]);
     expect(o.timeMs).toBe(7);
     expect(parseOptions(['--peers', 'c'], 100).peers).toEqual(['c']);
-    expect(parseOptions(['--peers', '--quick'], 100).peers).toEqual(['c', 'cpython']);
+    expect(parseOptions(['--peers', '--quick'], 100).peers).toEqual(['c', 'c-mt', 'cpython']);
   });
 
   it('refuses unknown options and bad values', () => {
@@ -51,7 +51,7 @@ describe('bench --quick --json', () => {
     for (const c of doc.cells) {
       expect(Object.keys(c)).toEqual([...CELL_FIELDS]);
       expect(['idle-scaling', 'activity-sweep', 'register-churn']).toContain(c.scenario);
-      expect(c.backend).toMatch(/^(select|poll|epoll|kqueue|c-(select|poll|epoll)|cpython-(select|poll|epoll))$/);
+      expect(c.backend).toMatch(/^(select|poll|epoll|kqueue|c-(select|poll|epoll)|c-mt-(select|poll)|cpython-(select|poll|epoll))$/);
       expect(['raw', 'pollInto', 'selectors']).toContain(c.api);
       for (const f of ['n', 'active', 'timeoutMs', 'samples'] as const) expect(Number.isInteger(c[f])).toBe(true);
       const [min, p25, med, p75, max] = [c.minNs, c.p25Ns, c.medianNs, c.p75Ns, c.maxNs] as number[];
