@@ -10,8 +10,8 @@ import { native } from '../lib/binding';
 import { FD_SETSIZE } from '../lib/constants';
 import { defaultBackend } from '../lib/selectors/default';
 import { type Api, type BenchBackend, presentBackends } from './backends';
-import { createFixture, maxSockets, raiseNofile } from './fixtures';
-import { compileFloor, findCPython, type PeerFamily, type PeerProgram } from './peers/run';
+import { createFixture, type Fixture, maxSockets, raiseNofile } from './fixtures';
+import { compileFloor, findCPython, type PeerFamily, type PeerProgram, PeerServer } from './peers/run';
 import type { Cell } from './report/cells';
 import { writeCsv } from './report/csv';
 import { writeJson } from './report/json';
@@ -60,7 +60,7 @@ export const USAGE = `usage: iomux bench [options]
                     idle thread, as Node has); --no-peers to leave them out
   --scenarios LIST  idle-scaling,activity-sweep,register-churn (default: all)
   --time MS         measuring time per cell over all rounds (default 150)
-  --rounds R        rounds in rotating order (default 3)
+  --rounds R        rounds in rotating order (default 5)
   --quick           small sizes and times, for CI (judges no speed)
   --json FILE       one record per cell
   --csv FILE        the same records as CSV
@@ -99,7 +99,7 @@ export function parseOptions(argv: readonly string[], maxN: number): BenchOption
     peers: ['c', 'c-mt', 'cpython'],
     scenarios: SCENARIOS.map((s) => s.name),
     timeMs: quick ? 20 : 150,
-    rounds: quick ? 1 : 3,
+    rounds: quick ? 1 : 5,
     quick,
     help: false,
   };
@@ -190,7 +190,7 @@ interface Stage {
   count: number;
   initialActive: number;
   /** Runs everything on the fixture; returns the cells. */
-  run(fixture: import('./fixtures').Fixture): Promise<Cell[]>;
+  run(fixture: Fixture): Promise<Cell[]>;
 }
 
 /**
@@ -243,14 +243,19 @@ export async function runBench(argv: readonly string[]): Promise<number> {
   // Job counts are only known once a fixture's fd numbers are; start with an estimate.
   const perFixture = chosen.reduce((a, b) => a + b.apis.length, 0) + 9 * peers.size / 2;
   const stages: Stage[] = [];
-  const runAll = (scenario: Scenario, fixture: import('./fixtures').Fixture, n: number, label: string): Cell[] => {
-    const jobs: Job[] = [...iomuxJobs(scenario, chosen, apis, fixture, n), ...peerJobs(scenario, peers, fixture, n, FD_SETSIZE)];
-    return runJobs(jobs, {
-      rounds: opts.rounds,
-      timePerCellMs: opts.timeMs,
-      onStep: (job) => bar.increment(1, { stage: label, task: `${job.backend} ${job.api}` }),
-      onError: (job, err) => errors.push(`${scenario.name} ${job.backend} ${job.api} N=${n} K=${fixture.activeCount}: ${(err as Error).message}`),
-    });
+  const runAll = async (scenario: Scenario, fixture: Fixture, n: number, label: string): Promise<Cell[]> => {
+    const servers = new Map([...peers].map(([family, peer]) => [family, new PeerServer(peer, fixture.fds)] as const));
+    try {
+      const jobs: Job[] = [...iomuxJobs(scenario, chosen, apis, fixture, n), ...peerJobs(scenario, servers, fixture, n, FD_SETSIZE)];
+      return await runJobs(jobs, {
+        rounds: opts.rounds,
+        timePerCellMs: opts.timeMs,
+        onStep: (job) => bar.increment(1, { stage: label, task: `${job.backend} ${job.api}` }),
+        onError: (job, err) => errors.push(`${scenario.name} ${job.backend} ${job.api} N=${n} K=${fixture.activeCount}: ${(err as Error).message}`),
+      });
+    } finally {
+      await Promise.all([...servers.values()].map((s) => s.close()));
+    }
   };
   let total = 0;
   for (const n of opts.sizes) {
@@ -263,8 +268,8 @@ export async function runBench(argv: readonly string[]): Promise<number> {
       initialActive: 1,
       async run(fixture) {
         blocks[n] = fixture.block;
-        const cells = want(idleScaling) ? runAll(idleScaling, fixture, n, `idle N=${n}`) : [];
-        if (churn) cells.push(...runAll(registerChurn, fixture, n, `churn N=${n}`));
+        const cells = want(idleScaling) ? await runAll(idleScaling, fixture, n, `idle N=${n}`) : [];
+        if (churn) cells.push(...(await runAll(registerChurn, fixture, n, `churn N=${n}`)));
         return cells;
       },
     });
@@ -281,7 +286,7 @@ export async function runBench(argv: readonly string[]): Promise<number> {
         const cells: Cell[] = [];
         for (const k of ks) {
           await fixture.activate(k);
-          cells.push(...runAll(activitySweep, fixture, opts.sweepN, `sweep K=${k}`));
+          cells.push(...(await runAll(activitySweep, fixture, opts.sweepN, `sweep K=${k}`)));
         }
         return cells;
       },

@@ -7,7 +7,7 @@
 import { Bench } from 'tinybench';
 import type { Api, BenchBackend } from './backends';
 import type { Fixture } from './fixtures';
-import { type PeerFamily, type PeerProgram, runPeer } from './peers/run';
+import type { PeerFamily, PeerServer } from './peers/run';
 import { type Cell, summarize } from './report/cells';
 import type { PeerMode, Scenario } from './scenarios/scenario';
 
@@ -20,7 +20,7 @@ export interface Job {
   active: number;
   timeouts: readonly number[];
   /** Measures each timeout for about timeMs; returns ns samples per timeout. */
-  run(timeMs: number): Map<number, ArrayLike<number>>;
+  run(timeMs: number): Map<number, ArrayLike<number>> | Promise<Map<number, ArrayLike<number>>>;
 }
 
 /** Options of one measuring pass. */
@@ -40,7 +40,7 @@ function timeClosure(name: string, fn: () => void, timeMs: number): number[] {
     time: timeMs,
     iterations: 3,
     warmupTime: Math.max(1, timeMs / 5),
-    warmupIterations: 2,
+    warmupIterations: 1,
     retainSamples: true,
     throws: true,
   });
@@ -92,10 +92,10 @@ export function iomuxJobs(
   return jobs;
 }
 
-/** The peer jobs of a scenario on a fixture. */
+/** The peer jobs of a scenario on a fixture, served by one peer process per family. */
 export function peerJobs(
   scenario: Scenario,
-  peers: ReadonlyMap<PeerFamily, PeerProgram>,
+  peers: ReadonlyMap<PeerFamily, PeerServer>,
   fixture: Fixture,
   n: number,
   fdSetSize: number,
@@ -111,15 +111,15 @@ export function peerJobs(
       n,
       active: fixture.activeCount,
       timeouts: scenario.timeouts,
-      run(timeMs: number) {
-        const res = runPeer(peers.get(m.family)!, m.mode, fixture.fds, fixture.activeCount, [...scenario.timeouts], timeMs);
+      async run(timeMs: number) {
+        const res = await peers.get(m.family)!.request(m.mode, fixture.activeCount, [...scenario.timeouts], timeMs);
         return new Map(res.map((r) => [r.timeoutMs, r.samples]));
       },
     }));
 }
 
 /** Runs jobs over rounds in rotating order; returns one cell per job and timeout. */
-export function runJobs(jobs: Job[], opts: RunOptions): Cell[] {
+export async function runJobs(jobs: Job[], opts: RunOptions): Promise<Cell[]> {
   const perRound = opts.timePerCellMs / opts.rounds;
   const samples = new Map<Job, Map<number, ArrayLike<number>[]>>();
   const failed = new Set<Job>();
@@ -129,7 +129,7 @@ export function runJobs(jobs: Job[], opts: RunOptions): Cell[] {
     for (const job of order) {
       if (!failed.has(job)) {
         try {
-          const got = job.run(perRound);
+          const got = await job.run(perRound);
           let byTimeout = samples.get(job);
           if (!byTimeout) samples.set(job, (byTimeout = new Map()));
           for (const [t, s] of got) {

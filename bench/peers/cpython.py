@@ -4,6 +4,8 @@ The bench runs this file with python3 and the workload's sockets inherited at th
 numbers the bench process uses, so every backend and peer is measured on one socket set.
 
 usage: cpython.py MODE TIMEOUTS TIME_MS MAX_SAMPLES FDS K
+       cpython.py serve   (reads "MODE TIMEOUTS TIME_MS MAX_SAMPLES FDS K" lines from stdin and
+                           answers each with its JSON lines and then "done")
   MODE      select | poll | epoll (the select module's own calls) or
             DefaultSelector | PollSelector | SelectSelector | EpollSelector (selectors.select()),
             churn-poll | churn-epoll | churn-DefaultSelector (register + unregister of one more fd)
@@ -33,14 +35,14 @@ def parse_fds(spec):
 
 
 def make_call(mode, fds, k, timeout_ms):
-    """Returns a function doing one call that returns the fds it found ready."""
+    """Returns (call, close): call() does one call and returns the fds it found ready."""
     secs = timeout_ms / 1000
     if mode == "select":
         rlist = list(fds)
 
         def call():
             return select.select(rlist, [], [], secs)[0]
-        return call
+        return call, lambda: None
     if mode in ("poll", "epoll"):
         if mode == "poll":
             p = select.poll()
@@ -55,7 +57,7 @@ def make_call(mode, fds, k, timeout_ms):
 
         def call():
             return [fd for fd, _ in wait(arg)]
-        return call
+        return call, getattr(p, "close", lambda: None)
     if mode.startswith("churn-"):
         what = mode[len("churn-"):]
         extra = fds[-1]
@@ -78,28 +80,25 @@ def make_call(mode, fds, k, timeout_ms):
         def call():
             reg()
             unreg(extra)
-        return call
+        return call, getattr(p, "close", lambda: None)
     sel = getattr(selectors, mode)()
     for fd in fds:
         sel.register(fd, selectors.EVENT_READ)
 
     def call():
         return [key.fd for key, _ in sel.select(secs)]
-    return call
+    return call, sel.close
 
 
-def main():
-    if len(sys.argv) != 7:
-        print(__doc__, file=sys.stderr)
-        sys.exit(64)
-    mode, timeouts, time_ms, max_samples, spec, k = sys.argv[1:]
+def run(mode, timeouts, time_ms, max_samples, spec, k):
+    """One measurement; writes one JSON line per timeout."""
     time_ns, max_samples, k = float(time_ms) * 1e6, int(max_samples), int(k)
     fds = parse_fds(spec)
     active = set(fds[len(fds) - k:])
     checked = not mode.startswith("churn-")
     for t in timeouts.split(","):
         timeout_ms = int(t)
-        call = make_call(mode, fds, k, timeout_ms)
+        call, close = make_call(mode, fds, k, timeout_ms)
         samples = []
         append = samples.append
         warm_end = perf_counter_ns() + time_ns / 5
@@ -119,8 +118,26 @@ def main():
             append(t1 - t0)
             if t1 >= end or len(samples) >= max_samples:
                 break
+        close()
         samples.sort()
         sys.stdout.write(json.dumps({"timeoutMs": timeout_ms, "samples": samples}) + "\n")
+        sys.stdout.flush()
+
+
+def main():
+    if len(sys.argv) == 7:
+        run(*sys.argv[1:])
+        return
+    if len(sys.argv) != 2 or sys.argv[1] != "serve":
+        print(__doc__, file=sys.stderr)
+        sys.exit(64)
+    for line in sys.stdin:
+        fields = line.split()
+        if len(fields) != 6:
+            print(f"cpython: a request needs 6 fields, got {len(fields)}", file=sys.stderr)
+            sys.exit(64)
+        run(*fields)
+        sys.stdout.write("done\n")
         sys.stdout.flush()
 
 

@@ -7,6 +7,8 @@
  * workload's sockets inherited at the same fd numbers the bench process uses.
  *
  * usage: floor MODE TIMEOUTS TIME_MS MAX_SAMPLES FDS K
+ *        floor serve   (reads "MODE TIMEOUTS TIME_MS MAX_SAMPLES FDS K" lines from stdin, answers
+ *                       each with its JSON lines and then "done", so one process serves a fixture)
  *   MODE      select | poll | epoll (one wait per call)
  *             churn-poll | churn-epoll (register + unregister of one more fd per call)
  *   TIMEOUTS  comma-separated ms, e.g. "0,1000" (each must return at once: fds are ready)
@@ -163,22 +165,15 @@ static int cmp_i64(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-int main(int argc, char **argv) {
-  if (argc != 7) {
-    fprintf(stderr, "usage: floor MODE TIMEOUTS TIME_MS MAX_SAMPLES FDS K\n");
-    return 64;
-  }
-  const char *mode = argv[1];
-  const char *threaded = getenv("IOMUX_FLOOR_THREAD");
-  if (threaded && *threaded && strcmp(threaded, "0") != 0) {
-    pthread_t t;
-    if (pthread_create(&t, NULL, idle_thread, NULL) != 0) die("pthread_create");
-  }
-  double time_ms = atof(argv[3]);
-  long max_samples = atol(argv[4]);
+/* One measurement: args are MODE TIMEOUTS TIME_MS MAX_SAMPLES FDS K. */
+static int run(char **args) {
+  const char *mode = args[0];
+  double time_ms = atof(args[2]);
+  long max_samples = atol(args[3]);
+  if (max_samples < 1) max_samples = 1;
   workload w;
-  w.k = atoi(argv[6]);
-  parse_fds(&w, argv[5]);
+  w.k = atoi(args[5]);
+  parse_fds(&w, args[4]);
   int64_t *samples = malloc(sizeof(int64_t) * (size_t)max_samples);
 
   select_state ss = {&w, NULL, 0};
@@ -227,7 +222,7 @@ int main(int argc, char **argv) {
   }
 
   char *tsave = NULL;
-  for (char *t = strtok_r(argv[2], ",", &tsave); t; t = strtok_r(NULL, ",", &tsave)) {
+  for (char *t = strtok_r(args[1], ",", &tsave); t; t = strtok_r(NULL, ",", &tsave)) {
     int timeout_ms = atoi(t);
     long count = 0;
     int64_t warm_end = now_ns() + (int64_t)(time_ms * 1e6 / 5), end = 0;
@@ -264,5 +259,48 @@ int main(int argc, char **argv) {
     printf("]}\n");
     fflush(stdout);
   }
+#ifdef __linux__
+  if (es.ep >= 0) close(es.ep);
+  free(es.evs);
+#endif
+  free(ss.set);
+  free(ps.pfds);
+  free(cps.pfds);
+  free(cps.index);
+  free(samples);
+  free(w.fds);
+  free(w.is_active);
+  free(w.ready);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  const char *threaded = getenv("IOMUX_FLOOR_THREAD");
+  if (threaded && *threaded && strcmp(threaded, "0") != 0) {
+    pthread_t t;
+    if (pthread_create(&t, NULL, idle_thread, NULL) != 0) die("pthread_create");
+  }
+  if (argc == 7) return run(argv + 1);
+  if (argc != 2 || strcmp(argv[1], "serve") != 0) {
+    fprintf(stderr, "usage: floor MODE TIMEOUTS TIME_MS MAX_SAMPLES FDS K | floor serve\n");
+    return 64;
+  }
+  char *line = NULL;
+  size_t cap = 0;
+  while (getline(&line, &cap, stdin) > 0) {
+    char *args[6], *save = NULL;
+    int n = 0;
+    for (char *tok = strtok_r(line, " \n", &save); tok && n < 6; tok = strtok_r(NULL, " \n", &save))
+      args[n++] = tok;
+    if (n != 6) {
+      fprintf(stderr, "floor: a request needs 6 fields, got %d\n", n);
+      return 64;
+    }
+    int rc = run(args);
+    if (rc != 0) return rc;
+    printf("done\n");
+    fflush(stdout);
+  }
+  free(line);
   return 0;
 }

@@ -3,10 +3,11 @@
  * bench's own sockets: the peers inherit the fixture's fds at the same numbers, so every
  * backend and peer is measured on one socket set.
  */
-import { spawnSync, type StdioOptions } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync, type StdioOptions } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 
 /** The peer programs: the C floor, the C floor in a multi-threaded process, CPython. */
 export type PeerFamily = 'c' | 'c-mt' | 'cpython';
@@ -76,44 +77,93 @@ export function fdRanges(fds: readonly number[]): string {
 /**
  * Stdio for spawn that hands each fd over at its own number: libuv's child setup clears
  * close-on-exec on an entry whose index equals its fd, instead of dup2-ing it elsewhere.
+ * The peer's stdin, stdout and stderr are pipes to this process.
  */
 function inheritAtSameNumbers(fds: readonly number[]): StdioOptions {
   const max = Math.max(...fds);
-  const stdio: Array<'ignore' | 'pipe' | number> = ['ignore', 'pipe', 'pipe'];
+  const stdio: Array<'ignore' | 'pipe' | number> = ['pipe', 'pipe', 'pipe'];
   const set = new Set(fds);
   for (let fd = 3; fd <= max; fd++) stdio.push(set.has(fd) ? fd : 'ignore');
   return stdio;
 }
 
 /**
- * Runs one peer mode on the fixture's fds.
- * @param fds the watched fds, ascending (the last `active` are readable).
- * @returns one sample set per timeout.
- * @throws Error with the peer's stderr when it fails (exit 2: it saw the wrong fds ready).
+ * A peer process that serves measurements on one fixture's fds: started once (`floor serve`,
+ * `cpython.py serve`), it takes one request line at a time and answers with one JSON line per
+ * timeout and then "done". Starting a process per cell would cost more than measuring it.
  */
-export function runPeer(
-  peer: PeerProgram,
-  mode: string,
-  fds: readonly number[],
-  active: number,
-  timeouts: number[],
-  timeMs: number,
-  maxSamples = 200_000,
-): PeerSamples[] {
-  const args = [...peer.args, mode, timeouts.join(','), String(timeMs), String(maxSamples), fdRanges(fds), String(active)];
-  const r = spawnSync(peer.command, args, {
-    stdio: inheritAtSameNumbers(fds),
-    encoding: 'utf8',
-    env: peer.env ? { ...process.env, ...peer.env } : process.env,
-    maxBuffer: 256 * 1024 * 1024,
-    timeout: 120_000,
-  });
-  if (r.error) throw r.error;
-  if (r.status !== 0) {
-    throw new Error(`${peer.family} peer ${mode} exited with ${r.status ?? r.signal}: ${String(r.stderr).trim()}`);
+export class PeerServer {
+  #child: ChildProcess | null = null;
+  #stderr = '';
+  #pending: { lines: string[]; resolve(v: PeerSamples[]): void; reject(e: Error): void } | null = null;
+
+  /**
+   * @param peer the program.
+   * @param fds the fixture's fds (ascending), inherited at the same numbers.
+   */
+  constructor(
+    readonly peer: PeerProgram,
+    readonly fds: readonly number[],
+  ) {}
+
+  #start(): ChildProcess {
+    const child = spawn(this.peer.command, [...this.peer.args, 'serve'], {
+      stdio: inheritAtSameNumbers(this.fds),
+      env: this.peer.env ? { ...process.env, ...this.peer.env } : process.env,
+    });
+    this.#stderr = '';
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (d: string) => (this.#stderr = (this.#stderr + d).slice(-4000)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const p = this.#pending;
+      if (!p) return;
+      if (line === 'done') {
+        this.#pending = null;
+        try {
+          p.resolve(p.lines.map((l) => JSON.parse(l) as PeerSamples));
+        } catch (err) {
+          p.reject(err as Error);
+        }
+      } else p.lines.push(line);
+    });
+    child.on('error', (err) => this.#fail(err));
+    child.on('exit', (code, signal) => {
+      if (this.#child === child) this.#child = null;
+      this.#fail(new Error(`${this.peer.family} peer exited with ${code ?? signal}: ${this.#stderr.trim()}`));
+    });
+    return child;
   }
-  return String(r.stdout)
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as PeerSamples);
+
+  #fail(err: Error): void {
+    const p = this.#pending;
+    this.#pending = null;
+    p?.reject(err);
+  }
+
+  /**
+   * Measures one mode on the fixture (the last `active` fds are readable); a peer that died
+   * (it exits 2 when it sees the wrong fds ready) is started again for the next request.
+   * @returns one sample set per timeout, sorted ascending, in ns.
+   */
+  request(mode: string, active: number, timeouts: number[], timeMs: number, maxSamples = 200_000): Promise<PeerSamples[]> {
+    if (this.#pending) return Promise.reject(new Error('one request at a time'));
+    this.#child ??= this.#start();
+    const line = [mode, timeouts.join(','), String(timeMs), String(maxSamples), fdRanges(this.fds), String(active)].join(' ');
+    return new Promise((resolve, reject) => {
+      this.#pending = { lines: [], resolve, reject };
+      this.#child!.stdin!.write(`${line}\n`);
+    });
+  }
+
+  /** Ends the peer (closing its stdin) and waits for it to exit. */
+  async close(): Promise<void> {
+    const child = this.#child;
+    if (!child) return;
+    this.#child = null;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.stdin!.end();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
 }
