@@ -5,7 +5,7 @@
  */
 import { SingleBar } from 'cli-progress';
 import { readFileSync } from 'node:fs';
-import { cpus, release } from 'node:os';
+import { cpus, loadavg, release } from 'node:os';
 import { native } from '../lib/binding';
 import { FD_SETSIZE } from '../lib/constants';
 import { defaultBackend } from '../lib/selectors/default';
@@ -293,6 +293,7 @@ export async function runBench(argv: readonly string[]): Promise<number> {
     });
   }
 
+  const loadBefore = loadavg()[0];
   bar.start(Math.round(total), 0, { stage: 'starting', task: '' });
   const cells: Cell[] = [];
   try {
@@ -322,6 +323,7 @@ export async function runBench(argv: readonly string[]): Promise<number> {
     blocks,
     rounds: opts.rounds,
     timePerCellMs: opts.timeMs,
+    load: [loadBefore, loadavg()[0]],
     notes,
   };
   await writeOutputs(cells, info, opts);

@@ -18,6 +18,8 @@ export interface RunInfo {
   blocks: Record<number, string>;
   rounds: number;
   timePerCellMs: number;
+  /** The 1-minute load average before and after the run: other work on the machine skews figures. */
+  load?: [number, number];
   notes: string[];
 }
 
@@ -152,6 +154,10 @@ export function renderReport(cells: Cell[], info: RunInfo): string {
       `max N = ${info.maxN}, capped by ${info.cappedBy}`,
     `${info.rounds} round(s), ${info.timePerCellMs} ms per cell in all, series in rotating order; ` +
       `fd blocks: ${Object.entries(info.blocks).map(([n, b]) => `N=${n}: ${b}`).join(', ')}`,
+    ...(info.load
+      ? [`load average (1 min) ${info.load[0].toFixed(2)} before, ${info.load[1].toFixed(2)} after, on ${info.cores} cores: ` +
+          'other processes share the machine when it is above 1, and large-N cells then scatter most']
+      : []),
     ...info.notes,
     '',
   );
