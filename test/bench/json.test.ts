@@ -9,6 +9,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseOptions, runBench } from '../../bench/index';
 import { CELL_FIELDS } from '../../bench/report/json';
 import { toCsv } from '../../bench/report/csv';
+import { fdRanges } from '../../bench/peers/run';
+import { spawnSync } from 'node:child_process';
+
+const has = (cmd: string) => !spawnSync(cmd, ['--version']).error;
 
 const dir = mkdtempSync(path.join(tmpdir(), 'iomux-bench-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -68,6 +72,16 @@ describe('bench --quick --json', () => {
     const sweep = doc.cells.filter((c) => c.scenario === 'activity-sweep');
     expect(new Set(sweep.map((c) => c.active))).toEqual(new Set([1, 3]));
     expect(readFileSync(csv, 'utf8').split('\n')[0]).toBe(CELL_FIELDS.join(','));
+    // The peers ran on the same sockets and are named after what they call.
+    const backends = new Set(doc.cells.map((c) => c.backend));
+    if (has('cc')) for (const b of ['c-select', 'c-poll', 'c-mt-poll']) expect(backends).toContain(b);
+    if (has('python3')) for (const b of ['cpython-select', 'cpython-poll']) expect(backends).toContain(b);
+    if (process.platform === 'linux' && has('cc')) expect(backends).toContain('c-epoll');
+  });
+
+  it('hands peers their fds as compact ranges', () => {
+    expect(fdRanges([3, 4, 5, 9, 11, 12])).toBe('3-5,9,11-12');
+    expect(fdRanges([7])).toBe('7');
   });
 
   it('CSV quotes what needs quoting', () => {
