@@ -24,31 +24,96 @@ export interface NativePoll extends NativeStats {
 }
 
 /** An epoll instance that owns its fd (CLOEXEC unless asked otherwise). */
-export interface NativeEpoll {
+export interface NativeEpoll extends NativeStats {
   fileno(): number;
   readonly closed: boolean;
   /** Idempotent. After it every other method throws ERR_CLOSED. */
   close(): void;
-  /** epoll_ctl(ADD). data.u64 = tag << 32 | fd, so the selectors can drop stale events. */
+  /**
+   * epoll_ctl(ADD). data.u64 = tag << 32 | fd, so the selectors can drop stale events.
+   * events and tag are taken as int32 or uint32 (EPOLLET either way); tag defaults to 0.
+   */
   register(fd: number, events: number, tag: number): void;
   /** epoll_ctl(MOD), same tagging as register(). */
   modify(fd: number, events: number, tag: number): void;
   /** epoll_ctl(DEL). */
   unregister(fd: number): void;
-  /** One wait (epoll_pwait2 for sub-ms precision where the kernel has it). */
+  /** One wait (epoll_pwait2 for sub-ms precision where the kernel has it); maxevents >= 1. */
   poll(timeoutMs: number, maxevents: number): Array<[number, number]>;
   /**
    * Writes records of `stride` int32s into out: (fd, events) for stride 2,
    * (fd, events, tag) for stride 3; waits for at most out.length / stride events.
-   * Returns the record count. Allocates nothing.
+   * Returns the record count. Allocates nothing. The tag comes back as an int32 (tag | 0).
    */
   pollInto(out: Int32Array, timeoutMs: number, stride: number): number;
+  /**
+   * Starts an asynchronous wait with no thread: a uv_poll_t watches the epoll fd in Node's own
+   * loop and, when it turns readable, one zero-timeout epoll_wait drains up to maxevents events;
+   * a uv_timer_t ends the wait at timeoutMs (whole ms in libuv, the precise deadline re-checked,
+   * negative = forever). `callback(null, events)` or `callback(err)` is called exactly once,
+   * never before waitAsync returns, unless cancelWait() drops the wait. close() during the wait
+   * calls it at once with ERR_CLOSED. The object is kept alive while a wait is pending.
+   * @throws ERR_CLOSED after close(); ERR_BUSY while a wait is pending (poll/pollInto too).
+   */
+  waitAsync(
+    timeoutMs: number,
+    maxevents: number,
+    callback: (err: Error | null, events?: Array<[number, number]>) => void,
+  ): void;
+  /** Drops the pending wait without calling its callback; returns false if none was pending. */
+  cancelWait(): boolean;
 }
 
 export interface NativeEpollConstructor {
   new (sizehint: number, cloexec: boolean): NativeEpoll;
   /** Takes ownership of an existing epoll fd. */
   fromFd(fd: number): NativeEpoll;
+}
+
+/**
+ * poll(2) or select(2) run on a thread of the addon's own (one per Waiter, started on the first
+ * wait and reused), for async waits on mechanisms that have no fd for Node's loop to watch.
+ * libuv's shared threadpool is not used: fs and dns need it, and a wait may last forever.
+ * A wake-up fd (eventfd on Linux, else a pipe) sits in every set and is never reported; it
+ * ends a wait at once on cancel(), close() or env teardown (worker terminated mid-wait).
+ * An idle Waiter does not keep the process alive; a pending one does.
+ */
+export interface NativeWaiter {
+  /**
+   * Starts one wait and returns at once. kind 0 = poll(2) (ppoll on Linux), 1 = select(2)
+   * (pselect). fds holds `count` (fd, events) pairs, events as POLLIN/POLLOUT/POLLPRI bits; they
+   * are copied before the wait starts, so the caller may reuse fds at once. For select, POLLIN,
+   * POLLOUT and POLLPRI pick the read, write and except sets, and the results come back as the
+   * same bits; an fd >= FD_SETSIZE throws RangeError unless `large` (heap bitmaps sized to the
+   * highest fd). EINTR is retried with the time left. When the wait ends, on the JS thread,
+   * (fd, revents) records for the ready fds are written into out (at most out.length / 2, in
+   * the order of fds) and callback(null, records) is called; callback(null, -1) when the wait
+   * was cancelled or the waiter closed; callback(err, -2) with a syscall error (code, errno,
+   * syscall 'poll' or 'select'). Throws ERR_BUSY while a wait is pending, ERR_CLOSED after close().
+   */
+  wait(
+    kind: number,
+    fds: Int32Array,
+    count: number,
+    timeoutMs: number,
+    large: boolean,
+    out: Int32Array,
+    callback: (err: Error | null, records: number) => void,
+  ): void;
+  /** Ends the pending wait with callback(null, -1) soon (the thread wakes at once); false when none is pending. */
+  cancel(): boolean;
+  /**
+   * Idempotent. Ends a pending wait, joins the thread and closes the wake-up fds; a pending
+   * callback is called with (null, -1) before close() returns.
+   */
+  close(): void;
+  readonly closed: boolean;
+  /** True from wait() until its callback is called. */
+  readonly pending: boolean;
+}
+
+export interface NativeWaiterConstructor {
+  new (): NativeWaiter;
 }
 
 /**
@@ -94,6 +159,9 @@ export interface NativeBinding {
 
   Poll: NativePollConstructor;
   Epoll?: NativeEpollConstructor;
+  Waiter: NativeWaiterConstructor;
+  /** True when the kernel has epoll_pwait2 (Linux 5.11+: sub-ms epoll timeouts); probed once. */
+  epollPwait2Supported?: () => boolean;
   /** Present on macOS/BSD and on Linux builds linked against libkqueue. */
   Kqueue?: NativeKqueueConstructor;
 

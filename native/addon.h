@@ -13,6 +13,7 @@ struct AddonData {
   Napi::FunctionReference poll_ctor;
   Napi::FunctionReference epoll_ctor;
   Napi::FunctionReference kqueue_ctor;
+  Napi::FunctionReference waiter_ctor;
   // -1 = not probed yet, 0 = the kernel lacks epoll_pwait2 (ENOSYS), 1 = it has it.
   int epoll_pwait2 = -1;
   // select(2) with allowLargeFds: the three fd bitmaps for fds past FD_SETSIZE. It grows to the
@@ -27,6 +28,7 @@ void InitSelect(Napi::Env env, Napi::Object exports);
 void InitPoll(Napi::Env env, Napi::Object exports);
 void InitFd(Napi::Env env, Napi::Object exports);
 void InitSocket(Napi::Env env, Napi::Object exports);
+void InitWaiter(Napi::Env env, Napi::Object exports);
 void InitEpoll(Napi::Env env, Napi::Object exports);
 void InitKqueue(Napi::Env env, Napi::Object exports);
 

@@ -1,0 +1,208 @@
+// Waiter: poll(2) or select(2) run on a thread of the addon's own, for async waits on
+// mechanisms that have no fd of their own for Node's loop to watch. It does not use libuv's
+// shared threadpool, which fs and dns need: a wait may last forever. A wake-up fd in every
+// set ends a wait at once on cancel(), close() or env teardown (see waiter_core.h).
+#include <errno.h>
+#include <sys/select.h>
+
+#include <string>
+
+#include "addon.h"
+#include "args.h"
+#include "waiter_core.h"
+
+namespace iomux {
+
+class Waiter : public Napi::ObjectWrap<Waiter> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit Waiter(const Napi::CallbackInfo& info);
+  ~Waiter() override;
+
+ private:
+  Napi::Value Wait(const Napi::CallbackInfo& info);
+  Napi::Value Cancel(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value GetClosed(const Napi::CallbackInfo& info);
+  Napi::Value GetPending(const Napi::CallbackInfo& info);
+  bool ReadRecords(const Napi::CallbackInfo& info, WaitKind kind, bool large,
+                   Napi::Int32Array* fds, uint32_t* count);
+  static void OnDone(void* self);
+  void Complete();
+  // Ends the pending state; returns the callback to call.
+  Napi::Function Settle();
+
+  WaiterCore* core_ = nullptr;
+  bool pending_ = false;
+  WaitKind kind_ = WaitKind::kPoll;
+  napi_async_context async_context_ = nullptr;
+  Napi::FunctionReference callback_;
+  Napi::Reference<Napi::Int32Array> out_;
+};
+
+Napi::Function Waiter::Define(Napi::Env env) {
+  return DefineClass(env, "Waiter",
+                     {InstanceMethod<&Waiter::Wait>("wait"),
+                      InstanceMethod<&Waiter::Cancel>("cancel"),
+                      InstanceMethod<&Waiter::Close>("close"),
+                      InstanceAccessor<&Waiter::GetClosed>("closed"),
+                      InstanceAccessor<&Waiter::GetPending>("pending")});
+}
+
+Waiter::Waiter(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Waiter>(info) {
+  Napi::Env env = info.Env();
+  int err = 0;
+  const char* syscall = "";
+  core_ = WaiterCore::Create(env, OnDone, this, &err, &syscall);
+  if (core_ == nullptr) {
+    ErrnoError(env, err, syscall).ThrowAsJavaScriptException();
+    return;
+  }
+  // One async resource per Waiter, so async_hooks see where the callbacks come from.
+  napi_async_init(env, Value(), Napi::String::New(env, "iomux.Waiter"), &async_context_);
+}
+
+Waiter::~Waiter() {
+  if (core_ != nullptr) {
+    core_->Shutdown();
+    core_->Release();
+  }
+  if (async_context_ != nullptr) napi_async_destroy(Env(), async_context_);
+}
+
+// Reads (fd, events) pairs: count of them in fds; select without `large` refuses an fd that
+// an fd_set cannot hold (TS reports it first as ERR_FD_SETSIZE; this only guards direct calls).
+bool Waiter::ReadRecords(const Napi::CallbackInfo& info, WaitKind kind, bool large,
+                         Napi::Int32Array* fds, uint32_t* count) {
+  if (!ReadInt32Array(info, 1, "fds", fds) || !ReadUint32(info, 2, "count", count)) return false;
+  if (static_cast<size_t>(*count) * 2 > fds->ElementLength()) {
+    ThrowRangeError(info.Env(), "The value of \"count\" is out of range");
+    return false;
+  }
+  const int32_t* recs = fds->Data();
+  for (uint32_t i = 0; i < *count; i++) {
+    int32_t fd = recs[2 * i];
+    if (fd < 0 || (kind == WaitKind::kSelect && !large && fd >= FD_SETSIZE)) {
+      ThrowRangeError(info.Env(), "fd " + std::to_string(fd) + " is out of range for this wait");
+      return false;
+    }
+  }
+  return true;
+}
+
+// wait(kind, fds, count, timeoutMs, large, out, callback)
+Napi::Value Waiter::Wait(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (core_ == nullptr || core_->IsShutDown()) {
+    return ThrowCodeError(env, "ERR_CLOSED", "the waiter is closed");
+  }
+  if (pending_) return ThrowCodeError(env, "ERR_BUSY", "a wait is already in progress");
+  int32_t kind_num;
+  if (!ReadInt32(info, 0, "kind", &kind_num)) return env.Undefined();
+  if (kind_num != 0 && kind_num != 1) {
+    return ThrowRangeError(env, "The value of \"kind\" is out of range");
+  }
+  WaitKind kind = static_cast<WaitKind>(kind_num);
+  bool large;
+  ReadBool(info, 4, false, &large);
+  Napi::Int32Array fds, out;
+  uint32_t count;
+  double timeout_ms;
+  if (!ReadRecords(info, kind, large, &fds, &count) || !ReadTimeout(info, 3, &timeout_ms) ||
+      !ReadInt32Array(info, 5, "out", &out)) {
+    return env.Undefined();
+  }
+  if (out.ElementLength() < 2) {
+    return ThrowRangeError(env, "The value of \"out.length\" is out of range");
+  }
+  if (!info[6].IsFunction()) {
+    return ThrowTypeError(env, "The \"callback\" argument must be of type function");
+  }
+  const char* syscall = "";
+  int err = core_->Start(kind, large, timeout_ms, fds.Data(), count, &syscall);
+  if (err != 0) return ThrowErrno(env, err, syscall);
+  // The records were copied; from here on only the JS thread touches out, after the wait.
+  kind_ = kind;
+  pending_ = true;
+  callback_ = Napi::Persistent(info[6].As<Napi::Function>());
+  out_ = Napi::Persistent(out);
+  Ref();  // A pending Waiter is not collected, whatever the caller keeps.
+  core_->SetActive(true);
+  return env.Undefined();
+}
+
+Napi::Value Waiter::Cancel(const Napi::CallbackInfo& info) {
+  if (!pending_ || core_ == nullptr) return Napi::Boolean::New(info.Env(), false);
+  core_->Cancel();
+  return Napi::Boolean::New(info.Env(), true);
+}
+
+Napi::Function Waiter::Settle() {
+  pending_ = false;
+  if (core_ != nullptr) core_->SetActive(false);
+  Napi::Function cb = callback_.Value();
+  callback_.Reset();
+  out_.Reset();
+  Unref();
+  return cb;
+}
+
+Napi::Value Waiter::Close(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (core_ == nullptr) return env.Undefined();
+  // Joins the thread: the wake-up fd ends a running wait at once.
+  core_->Shutdown();
+  core_->Release();
+  core_ = nullptr;
+  if (pending_) {
+    Napi::Function cb = Settle();
+    cb.Call({env.Null(), Napi::Number::New(env, kWaitCancelled)});
+  }
+  return env.Undefined();
+}
+
+void Waiter::OnDone(void* self) { static_cast<Waiter*>(self)->Complete(); }
+
+// On the JS thread, from the uv_async_t: writes the records and calls back.
+void Waiter::Complete() {
+  Napi::Env env = Env();
+  int n, err;
+  if (!pending_ || core_ == nullptr || !core_->TakeResult(&n, &err)) return;
+  Napi::HandleScope scope(env);
+  Napi::Int32Array out = out_.Value();
+  Napi::Function cb = Settle();
+  napi_value args[2];
+  if (n == kWaitFailed) {
+    args[0] = ErrnoError(env, err, kind_ == WaitKind::kPoll ? "poll" : "select").Value();
+    args[1] = Napi::Number::New(env, kWaitFailed);
+  } else {
+    size_t records = n < 0 ? 0 : core_->WriteRecords(out.Data(), out.ElementLength() / 2);
+    args[0] = env.Null();
+    args[1] = Napi::Number::New(env, n < 0 ? n : static_cast<double>(records));
+  }
+  // MakeCallback runs the microtasks (promise reactions) once the callback returns.
+  napi_value result;
+  napi_make_callback(env, async_context_, Value(), cb, 2, args, &result);
+  if (env.IsExceptionPending()) {
+    // Nobody above this uv callback can catch it: report it as Node reports its own.
+    napi_value e;
+    napi_get_and_clear_last_exception(env, &e);
+    napi_fatal_exception(env, e);
+  }
+}
+
+Napi::Value Waiter::GetClosed(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), core_ == nullptr || core_->IsShutDown());
+}
+
+Napi::Value Waiter::GetPending(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), pending_);
+}
+
+void InitWaiter(Napi::Env env, Napi::Object exports) {
+  Napi::Function ctor = Waiter::Define(env);
+  GetAddonData(env)->waiter_ctor = Napi::Persistent(ctor);
+  exports.Set("Waiter", ctor);
+}
+
+}  // namespace iomux

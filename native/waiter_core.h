@@ -1,0 +1,112 @@
+// The part of a Waiter that runs poll(2)/select(2) on a thread of its own and outlives the JS
+// object: the thread, the wake-up fds and the uv_async_t that hands results back to the JS
+// thread. It never touches JS memory from its thread, and it is freed only once libuv has
+// closed its handle and the JS object has let go of it (whichever comes last).
+#pragma once
+
+#include <node_api.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/select.h>
+#include <uv.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "timeout.h"
+
+namespace iomux {
+
+// One word of an fd_set as this libc lays it out (long on glibc, int32_t on macOS), so bitmaps
+// of any size can be built without the FD_SET macros, which abort past FD_SETSIZE under
+// _FORTIFY_SOURCE.
+using FdWord = std::remove_reference_t<decltype(std::declval<fd_set>().fds_bits[0])>;
+
+enum class WaitKind { kPoll = 0, kSelect = 1 };
+
+// Result codes besides a record count: the wait was cancelled (cancel, close, teardown), or the
+// syscall failed with the errno kept in the result.
+constexpr int kWaitCancelled = -1;
+constexpr int kWaitFailed = -2;
+
+class WaiterCore {
+ public:
+  using DoneFn = void (*)(void* owner);
+
+  // Makes the wake-up fds and the (unref'd) uv_async_t on env's loop and registers the env
+  // teardown hook. On failure returns nullptr with *err (errno) and *syscall set.
+  static WaiterCore* Create(napi_env env, DoneFn done, void* owner, int* err, const char** syscall);
+
+  // JS thread: copies count (fd, events) pairs, then hands the job to the thread (started on
+  // first use). Returns 0 or an errno (pthread_create) with *syscall set.
+  int Start(WaitKind kind, bool large, double timeout_ms, const int32_t* recs, size_t count,
+            const char** syscall);
+  // Any thread: makes a running wait end with kWaitCancelled.
+  void Cancel();
+  // JS thread, after the done callback: the result code and errno of the finished wait.
+  bool TakeResult(int* n, int* err);
+  // JS thread: writes (fd, revents) records of the finished wait; returns how many.
+  size_t WriteRecords(int32_t* out, size_t max_records) const;
+  // JS thread: keeps the loop alive while a wait is pending, and only then.
+  void SetActive(bool active);
+  // Idempotent: ends any wait, joins the thread, closes the fds and starts closing the handle.
+  // Makes no JS call, so it is safe from the env teardown hook.
+  void Shutdown();
+  bool IsShutDown() const { return shut_down_; }
+  // The JS object lets go; the core frees itself once its handle is closed too.
+  void Release();
+
+ private:
+  WaiterCore() = default;
+  ~WaiterCore();
+  static void* ThreadMain(void* arg);
+  static void OnAsync(uv_async_t* handle);
+  static void OnClosed(uv_handle_t* handle);
+  static void OnEnvTeardown(napi_async_cleanup_hook_handle handle, void* arg);
+  int StartThread();
+  void Loop();
+  int Run(int* err);
+  int RunPoll(int* err);
+  int RunSelect(int* err);
+  void Wake();
+  void DrainWake();
+  void MaybeFree();
+
+  uv_async_t async_{};
+  napi_async_cleanup_hook_handle hook_ = nullptr;
+  DoneFn done_ = nullptr;
+  void* owner_ = nullptr;
+  int wake_r_ = -1;  // the same fd as wake_w_ where eventfd exists
+  int wake_w_ = -1;
+  pthread_t thread_{};
+  bool thread_started_ = false;
+  bool shut_down_ = false;
+  bool handle_closed_ = false;
+  bool released_ = false;
+
+  // Shared with the thread, under mu_.
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool job_ready_ = false;
+  bool result_ready_ = false;
+  bool quit_ = false;
+  int result_n_ = 0;
+  int result_err_ = 0;
+
+  // The job: written by the JS thread before the hand-off, by the thread while it runs, read
+  // by the JS thread after the result comes back. Vectors keep their capacity between waits.
+  WaitKind kind_ = WaitKind::kPoll;
+  bool large_ = false;
+  Deadline deadline_{};
+  std::vector<int32_t> recs_;     // (fd, events) pairs as given
+  std::vector<int32_t> revents_;  // one per pair, filled by the thread
+  std::vector<struct pollfd> pfds_;
+  std::vector<FdWord> sets_in_;  // select: read, write, except bitmaps, one after the other
+  std::vector<FdWord> sets_;     // select: the copies the kernel overwrites
+};
+
+}  // namespace iomux

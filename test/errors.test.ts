@@ -1,0 +1,176 @@
+/**
+ * One table of bad inputs across the raw API: each gives its documented error class and code,
+ * and the process is still healthy afterwards (a native addon crashed from JS is a security bug).
+ */
+import fs from 'node:fs';
+import { getSystemErrorName } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { native } from '../lib/binding';
+import { constants } from '../lib/constants';
+import { close, dup2, pipe, read, setNonBlocking, setNofileLimit, write } from '../lib/fd';
+import { Epoll } from '../lib/epoll';
+import { KEvent, Kqueue } from '../lib/kqueue';
+import { Poll } from '../lib/poll';
+import { select } from '../lib/select';
+import { fdFlags } from './helpers/fds';
+import { accept, connect, listen, localAddress, shutdown, socketError } from '../lib/socket';
+
+const [r, w] = pipe({ nonblocking: true });
+// A number that is not open and that the kernel will not hand out during this file: it gives
+// the lowest free number to each new fd, and this one is far above them.
+// dup2 then close, so that the number lies inside the fd table (Linux select() silently ignores
+// fds past the table's end instead of failing with EBADF).
+let closedFd = 4000;
+while (fdFlags(closedFd) !== undefined) closedFd++;
+close(dup2(r, closedFd));
+afterAll(() => {
+  close(r);
+  close(w);
+});
+
+const throwing = { fileno: () => { throw new Error('fileno failed'); } };
+const stringy = { fileno: () => '3' };
+const negative = { fileno: () => -1 };
+const fractional = { fd: 1.5 };
+const poll = new Poll();
+poll.register(r, constants.POLLIN);
+
+type Case = [name: string, fn: () => unknown, cls: ErrorConstructor | TypeErrorConstructor | RangeErrorConstructor, code: string];
+
+const T = TypeError;
+const R = RangeError;
+const E = Error;
+
+const cases: Case[] = [
+  // select()
+  ['select(rlist "abc" string items)', () => select(['3' as unknown as number], [], []), T, 'ERR_INVALID_ARG_TYPE'],
+  ['select(rlist not iterable)', () => select(5 as unknown as number[], [], []), T, 'ERR_INVALID_ARG_TYPE'],
+  ['select(rlist null)', () => select(null as unknown as number[], [], []), T, 'ERR_INVALID_ARG_TYPE'],
+  ['select([-1])', () => select([-1], [], [], 0), R, 'ERR_OUT_OF_RANGE'],
+  ['select([1.5])', () => select([1.5], [], [], 0), R, 'ERR_OUT_OF_RANGE'],
+  ['select([NaN])', () => select([NaN], [], [], 0), R, 'ERR_OUT_OF_RANGE'],
+  ['select([2**40])', () => select([2 ** 40], [], [], 0), R, 'ERR_OUT_OF_RANGE'],
+  ['select([fileno() throws])', () => select([throwing], [], [], 0), E, ''],
+  ['select([fileno() returns a string])', () => select([stringy as never], [], [], 0), T, 'ERR_INVALID_ARG_TYPE'],
+  ['select([fileno() returns -1])', () => select([negative], [], [], 0), R, 'ERR_OUT_OF_RANGE'],
+  ['select([{ fd: 1.5 }])', () => select([fractional], [], [], 0), R, 'ERR_OUT_OF_RANGE'],
+  ['select([{}])', () => select([{} as never], [], [], 0), T, 'ERR_INVALID_ARG_TYPE'],
+  ['select timeout -1', () => select([r], [], [], -1), R, 'ERR_OUT_OF_RANGE'],
+  ['select timeout NaN', () => select([r], [], [], NaN), R, 'ERR_OUT_OF_RANGE'],
+  ['select timeout 2**31', () => select([r], [], [], 2 ** 31), R, 'ERR_OUT_OF_RANGE'],
+  ['select timeout Infinity', () => select([r], [], [], Infinity), R, 'ERR_OUT_OF_RANGE'],
+  ['select timeout "1"', () => select([r], [], [], '1' as unknown as number), T, 'ERR_INVALID_ARG_TYPE'],
+  ['select fd >= FD_SETSIZE', () => select([constants.FD_SETSIZE], [], [], 0), R, 'ERR_FD_SETSIZE'],
+  ['select closed fd', () => select([closedFd], [], [], 0, { allowLargeFds: true }), E, 'EBADF'],
+  ['native.select fds not Int32Array', () => native.select([1] as unknown as Int32Array, 1, 0, 0, 0, false), T, 'ERR_INVALID_ARG_TYPE'],
+  ['native.select counts past the array', () => native.select(new Int32Array(1), 5, 0, 0, 0, false), R, 'ERR_OUT_OF_RANGE'],
+  ['native.select large fd without large', () => native.select(Int32Array.of(5000), 1, 0, 0, 0, false), R, 'ERR_OUT_OF_RANGE'],
+  // Poll
+  ['Poll.register("3")', () => poll.register('3' as unknown as number), T, 'ERR_INVALID_ARG_TYPE'],
+  ['Poll.register(-1)', () => poll.register(-1), R, 'ERR_OUT_OF_RANGE'],
+  ['Poll.register(fd, unknown bits)', () => poll.register(r, 1 << 20), R, 'ERR_OUT_OF_RANGE'],
+  ['Poll.register(fd, 1.5)', () => poll.register(r, 1.5), R, 'ERR_OUT_OF_RANGE'],
+  ['Poll.modify(unregistered)', () => poll.modify(w, constants.POLLIN), E, 'ERR_NOT_REGISTERED'],
+  ['Poll.unregister(unregistered)', () => poll.unregister(w), E, 'ERR_NOT_REGISTERED'],
+  ['Poll.poll(NaN)', () => poll.poll(NaN), R, 'ERR_OUT_OF_RANGE'],
+  ['Poll.poll("0")', () => poll.poll('0' as unknown as number), T, 'ERR_INVALID_ARG_TYPE'],
+  ['Poll.pollInto(empty Int32Array)', () => poll.pollInto(new Int32Array(0), 0), R, 'ERR_OUT_OF_RANGE'],
+  ['Poll.pollInto(odd length)', () => poll.pollInto(new Int32Array(3), 0), R, 'ERR_OUT_OF_RANGE'],
+  ['Poll.pollInto(Uint32Array)', () => poll.pollInto(new Uint32Array(2) as unknown as Int32Array, 0), T, 'ERR_INVALID_ARG_TYPE'],
+  ['Poll.pollInto([])', () => poll.pollInto([] as unknown as Int32Array, 0), T, 'ERR_INVALID_ARG_TYPE'],
+  // fd helpers
+  ['close(-1)', () => close(-1), R, 'ERR_OUT_OF_RANGE'],
+  ['close({})', () => close({} as unknown as number), T, 'ERR_INVALID_ARG_TYPE'],
+  ['close(closed fd)', () => close(closedFd), E, 'EBADF'],
+  ['read(closed fd)', () => read(closedFd, Buffer.alloc(1)), E, 'EBADF'],
+  ['read(fd, "buf")', () => read(r, 'buf' as unknown as Uint8Array), T, 'ERR_INVALID_ARG_TYPE'],
+  ['read(fd, buf, -1)', () => read(r, Buffer.alloc(1), -1), R, 'ERR_OUT_OF_RANGE'],
+  ['write(fd, buf, 0, 99)', () => write(w, Buffer.alloc(1), 0, 99), R, 'ERR_OUT_OF_RANGE'],
+  ['write(read end)', () => write(r, Buffer.alloc(1)), E, 'EBADF'],
+  ['setNonBlocking(fd, "yes")', () => setNonBlocking(r, 'yes' as unknown as boolean), T, 'ERR_INVALID_ARG_TYPE'],
+  ['dup2(closed, 900)', () => dup2(closedFd, 900), E, 'EBADF'],
+  ['setNofileLimit(NaN)', () => setNofileLimit(NaN), R, 'ERR_OUT_OF_RANGE'],
+  ['pipe("x")', () => pipe('x' as never), T, 'ERR_INVALID_ARG_TYPE'],
+  // socket helpers
+  ['listen({ port: -1 })', () => listen({ port: -1 }), R, 'ERR_OUT_OF_RANGE'],
+  ['listen({ port: 65536 })', () => listen({ port: 65536 }), R, 'ERR_OUT_OF_RANGE'],
+  ['listen({ port: "80" })', () => listen({ port: '80' as unknown as number }), T, 'ERR_INVALID_ARG_TYPE'],
+  ['listen({ host: "not an ip", port: 0 })', () => listen({ host: 'not an ip', port: 0 }), E, 'ERR_INVALID_ARG_VALUE'],
+  ['listen({ path: "" })', () => listen({ path: '' }), E, 'ERR_INVALID_ARG_VALUE'],
+  ['listen(null)', () => listen(null as never), T, 'ERR_INVALID_ARG_TYPE'],
+  ['connect({ host: 1, port: 1 })', () => connect({ host: 1 as unknown as string, port: 1 }), T, 'ERR_INVALID_ARG_TYPE'],
+  ['accept(pipe fd)', () => accept(r), E, 'ENOTSOCK'],
+  ['socketError(closed fd)', () => socketError(closedFd), E, 'EBADF'],
+  ['localAddress(pipe fd)', () => localAddress(r), E, 'ENOTSOCK'],
+  ['shutdown(fd, "sideways")', () => shutdown(r, 'sideways' as never), E, 'ERR_INVALID_ARG_VALUE'],
+  // kqueue
+  ['new KEvent("x")', () => new KEvent('x' as unknown as number), T, 'ERR_INVALID_ARG_TYPE'],
+  ['new KEvent(1, filter 1.5)', () => new KEvent(1, 1.5), R, 'ERR_OUT_OF_RANGE'],
+  ['new KEvent(1, flags 0x10000)', () => new KEvent(1, constants.KQ_FILTER_READ ?? -1, 0x10000), R, 'ERR_OUT_OF_RANGE'],
+];
+if (native.has.epoll) {
+  const ep = new Epoll();
+  const closedEp = new Epoll();
+  closedEp.close();
+  afterAll(() => ep.close());
+  const file = fs.openSync(__filename, 'r');
+  afterAll(() => fs.closeSync(file));
+  cases.push(
+    ['new Epoll({ sizehint: 0 })', () => new Epoll({ sizehint: 0 }), R, 'ERR_OUT_OF_RANGE'],
+    ['new Epoll({ sizehint: "1" })', () => new Epoll({ sizehint: '1' as unknown as number }), T, 'ERR_INVALID_ARG_TYPE'],
+    ['new Epoll({ cloexec: 1 })', () => new Epoll({ cloexec: 1 as unknown as boolean }), T, 'ERR_INVALID_ARG_TYPE'],
+    ['Epoll.fromFd(-1)', () => Epoll.fromFd(-1), R, 'ERR_OUT_OF_RANGE'],
+    ['Epoll.register(regular file)', () => ep.register(file), E, 'EPERM'],
+    ['Epoll.register(closed fd)', () => ep.register(closedFd), E, 'EBADF'],
+    ['Epoll.register(fd, unknown bits)', () => ep.register(r, 1 << 20), R, 'ERR_OUT_OF_RANGE'],
+    ['Epoll.modify(unregistered)', () => ep.modify(w, constants.EPOLLIN), E, 'ENOENT'],
+    ['Epoll.unregister(unregistered)', () => ep.unregister(w), E, 'ENOENT'],
+    ['Epoll.poll(0, 0)', () => ep.poll(0, 0), R, 'ERR_OUT_OF_RANGE'],
+    ['Epoll.poll(0, 2**40)', () => ep.poll(0, 2 ** 40), R, 'ERR_OUT_OF_RANGE'],
+    ['Epoll.poll(NaN)', () => ep.poll(NaN), R, 'ERR_OUT_OF_RANGE'],
+    ['Epoll.pollInto(new Int32Array(0))', () => ep.pollInto(new Int32Array(0)), R, 'ERR_OUT_OF_RANGE'],
+    ['closed Epoll.poll()', () => closedEp.poll(0), E, 'ERR_CLOSED'],
+    ['closed Epoll.register()', () => closedEp.register(r), E, 'ERR_CLOSED'],
+    ['closed Epoll.fileno()', () => closedEp.fileno(), E, 'ERR_CLOSED'],
+  );
+} else {
+  cases.push(['new Epoll() without epoll', () => new Epoll(), E, 'ERR_NOT_SUPPORTED']);
+}
+if (!native.has.kqueue) {
+  cases.push(['new Kqueue() without kqueue', () => new Kqueue(), E, 'ERR_NOT_SUPPORTED']);
+}
+
+describe('bad inputs give their documented errors', () => {
+  it('the table has at least 40 cases', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(40);
+  });
+
+  it.each(cases)('%s', (_name, fn, cls, code) => {
+    let caught: unknown;
+    try {
+      fn();
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(cls);
+    const err = caught as NodeJS.ErrnoException;
+    if (code === '') {
+      expect(err.message).toBe('fileno failed'); // fileno()'s own error passes through
+    } else {
+      expect(err.code).toBe(code);
+    }
+    if (typeof err.errno === 'number') {
+      expect(getSystemErrorName(err.errno)).toBe(err.code);
+      expect(err.message).toMatch(new RegExp(`^${err.code}: .+, ${err.syscall}$`));
+    }
+  });
+
+  it('leaves the process healthy', () => {
+    expect(write(w, Buffer.from('ok'))).toBe(2);
+    expect(select([r], [], [], 1000)).toEqual([[r], [], []]);
+    expect(poll.poll(0)).toEqual([[r, constants.POLLIN]]);
+    const buf = Buffer.alloc(2);
+    expect(read(r, buf)).toBe(2);
+    expect(buf.toString()).toBe('ok');
+  });
+});
