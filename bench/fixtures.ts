@@ -6,9 +6,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { native } from '../lib/binding';
+import { benchAsset } from './assets';
 import { close, dup2, getNofileLimit, setNofileLimit } from '../lib/fd';
 import { accept, listen, localAddress } from '../lib/socket';
 
@@ -86,7 +86,7 @@ class Holder {
   readonly exited: Promise<void>;
 
   constructor() {
-    this.#child = spawn(process.execPath, [path.join(__dirname, 'holder.cjs')], {
+    this.#child = spawn(process.execPath, [benchAsset('holder.cjs')], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     this.#lines = createInterface({ input: this.#child.stdout! });

@@ -334,6 +334,9 @@ export async function runBench(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
+/** The entry point lib/cli.ts calls for `iomux bench` (the same as runBench). */
+export const main = runBench;
+
 if (require.main === module) {
   runBench(process.argv.slice(2)).then(
     (code) => (process.exitCode = code),

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { benchAsset } from '../assets';
 
 /** The peer programs: the C floor, the C floor in a multi-threaded process, CPython. */
 export type PeerFamily = 'c' | 'c-mt' | 'cpython';
@@ -46,7 +47,7 @@ export function compileFloor(): { peer: PeerProgram | null; reason?: string; cle
   const dir = mkdtempSync(path.join(tmpdir(), 'iomux-bench-'));
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
   const out = path.join(dir, 'floor');
-  const src = path.join(__dirname, 'floor.c');
+  const src = benchAsset('peers/floor.c');
   const r = spawnSync('cc', ['-O2', '-pthread', '-o', out, src], { encoding: 'utf8' });
   if (r.status !== 0) {
     cleanup();
@@ -59,7 +60,7 @@ export function compileFloor(): { peer: PeerProgram | null; reason?: string; cle
 export function findCPython(): { peer: PeerProgram | null; reason?: string } {
   const version = which('python3', ['--version']);
   if (!version) return { peer: null, reason: 'no python3 on PATH' };
-  return { peer: { family: 'cpython', command: 'python3', args: [path.join(__dirname, 'cpython.py')], version } };
+  return { peer: { family: 'cpython', command: 'python3', args: [benchAsset('peers/cpython.py')], version } };
 }
 
 /** "300-1299,1400": the compact form of an ascending fd list the peers parse. */

@@ -3,11 +3,14 @@
  * vega-lite (compiled to a vega spec) and rendered by vega's headless View.toSVG().
  */
 import { writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { type Cell, familyOf, seriesOf } from './cells';
 
 // vega and vega-lite are ES modules only; this keeps a real import() after tsc compiles the
-// bench to CommonJS (tsc would otherwise turn it into require(), which cannot load them).
-const importEsm = new Function('m', 'return import(m)') as (m: string) => Promise<any>;
+// bench to CommonJS (tsc would otherwise turn it into require(), which cannot load them). The
+// module is located with require.resolve, so that it is found from any working directory.
+const importUrl = new Function('u', 'return import(u)') as (url: string) => Promise<any>;
+const importEsm = (name: string): Promise<any> => importUrl(pathToFileURL(require.resolve(name)).href);
 
 const DASHES: Record<string, number[]> = { iomux: [1, 0], C: [8, 4], 'C+thread': [8, 3, 2, 3], CPython: [2, 3] };
 const COLOURS: Record<string, string> = { select: '#d62728', poll: '#1f77b4', epoll: '#2ca02c', kqueue: '#9467bd' };
