@@ -35,15 +35,15 @@ export function scalingSpec(cells: Cell[], timeoutMs = 0): Record<string, unknow
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: `iomux: cost of one wait call vs watched sockets (timeout ${timeoutMs} ms, 1 active)`,
-      subtitle: 'median ns per call (bars: p25-p75), log-log; colour: mechanism, line: iomux / C floor / C floor with 2 threads / CPython, mark: API',
+      subtitle: ['median ns per call (bars: p25-p75), log-log; colour: mechanism, mark: API,', 'line: iomux, C floor, C floor with one more thread (C+thread), CPython'],
     },
     width: 640,
     height: 420,
     background: 'white',
     data: { values },
     encoding: {
-      x: { field: 'n', type: 'quantitative', scale: { type: 'log' }, title: 'N idle sockets' },
-      y: { field: 'ns', type: 'quantitative', scale: { type: 'log' }, title: 'ns per call (median)' },
+      x: { field: 'n', type: 'quantitative', scale: { type: 'log', nice: false, padding: 8 }, title: 'N idle sockets (+1 active)' },
+      y: { field: 'ns', type: 'quantitative', scale: { type: 'log', nice: false, padding: 8 }, title: 'ns per call (median)' },
       color: {
         field: 'mechanism',
         type: 'nominal',
@@ -63,6 +63,7 @@ export function scalingSpec(cells: Cell[], timeoutMs = 0): Record<string, unknow
             scale: { domain: families, range: families.map((f) => DASHES[f]) },
             legend: { symbolType: 'stroke', symbolStrokeColor: '#333', symbolStrokeWidth: 2, symbolSize: 400 },
             title: 'who',
+            labelLimit: 200,
           },
         },
       },

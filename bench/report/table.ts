@@ -32,6 +32,14 @@ export function grid(rows: string[][]): string {
     .join('\n');
 }
 
+/** A cell whose middle half spreads wide (p75 > 1.5 x p25): the machine was busy meanwhile. */
+export function scattered(c: Cell | undefined): boolean {
+  return c !== undefined && c.p75Ns > 1.5 * c.p25Ns;
+}
+
+const mark = (text: string, ...cells: Array<Cell | undefined>) => (cells.some(scattered) ? `${text}*` : text);
+const SCATTER_NOTE = '* the middle half of the samples spreads wide (p75 > 1.5 x p25): read that cell with care.';
+
 const FAMILY_ORDER = { iomux: 0, C: 1, 'C+thread': 2, CPython: 3 } as const;
 
 function bySeries(a: Cell, b: Cell): number {
@@ -167,7 +175,7 @@ export function renderReport(cells: Cell[], info: RunInfo): string {
     const fits = new Map(scaling(cellsT, 'idle-scaling').map((s) => [s.series, s]));
     out.push(`== idle scaling, timeout ${t} ms: median per call (N idle sockets + 1 active)`);
     out.push(
-      matrix(cellsT, 'n', (c) => fmtNs(c.medianNs), (row) => {
+      matrix(cellsT, 'n', (c) => mark(fmtNs(c.medianNs), c), (row) => {
         const s = fits.get(seriesOf(row[0]));
         return s ? [fmtSlope(s.nsPerFd), fmtRatio(s.maxOverMin)] : ['-', '-'];
       }, ['ns/idle fd', 'maxN/minN']),
@@ -175,19 +183,20 @@ export function renderReport(cells: Cell[], info: RunInfo): string {
     );
     const mine = cellsT.filter((c) => familyOf(c.backend) === 'iomux');
     out.push(`-- iomux / C floor, timeout ${t} ms`);
-    out.push(matrix(mine, 'n', (c) => fmtRatio(c.medianNs / (index.cFloor(c)?.medianNs ?? NaN))), '');
+    out.push(matrix(mine, 'n', (c) => mark(fmtRatio(c.medianNs / (index.cFloor(c)?.medianNs ?? NaN)), c, index.cFloor(c))), '');
     out.push(`-- iomux / CPython (same call), timeout ${t} ms`);
-    out.push(matrix(mine, 'n', (c) => fmtRatio(c.medianNs / (index.cpython(c)?.medianNs ?? NaN))), '');
+    out.push(matrix(mine, 'n', (c) => mark(fmtRatio(c.medianNs / (index.cpython(c)?.medianNs ?? NaN)), c, index.cpython(c))), '');
   }
+  if (cells.some(scattered)) out.push(SCATTER_NOTE, '');
   const sweep = cells.filter((c) => c.scenario === 'activity-sweep');
   if (sweep.length) {
     out.push(`== activity sweep: N=${sweep[0].n} sockets of which K are readable, timeout 0: median per call`);
-    out.push(matrix(sweep, 'active', (c) => fmtNs(c.medianNs)), '', sweepAnswer(index), '');
+    out.push(matrix(sweep, 'active', (c) => mark(fmtNs(c.medianNs), c)), '', sweepAnswer(index), '');
   }
   const churn = cells.filter((c) => c.scenario === 'register-churn');
   if (churn.length) {
     out.push('== registration churn: register + unregister one fd beside N registered ones: median per pair');
-    out.push(matrix(churn, 'n', (c) => fmtNs(c.medianNs)), '');
+    out.push(matrix(churn, 'n', (c) => mark(fmtNs(c.medianNs), c)), '');
   }
   const results = targets(index);
   out.push('== targets (measured on this machine)');
