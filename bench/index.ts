@@ -3,7 +3,7 @@
  * sockets grows, beside the C floor and CPython, all measured on the same sockets. Progress on
  * stderr, the report on stdout, and --json/--csv/--svg files.
  */
-import { SingleBar } from 'cli-progress';
+import { Presets, SingleBar } from 'cli-progress';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
 import { native } from '../lib/binding';
@@ -101,7 +101,7 @@ export async function runBench(argv: readonly string[]): Promise<number> {
   const errors: string[] = [];
   const bar = new SingleBar(
     { stream: process.stderr, format: ' {bar} {value}/{total} | {stage} | {task}', hideCursor: true, clearOnComplete: true },
-    undefined,
+    Presets.shades_classic,
   );
   const { stages, steps } = planStages(opts, {
     backends: chosen,
