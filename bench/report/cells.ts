@@ -110,6 +110,11 @@ export function familyOf(backend: string): Family {
   return 'iomux';
 }
 
+/** A cell whose middle half spreads wide (p75 > 1.5 x p25): the machine was busy meanwhile. */
+export function scattered(c: Cell | undefined): boolean {
+  return c !== undefined && c.p75Ns > 1.5 * c.p25Ns;
+}
+
 /** Formats ns for a table: 812 ns, 12.3 µs, 1.45 ms. */
 export function fmtNs(ns: number): string {
   if (!Number.isFinite(ns)) return '-';

@@ -2,7 +2,7 @@
  * Ratios between iomux and its peers on the same cell, the per-series scaling figures, and the
  * project's speed targets checked against one run's cells.
  */
-import { type Cell, familyOf, fmtNs, fmtRatio, seriesOf, slope } from './cells';
+import { type Cell, familyOf, fmtNs, fmtRatio, scattered, seriesOf, slope } from './cells';
 
 function key(c: Pick<Cell, 'scenario' | 'backend' | 'api' | 'n' | 'active' | 'timeoutMs'>): string {
   return `${c.scenario}|${c.backend}|${c.api}|${c.n}|${c.active}|${c.timeoutMs}`;
@@ -164,12 +164,15 @@ export function causes(index: CellIndex, results: TargetResult[]): string[] {
   for (const backend of ['poll', 'select']) {
     const name = backend === 'poll' ? 'poll poll()' : 'select()';
     if (!missed(name)) continue;
-    const cells = idle.filter((c) => c.backend === backend && c.api === 'raw' && c.n >= 1000);
+    // Only cells whose samples (and the peers') are steady: a busy machine says nothing here.
+    const all = idle.filter((c) => c.backend === backend && c.api === 'raw' && c.n >= 1000);
+    const cells = all.filter((c) => ![c, index.cFloor(c), index.cThreaded(c)].some(scattered));
     const vsC = cells.map((c) => c.medianNs / (index.cFloor(c)?.medianNs ?? NaN));
     const vsMt = cells.map((c) => c.medianNs / (index.cThreaded(c)?.medianNs ?? NaN));
     const cMt = cells.map((c) => (index.cThreaded(c)?.medianNs ?? NaN) / (index.cFloor(c)?.medianNs ?? NaN));
+    const where = cells.map((c) => `N=${c.n} t=${c.timeoutMs}`).join(', ') || 'no steady cell';
     out.push(
-      `${name} at N >= 1000: ${range(vsC, fmtRatio)} the single-threaded C floor, but ${range(vsMt, fmtRatio)} ` +
+      `${name} at N >= 1000 (steady cells: ${where}): ${range(vsC, fmtRatio)} the single-threaded C floor, but ${range(vsMt, fmtRatio)} ` +
         `the same C loop with one idle thread (which itself costs ${range(cMt, fmtRatio)} the single-threaded ` +
         `loop): Linux's fdget() skips the atomic reference count only when no other thread shares the fd ` +
         `table, and a Node process always has threads, so every watched fd costs more per call in any addon.`,

@@ -2,7 +2,7 @@
  * The text report on stdout: scaling matrices with slopes, ratios against the C floor and
  * CPython, the activity sweep, registration churn, the targets, a verdict, and every cell.
  */
-import { type Cell, familyOf, fmtNs, fmtRatio, seriesOf } from './cells';
+import { type Cell, familyOf, fmtNs, fmtRatio, scattered, seriesOf } from './cells';
 import { CellIndex, causes as explain, scaling, targets, type TargetResult } from './compare';
 
 /** Facts about the run that the reader needs to judge the figures. */
@@ -30,11 +30,6 @@ export function grid(rows: string[][]): string {
   return rows
     .map((r) => r.map((s, i) => (i === 0 ? s.padEnd(widths[i]) : s.padStart(widths[i]))).join('  '))
     .join('\n');
-}
-
-/** A cell whose middle half spreads wide (p75 > 1.5 x p25): the machine was busy meanwhile. */
-export function scattered(c: Cell | undefined): boolean {
-  return c !== undefined && c.p75Ns > 1.5 * c.p25Ns;
 }
 
 const mark = (text: string, ...cells: Array<Cell | undefined>) => (cells.some(scattered) ? `${text}*` : text);
