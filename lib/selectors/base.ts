@@ -5,8 +5,13 @@
  * Lib/selectors.py `_BaseSelectorImpl`; a backend subclass only talks to its kernel object.
  */
 import { EVENT_READ, EVENT_WRITE } from '../constants';
-import { isErrno, outOfRange, stateError } from '../errors';
-import { fileLikeToFd, selectorTimeout, validateEvents, type FileLike } from '../validate';
+import { abortError, isErrno, outOfRange, stateError } from '../errors';
+import type { NativeStats, WaitStats } from '../stats';
+import { fileLikeToFd, selectorTimeout, validateEvents, validateOptions, validateSignal, type FileLike } from '../validate';
+import { SelectorMap } from './map';
+import { sumStats } from './stats';
+
+export { SelectorMap };
 
 /** The names of the selector backends. */
 export type BackendName = 'select' | 'poll' | 'epoll' | 'kqueue';
@@ -29,6 +34,32 @@ export interface SelectorKey<T = unknown> {
 /** One ready entry of `select()`: the key and the events that are ready (a subset of key.events). */
 export type SelectorEvent<T> = [key: SelectorKey<T>, events: number];
 
+/** Options of `selectAsync()` and `events()`. */
+export interface SelectAsyncOptions {
+  /** Aborting rejects the pending wait with an `AbortError`; the selector stays usable. */
+  signal?: AbortSignal;
+}
+
+/**
+ * How a backend's one asynchronous wait ends: `timedOut` true when the time ran out with
+ * nothing ready; false when something woke it (entries pushed, or every record was stale).
+ */
+export type AsyncWaitDone = (err: Error | null, timedOut: boolean) => void;
+
+/** The state of a pending selectAsync(), kept by BaseSelector. */
+interface PendingSelect<T> {
+  readonly ready: Array<SelectorEvent<T>>;
+  /** The whole timeout (native convention: negative = forever) and when the wait began. */
+  readonly ms: number;
+  readonly start: number;
+  readonly signal: AbortSignal | undefined;
+  readonly resolve: (ready: Array<SelectorEvent<T>>) => void;
+  readonly reject: (err: unknown) => void;
+  readonly onAbort: () => void;
+  /** Set on an abort whose backend wait ends a little later: the error to settle with then. */
+  ending?: Error;
+}
+
 const ALL_EVENTS = EVENT_READ | EVENT_WRITE;
 
 function validateSelectorEvents(value: unknown): number {
@@ -39,62 +70,6 @@ function validateSelectorEvents(value: unknown): number {
 
 function makeKey<T>(fileobj: FileLike, fd: number, events: number, data: T): SelectorKey<T> {
   return Object.freeze({ fileobj, fd, events, data });
-}
-
-/**
- * A live, read-only view of a selector's fd -> key map (CPython's `_SelectorMapping`). It has no
- * mutators; after the selector is closed it is empty.
- */
-export class SelectorMap<T> implements ReadonlyMap<number, SelectorKey<T>> {
-  readonly #keys: Map<number, SelectorKey<T>>;
-
-  /** @param keys The selector's own map, viewed and never copied. */
-  constructor(keys: Map<number, SelectorKey<T>>) {
-    this.#keys = keys;
-  }
-
-  /** The number of registered fds. */
-  get size(): number {
-    return this.#keys.size;
-  }
-
-  /** @returns The key registered for fd, or undefined. */
-  get(fd: number): SelectorKey<T> | undefined {
-    return this.#keys.get(fd);
-  }
-
-  /** @returns Whether fd is registered. */
-  has(fd: number): boolean {
-    return this.#keys.has(fd);
-  }
-
-  /** Calls fn for each key, in registration order. */
-  forEach(fn: (key: SelectorKey<T>, fd: number, map: ReadonlyMap<number, SelectorKey<T>>) => void, thisArg?: unknown): void {
-    for (const [fd, key] of this.#keys) fn.call(thisArg, key, fd, this);
-  }
-
-  /** @returns The registered fds. */
-  keys(): MapIterator<number> {
-    return this.#keys.keys();
-  }
-
-  /** @returns The registered keys. */
-  values(): MapIterator<SelectorKey<T>> {
-    return this.#keys.values();
-  }
-
-  /** @returns [fd, key] pairs. */
-  entries(): MapIterator<[number, SelectorKey<T>]> {
-    return this.#keys.entries();
-  }
-
-  [Symbol.iterator](): MapIterator<[number, SelectorKey<T>]> {
-    return this.#keys.entries();
-  }
-
-  get [Symbol.toStringTag](): string {
-    return 'SelectorMap';
-  }
 }
 
 /**
@@ -112,6 +87,8 @@ export abstract class BaseSelector<T = unknown> {
   readonly #byObject = new Map<object, number>();
   readonly #view = new SelectorMap<T>(this.#keys);
   #closed = false;
+  /** The selectAsync() in progress, if any. */
+  #pending: PendingSelect<T> | undefined;
 
   /** Whether `close()` has been called. */
   get closed(): boolean {
@@ -217,6 +194,7 @@ export abstract class BaseSelector<T = unknown> {
   select(timeout?: number | null): Array<SelectorEvent<T>> {
     const ms = selectorTimeout(timeout);
     this.#checkOpen();
+    this.#checkIdle();
     const ready: Array<SelectorEvent<T>> = [];
     const start = ms > 0 ? performance.now() : 0;
     let left = ms;
@@ -229,6 +207,98 @@ export abstract class BaseSelector<T = unknown> {
         if (left <= 0) return ready;
       }
     }
+  }
+
+  /**
+   * Waits like `select()`, without blocking the thread: Node's event loop (timers, sockets,
+   * HTTP) runs on while the wait is pending.
+   * @param timeout As `select()`: undefined/null waits forever; 0 or negative does not wait
+   *   (answered by one `select(0)`, settled in a microtask).
+   * @param options `{ signal }`.
+   * @returns A promise of one [key, events] entry per ready fd; [] on timeout.
+   * @throws (rejects) Error ERR_CLOSED when the selector is closed before or during the wait
+   *   (settled at once by `close()`); ERR_BUSY while another wait (async or `select()`) is in
+   *   progress; AbortError (`code` 'ABORT_ERR', `cause` = `signal.reason`) when the signal
+   *   aborts before or during the wait (the selector stays usable); TypeError / RangeError for a
+   *   bad timeout or options; an errno error as `select()`.
+   *
+   * Portability: epoll (and kqueue) have an fd that Node's loop watches: no thread, and
+   * registrations made during the wait take part in it. poll and select run the wait on a
+   * thread of the addon's own (one per selector, started on the first wait): it waits on the
+   * registrations as they were when the wait began, so a file registered during the wait is
+   * seen by the next one; every wake-up is checked against the current registrations with a
+   * zero-timeout wait on the JS thread.
+   */
+  selectAsync(timeout?: number | null, options?: SelectAsyncOptions): Promise<Array<SelectorEvent<T>>> {
+    try {
+      const ms = selectorTimeout(timeout);
+      const signal = validateSignal(validateOptions<SelectAsyncOptions>(options).signal);
+      this.#checkOpen();
+      this.#checkIdle();
+      if (signal?.aborted) throw abortError(signal);
+      if (ms === 0) return Promise.resolve(this.select(0));
+      return new Promise((resolve, reject) => {
+        const start = ms > 0 ? performance.now() : 0;
+        const wait: PendingSelect<T> = { ready: [], ms, start, signal, resolve, reject, onAbort: () => this.#abort(wait) };
+        this.#pending = wait;
+        signal?.addEventListener('abort', wait.onAbort, { once: true });
+        this.#waitOnce(wait, ms);
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Loops `selectAsync()` and yields each ready entry, for servers:
+   * `for await (const [key, events] of sel.events({ signal })) ...`. An entry whose file was
+   * unregistered by the loop body (while handling an earlier entry of the same batch) is
+   * skipped, and one whose events were modified meanwhile is narrowed to the new events.
+   * @param options `{ signal }`.
+   * @returns An async generator that returns (ends the loop) when the selector is closed,
+   *   also from inside the loop body or during a wait.
+   * @throws AbortError (code 'ABORT_ERR') when the signal aborts; ERR_BUSY, errno errors as
+   *   `selectAsync()`.
+   */
+  async *events(options?: SelectAsyncOptions): AsyncGenerator<SelectorEvent<T>, void, undefined> {
+    for (;;) {
+      let ready: Array<SelectorEvent<T>>;
+      try {
+        ready = await this.selectAsync(null, options);
+      } catch (err) {
+        if (this.#closed && (err as { code?: unknown }).code === 'ERR_CLOSED') return;
+        throw err;
+      }
+      for (const [key, events] of ready) {
+        const now = this.#keys.get(key.fd);
+        if (now === undefined || (now.events & events) === 0) continue;
+        yield [now, now.events & events];
+      }
+    }
+  }
+
+  /**
+   * Counters of this selector's waits: the native objects' counters summed (see WaitStats).
+   * A `select()` is one call; a `selectAsync()` on epoll is one call with one zero-timeout
+   * syscall per wake-up; on poll and select it is one threaded wait (the wake-up fd counted in
+   * `fds`) plus one zero-timeout wait on the JS thread per wake-up, so two calls.
+   * @returns A new WaitStats object.
+   */
+  stats(): WaitStats {
+    return sumStats(this._statsSources().map((s) => s.stats()));
+  }
+
+  /** Sets every counter to 0 (timing stays as it is). */
+  resetStats(): void {
+    for (const s of this._statsSources()) s.resetStats();
+  }
+
+  /**
+   * Switches the `syscallNs` and `callNs` measurements on or off (off by default).
+   * @param on Whether to read the clock around each syscall and call.
+   */
+  setStatsTiming(on: boolean): void {
+    for (const s of this._statsSources()) s.setStatsTiming(on === true);
   }
 
   /**
@@ -264,6 +334,9 @@ export abstract class BaseSelector<T = unknown> {
     this.#closed = true;
     this.#keys.clear();
     this.#byObject.clear();
+    // Settle first: the backend's own callback, called while _close() releases it, is then ignored.
+    const wait = this.#pending;
+    if (wait !== undefined) this.#settle(wait, stateError('ERR_CLOSED', 'the selector was closed during the wait'));
     this._close();
   }
 
@@ -295,7 +368,31 @@ export abstract class BaseSelector<T = unknown> {
    * @returns How many records the kernel gave, stale ones included (0 = the wait timed out).
    */
   protected abstract _poll(timeoutMs: number, ready: Array<SelectorEvent<T>>): number;
-  /** Releases the kernel object; called once. */
+  /**
+   * Starts one asynchronous wait of at most timeoutMs (native convention: negative = forever;
+   * never 0) that pushes an entry per ready, current registration onto ready and then calls
+   * done exactly once, never before returning, unless `_cancelWait()` returned true. What it
+   * throws rejects the selectAsync().
+   */
+  protected _waitAsync(_timeoutMs: number, _ready: Array<SelectorEvent<T>>, _done: AsyncWaitDone): void {
+    throw stateError('ERR_NOT_SUPPORTED', `selectAsync() is not available on the ${this.backend} selector`);
+  }
+
+  /**
+   * Ends the wait that `_waitAsync()` started.
+   * @returns true when it ended now and done will not be called; false when done will still be
+   *   called (soon: a thread has to wake up first).
+   */
+  protected _cancelWait(): boolean {
+    return true;
+  }
+
+  /** The native objects whose counters stats() sums. */
+  protected _statsSources(): NativeStats[] {
+    return [];
+  }
+
+  /** Releases the kernel object; called once, after a pending selectAsync() was settled. */
   protected _close(): void {}
 
   /** Throws ERR_CLOSED when the selector is closed. */
@@ -305,6 +402,45 @@ export abstract class BaseSelector<T = unknown> {
 
   #checkOpen(): void {
     if (this.#closed) throw stateError('ERR_CLOSED', 'the selector is closed');
+  }
+
+  #checkIdle(): void {
+    if (this.#pending !== undefined) throw stateError('ERR_BUSY', 'a selectAsync() is already in progress on this selector');
+  }
+
+  #waitOnce(wait: PendingSelect<T>, timeoutMs: number): void {
+    try {
+      this._waitAsync(timeoutMs, wait.ready, (err, timedOut) => this.#waited(wait, err, timedOut));
+    } catch (err) {
+      this.#settle(wait, err as Error);
+    }
+  }
+
+  #waited(wait: PendingSelect<T>, err: Error | null, timedOut: boolean): void {
+    if (this.#pending !== wait) return; // settled already, by close()
+    if (wait.ending !== undefined || err !== null) return this.#settle(wait, wait.ending ?? err);
+    if (wait.ready.length > 0 || timedOut) return this.#settle(wait, null);
+    // Every record was stale (a registration that no longer exists): wait on with the time left.
+    let left = wait.ms;
+    if (wait.ms > 0) {
+      left = wait.ms - (performance.now() - wait.start);
+      if (left <= 0) return this.#settle(wait, null);
+    }
+    this.#waitOnce(wait, left);
+  }
+
+  #abort(wait: PendingSelect<T>): void {
+    if (this.#pending !== wait || wait.ending !== undefined) return;
+    const err = abortError(wait.signal as AbortSignal);
+    if (this._cancelWait()) this.#settle(wait, err);
+    else wait.ending = err; // an abort that races with readiness still wins
+  }
+
+  #settle(wait: PendingSelect<T>, err: Error | null): void {
+    this.#pending = undefined;
+    wait.signal?.removeEventListener('abort', wait.onAbort);
+    if (err !== null) wait.reject(err);
+    else wait.resolve(wait.ready);
   }
 
   #lookup(fileobj: FileLike): SelectorKey<T> {
