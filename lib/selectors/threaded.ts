@@ -22,8 +22,11 @@ export class ThreadedWaits {
   #timing = false;
   /** (fd, events) pairs of the current registrations, refilled for each wait. */
   #pairs: Int32Array = new Int32Array(16);
-  /** The thread's records: only their count matters (see the file comment), so one record. */
-  readonly #hint = new Int32Array(2);
+  /**
+   * The thread's records. Only their count is used (see the file comment), but the buffer holds
+   * them all so that the waiter's `events` counter tells how many fds the thread saw ready.
+   */
+  #records: Int32Array = new Int32Array(16);
 
   /**
    * @param kind WAIT_POLL or WAIT_SELECT.
@@ -55,7 +58,8 @@ export class ThreadedWaits {
   ): void {
     const waiter = (this.#waiter ??= this.#make());
     this.#pairs = fillWaitPairs(keys, size, this.#pairs);
-    waiter.wait(this.#kind, this.#pairs, size, timeoutMs, large, this.#hint, (err, records) => {
+    if (this.#records.length < this.#pairs.length) this.#records = new Int32Array(this.#pairs.length);
+    waiter.wait(this.#kind, this.#pairs, size, timeoutMs, large, this.#records, (err, records) => {
       if (err === null && records === 0) return done(null, true);
       if (records === -1) return done(null, false); // cancelled: the selector knows why
       try {
