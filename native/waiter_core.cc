@@ -222,6 +222,8 @@ int WaiterCore::RunSelect(int* err, WaitCounts* counts) {
     if (events & POLLPRI) SetBit(in + 2 * words, fd), in_sets++;
   }
   SetBit(in, wake_r_);
+  // What the kernel copies in: nfds bits of each set in whole words (as select.cc counts).
+  double copied = static_cast<double>(3 * (maxfd / kWordBits + 1) * sizeof(FdWord));
   sets_.resize(3 * words);
   int r;
   for (;;) {
@@ -233,7 +235,7 @@ int WaiterCore::RunSelect(int* err, WaitCounts* counts) {
     long long t0 = timing_ ? NowNs() : 0;
     r = pselect(maxfd + 1, sets[0], sets[1], sets[2], TimeLeft(deadline_, &ts), nullptr);
     int saved = errno;
-    CountSyscall(counts, in_sets, static_cast<double>(3 * words * sizeof(FdWord)), t0);
+    CountSyscall(counts, in_sets, copied, t0);
     errno = saved;
     if (r >= 0) break;
     if (errno != EINTR) {
