@@ -89,6 +89,8 @@ export abstract class BaseSelector<T = unknown> {
   #closed = false;
   /** The selectAsync() in progress, if any. */
   #pending: PendingSelect<T> | undefined;
+  /** Bumped by every change of the registrations (not by a data-only modify). */
+  #generation = 0;
 
   /** Whether `close()` has been called. */
   get closed(): boolean {
@@ -116,6 +118,7 @@ export abstract class BaseSelector<T = unknown> {
     if (this.#keys.has(fd)) throw stateError('ERR_ALREADY_REGISTERED', `fd ${fd} is already registered`);
     const key = makeKey(fileobj, fd, mask, data as T);
     this.#insert(key);
+    this.#generation++;
     try {
       this._add(key);
     } catch (err) {
@@ -139,6 +142,7 @@ export abstract class BaseSelector<T = unknown> {
     this.#checkOpen();
     const key = this.#lookup(fileobj);
     this.#delete(key);
+    this.#generation++;
     try {
       this._remove(key);
     } catch (err) {
@@ -167,6 +171,7 @@ export abstract class BaseSelector<T = unknown> {
     if (mask === old.events && data === old.data) return old;
     const key = makeKey(old.fileobj, old.fd, mask, data as T);
     if (mask !== old.events) {
+      this.#generation++;
       try {
         this._modify(old, key);
       } catch (err) {
@@ -279,9 +284,10 @@ export abstract class BaseSelector<T = unknown> {
 
   /**
    * Counters of this selector's waits: the native objects' counters summed (see WaitStats).
-   * A `select()` is one call; a `selectAsync()` on epoll is one call with one zero-timeout
-   * syscall per wake-up; on poll and select it is one threaded wait (the wake-up fd counted in
-   * `fds`) plus one zero-timeout wait on the JS thread per wake-up, so two calls.
+   * A `select()` is one call. A `selectAsync()` on epoll is one call, with one zero-timeout
+   * syscall per wake-up. On poll and select it is one threaded wait (its wake-up fd counted in
+   * `fds` and `bytesIn`), plus one zero-timeout wait on the JS thread when the registrations
+   * changed while the thread waited. A timeout of 0 is one `select(0)`.
    * @returns A new WaitStats object.
    */
   stats(): WaitStats {
@@ -348,6 +354,14 @@ export abstract class BaseSelector<T = unknown> {
   /** The number of registered fds (for subclasses sizing their buffers). */
   protected get _size(): number {
     return this.#keys.size;
+  }
+
+  /**
+   * A number that changes whenever a file is registered or unregistered or its events change,
+   * so that a backend can tell whether the registrations are still those a wait started with.
+   */
+  protected get _generation(): number {
+    return this.#generation;
   }
 
   /** The key for fd, for subclasses turning kernel records into entries. */

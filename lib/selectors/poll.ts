@@ -26,7 +26,7 @@ export class PollSelector<T = unknown> extends PollLikeSelector<T> {
   /** Which kernel mechanism this selector uses: 'poll'. */
   readonly backend: BackendName = 'poll';
   readonly #poll: NativePoll;
-  readonly #threaded: ThreadedWaits;
+  readonly #threaded: ThreadedWaits<T>;
 
   /**
    * @param factory Creates the native poll set (tests pass a fake).
@@ -35,7 +35,19 @@ export class PollSelector<T = unknown> extends PollLikeSelector<T> {
   constructor(factory: NativePollFactory = defaultFactory, waiter?: WaiterFactory) {
     super();
     this.#poll = factory();
-    this.#threaded = new ThreadedWaits(WAIT_POLL, waiter);
+    // The thread's records are poll(2) revents, which is what _collect() reads.
+    this.#threaded = new ThreadedWaits<T>(
+      WAIT_POLL,
+      {
+        keys: () => this.getMap().values(),
+        size: () => this._size,
+        large: () => false,
+        generation: () => this._generation,
+        collect: (records, n, ready) => this._collect(records, n, ready),
+        pollNow: (ready) => this._poll(0, ready),
+      },
+      waiter,
+    );
   }
 
   protected override _nativeRegister(fd: number, flags: number): void {
@@ -55,7 +67,7 @@ export class PollSelector<T = unknown> extends PollLikeSelector<T> {
   }
 
   protected override _waitAsync(timeoutMs: number, ready: Array<SelectorEvent<T>>, done: AsyncWaitDone): void {
-    this.#threaded.wait(this.getMap().values(), this._size, timeoutMs, false, () => this._poll(0, ready), done);
+    this.#threaded.wait(timeoutMs, ready, done);
   }
 
   protected override _cancelWait(): boolean {

@@ -1,6 +1,6 @@
 /** SelectSelector: the selectors layer over select(2) (CPython's `selectors.SelectSelector`). */
 import { native, type NativeBinding } from '../binding';
-import { EVENT_READ, EVENT_WRITE, FD_SETSIZE } from '../constants';
+import { constants, EVENT_READ, EVENT_WRITE, FD_SETSIZE } from '../constants';
 import { fdSetSizeError } from '../errors';
 import { WAIT_SELECT } from '../async/threaded-wait';
 import type { NativeStats } from '../stats';
@@ -20,6 +20,8 @@ export interface SelectSelectorOptions {
    */
   allowLargeFds?: boolean;
 }
+
+const { POLLIN, POLLOUT } = constants;
 
 /**
  * One list of fds kept in an Int32Array in registration order, with O(1) removal by swapping
@@ -76,7 +78,7 @@ export class SelectSelector<T = unknown> extends BaseSelector<T> {
   #large = 0;
   /** select(2) has no object to count in: this selector's counters, passed to every call. */
   readonly #counters = new SlotStats();
-  readonly #threaded: ThreadedWaits;
+  readonly #threaded: ThreadedWaits<T>;
 
   /**
    * @param options `{ allowLargeFds }`.
@@ -89,7 +91,18 @@ export class SelectSelector<T = unknown> extends BaseSelector<T> {
     const opts = validateOptions<SelectSelectorOptions>(options);
     this.#allowLargeFds = opts.allowLargeFds === true;
     this.#select = select;
-    this.#threaded = new ThreadedWaits(WAIT_SELECT, waiter);
+    this.#threaded = new ThreadedWaits<T>(
+      WAIT_SELECT,
+      {
+        keys: () => this.getMap().values(),
+        size: () => this._size,
+        large: () => this.#large > 0,
+        generation: () => this._generation,
+        collect: (records, n, ready) => this.#collect(records, n, ready),
+        pollNow: (ready) => this._poll(0, ready),
+      },
+      waiter,
+    );
   }
 
   protected override _add(key: SelectorKey<T>): void {
@@ -148,7 +161,18 @@ export class SelectSelector<T = unknown> extends BaseSelector<T> {
   }
 
   protected override _waitAsync(timeoutMs: number, ready: Array<SelectorEvent<T>>, done: AsyncWaitDone): void {
-    this.#threaded.wait(this.getMap().values(), this._size, timeoutMs, this.#large > 0, () => this._poll(0, ready), done);
+    this.#threaded.wait(timeoutMs, ready, done);
+  }
+
+  /** The thread's records carry the sets an fd was found in as POLLIN (read) and POLLOUT (write). */
+  #collect(records: Int32Array, n: number, ready: Array<SelectorEvent<T>>): void {
+    for (let i = 0; i < n; i++) {
+      const key = this._keyFor(records[2 * i]);
+      if (key === undefined) continue;
+      const revents = records[2 * i + 1];
+      const events = ((revents & POLLIN ? EVENT_READ : 0) | (revents & POLLOUT ? EVENT_WRITE : 0)) & key.events;
+      if (events !== 0) ready.push([key, events]);
+    }
   }
 
   protected override _cancelWait(): boolean {
