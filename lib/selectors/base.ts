@@ -340,9 +340,12 @@ export abstract class BaseSelector<T = unknown> {
     this.#closed = true;
     this.#keys.clear();
     this.#byObject.clear();
-    // Settle first: the backend's own callback, called while _close() releases it, is then ignored.
+    // Settle first: the backend's own callback, called while _close() releases it, is then
+    // ignored. An abort that is still waiting for a thread to stop was asked for first: it wins.
     const wait = this.#pending;
-    if (wait !== undefined) this.#settle(wait, stateError('ERR_CLOSED', 'the selector was closed during the wait'));
+    if (wait !== undefined) {
+      this.#settle(wait, wait.ending ?? stateError('ERR_CLOSED', 'the selector was closed during the wait'));
+    }
     this._close();
   }
 
