@@ -8,10 +8,12 @@ import { EVENT_READ, EVENT_WRITE } from '../constants';
 import { abortError, isErrno, outOfRange, stateError } from '../errors';
 import type { NativeStats, WaitStats } from '../stats';
 import { fileLikeToFd, selectorTimeout, validateEvents, validateOptions, validateSignal, type FileLike } from '../validate';
+import { AsyncSelect, type AsyncWaitDone } from './async-select';
 import { SelectorMap } from './map';
 import { sumStats } from './stats';
 
 export { SelectorMap };
+export type { AsyncWaitDone };
 
 /** The names of the selector backends. */
 export type BackendName = 'select' | 'poll' | 'epoll' | 'kqueue';
@@ -40,25 +42,6 @@ export interface SelectAsyncOptions {
   signal?: AbortSignal;
 }
 
-/**
- * How a backend's one asynchronous wait ends: `timedOut` true when the time ran out with
- * nothing ready; false when something woke it (entries pushed, or every record was stale).
- */
-export type AsyncWaitDone = (err: Error | null, timedOut: boolean) => void;
-
-/** The state of a pending selectAsync(), kept by BaseSelector. */
-interface PendingSelect<T> {
-  readonly ready: Array<SelectorEvent<T>>;
-  /** The whole timeout (native convention: negative = forever) and when the wait began. */
-  readonly ms: number;
-  readonly start: number;
-  readonly signal: AbortSignal | undefined;
-  readonly resolve: (ready: Array<SelectorEvent<T>>) => void;
-  readonly reject: (err: unknown) => void;
-  readonly onAbort: () => void;
-  /** Set on an abort whose backend wait ends a little later: the error to settle with then. */
-  ending?: Error;
-}
 
 const ALL_EVENTS = EVENT_READ | EVENT_WRITE;
 
@@ -87,8 +70,11 @@ export abstract class BaseSelector<T = unknown> {
   readonly #byObject = new Map<object, number>();
   readonly #view = new SelectorMap<T>(this.#keys);
   #closed = false;
-  /** The selectAsync() in progress, if any. */
-  #pending: PendingSelect<T> | undefined;
+  /** The selectAsync() in progress, if any, with its abort handling and time-left loop. */
+  readonly #async = new AsyncSelect<T>({
+    waitAsync: (ms, ready, done) => this._waitAsync(ms, ready, done),
+    cancelWait: () => this._cancelWait(),
+  });
   /** Bumped by every change of the registrations (not by a data-only modify). */
   #generation = 0;
 
@@ -242,13 +228,7 @@ export abstract class BaseSelector<T = unknown> {
       this.#checkIdle();
       if (signal?.aborted) throw abortError(signal);
       if (ms === 0) return Promise.resolve(this.select(0));
-      return new Promise((resolve, reject) => {
-        const start = ms > 0 ? performance.now() : 0;
-        const wait: PendingSelect<T> = { ready: [], ms, start, signal, resolve, reject, onAbort: () => this.#abort(wait) };
-        this.#pending = wait;
-        signal?.addEventListener('abort', wait.onAbort, { once: true });
-        this.#waitOnce(wait, ms);
-      });
+      return this.#async.start(ms, signal);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -340,12 +320,8 @@ export abstract class BaseSelector<T = unknown> {
     this.#closed = true;
     this.#keys.clear();
     this.#byObject.clear();
-    // Settle first: the backend's own callback, called while _close() releases it, is then
-    // ignored. An abort that is still waiting for a thread to stop was asked for first: it wins.
-    const wait = this.#pending;
-    if (wait !== undefined) {
-      this.#settle(wait, wait.ending ?? stateError('ERR_CLOSED', 'the selector was closed during the wait'));
-    }
+    // Settle first: the backend's own callback, called while _close() releases it, is then ignored.
+    this.#async.closeNow();
     this._close();
   }
 
@@ -422,43 +398,9 @@ export abstract class BaseSelector<T = unknown> {
   }
 
   #checkIdle(): void {
-    if (this.#pending !== undefined) throw stateError('ERR_BUSY', 'a selectAsync() is already in progress on this selector');
+    if (this.#async.busy) throw stateError('ERR_BUSY', 'a selectAsync() is already in progress on this selector');
   }
 
-  #waitOnce(wait: PendingSelect<T>, timeoutMs: number): void {
-    try {
-      this._waitAsync(timeoutMs, wait.ready, (err, timedOut) => this.#waited(wait, err, timedOut));
-    } catch (err) {
-      this.#settle(wait, err as Error);
-    }
-  }
-
-  #waited(wait: PendingSelect<T>, err: Error | null, timedOut: boolean): void {
-    if (this.#pending !== wait) return; // settled already, by close()
-    if (wait.ending !== undefined || err !== null) return this.#settle(wait, wait.ending ?? err);
-    if (wait.ready.length > 0 || timedOut) return this.#settle(wait, null);
-    // Every record was stale (a registration that no longer exists): wait on with the time left.
-    let left = wait.ms;
-    if (wait.ms > 0) {
-      left = wait.ms - (performance.now() - wait.start);
-      if (left <= 0) return this.#settle(wait, null);
-    }
-    this.#waitOnce(wait, left);
-  }
-
-  #abort(wait: PendingSelect<T>): void {
-    if (this.#pending !== wait || wait.ending !== undefined) return;
-    const err = abortError(wait.signal as AbortSignal);
-    if (this._cancelWait()) this.#settle(wait, err);
-    else wait.ending = err; // an abort that races with readiness still wins
-  }
-
-  #settle(wait: PendingSelect<T>, err: Error | null): void {
-    this.#pending = undefined;
-    wait.signal?.removeEventListener('abort', wait.onAbort);
-    if (err !== null) wait.reject(err);
-    else wait.resolve(wait.ready);
-  }
 
   #lookup(fileobj: FileLike): SelectorKey<T> {
     if (typeof fileobj === 'object' && fileobj !== null) {
