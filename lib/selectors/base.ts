@@ -111,6 +111,7 @@ export abstract class BaseSelector<T = unknown> {
       this.#delete(key);
       throw err;
     }
+    if (this.#async.busy) this._changedDuringWait();
     return key;
   }
 
@@ -165,6 +166,7 @@ export abstract class BaseSelector<T = unknown> {
         this.#forget(old);
         throw err;
       }
+      if (this.#async.busy) this._changedDuringWait();
     }
     this.#keys.set(key.fd, key);
     return key;
@@ -213,12 +215,11 @@ export abstract class BaseSelector<T = unknown> {
    *   aborts before or during the wait (the selector stays usable); TypeError / RangeError for a
    *   bad timeout or options; an errno error as `select()`.
    *
-   * Portability: epoll (and kqueue) have an fd that Node's loop watches: no thread, and
-   * registrations made during the wait take part in it. poll and select run the wait on a
-   * thread of the addon's own (one per selector, started on the first wait): it waits on the
-   * registrations as they were when the wait began, so a file registered during the wait is
-   * seen by the next one; every wake-up is checked against the current registrations with a
-   * zero-timeout wait on the JS thread.
+   * Portability: epoll (and kqueue) have an fd that Node's loop watches: no thread. poll and
+   * select run the wait on a thread of the addon's own (one per selector, started on the first
+   * wait) over a copy of the registrations; a `register()` or `modify()` during the wait
+   * restarts it (one thread round trip), so with every backend a file registered during a wait
+   * takes part in it.
    */
   selectAsync(timeout?: number | null, options?: SelectAsyncOptions): Promise<Array<SelectorEvent<T>>> {
     try {
@@ -379,6 +380,14 @@ export abstract class BaseSelector<T = unknown> {
   protected _cancelWait(): boolean {
     return true;
   }
+
+  /**
+   * Called after a register() or an events-changing modify() while a selectAsync() is pending.
+   * A backend whose wait watches a copy of the registrations (a thread's fd set) restarts it
+   * here, so that the new interest counts in this very wait; one whose kernel object holds the
+   * interest list (epoll, kqueue) has nothing to do.
+   */
+  protected _changedDuringWait(): void {}
 
   /** The native objects whose counters stats() sums. */
   protected _statsSources(): NativeStats[] {

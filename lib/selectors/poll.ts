@@ -74,6 +74,10 @@ export class PollSelector<T = unknown> extends PollLikeSelector<T> {
     return this.#threaded.cancel();
   }
 
+  protected override _changedDuringWait(): void {
+    this.#threaded.restart();
+  }
+
   protected override _statsSources(): NativeStats[] {
     return [this.#poll, this.#threaded];
   }

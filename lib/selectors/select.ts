@@ -179,6 +179,10 @@ export class SelectSelector<T = unknown> extends BaseSelector<T> {
     return this.#threaded.cancel();
   }
 
+  protected override _changedDuringWait(): void {
+    this.#threaded.restart();
+  }
+
   protected override _statsSources(): NativeStats[] {
     return [this.#counters, this.#threaded];
   }

@@ -71,7 +71,8 @@ export class ThreadedWaits<T> {
     const generation = hooks.generation();
     waiter.wait(this.#kind, this.#pairs, size, timeoutMs, hooks.large(), records, (err, n) => {
       if (err === null && n === 0) return done(null, true);
-      if (n === -1) return done(null, false); // cancelled: the selector knows why
+      // Cancelled: an abort (the selector knows) or a restart (it waits on with the time left).
+      if (n === -1) return done(null, false);
       try {
         if (err === null && hooks.generation() === generation) hooks.collect(records, n, ready);
         else hooks.pollNow(ready);
@@ -80,6 +81,14 @@ export class ThreadedWaits<T> {
         done(e as Error, false);
       }
     });
+  }
+
+  /**
+   * Ends a pending wait early so that the selector waits again, on its current registrations,
+   * with the time left (done is called as for a wake-up with nothing ready).
+   */
+  restart(): void {
+    this.#waiter?.cancel();
   }
 
   /** @returns false when a wait was pending (its done comes soon), true when none was. */

@@ -37,6 +37,12 @@ class FakeWaiter implements NativeWaiter {
     w.cb(err, err ? -2 : records.length);
   }
 
+  /** Ends the last wait as cancelled, as the thread does once the wake-up fd fires. */
+  stopped(): void {
+    this.pending = false;
+    this.waits[this.waits.length - 1].cb(null, -1);
+  }
+
   cancel(): boolean {
     this.cancels++;
     return this.pending;
@@ -90,6 +96,28 @@ describe('selectAsync over a thread waiter (fake)', () => {
     waiter.finish([[6, POLLOUT]]); // stale: 6 no longer waits for writing
     expect((await q).map(([k, ev]) => [k.data, ev])).toEqual([['five', EVENT_READ]]);
     expect(poll.calls.filter((c) => c.op === 'pollInto').map((c) => c.timeoutMs)).toEqual([0]);
+  });
+
+  it('register() or an events modify() during the wait restarts it on the new set; unregister() does not', async () => {
+    make();
+    sel.register(5, EVENT_READ, 'five');
+    const p = sel.selectAsync(1000);
+    sel.modify(5, EVENT_READ, 'data only');
+    sel.unregister(5);
+    expect(waiter.cancels).toBe(0);
+    sel.register(7, EVENT_WRITE, 'seven');
+    expect(waiter.cancels).toBe(1);
+    waiter.stopped();
+    await tick();
+    expect(waiter.waits.map((w) => w.pairs)).toEqual([[5, POLLIN], [7, POLLOUT]]);
+    expect(waiter.waits[1].timeoutMs).toBeLessThanOrEqual(1000);
+    sel.modify(7, EVENT_READ | EVENT_WRITE, 'seven');
+    expect(waiter.cancels).toBe(2);
+    waiter.stopped();
+    await tick();
+    expect(waiter.waits[2].pairs).toEqual([7, POLLIN | POLLOUT]);
+    waiter.finish([[7, POLLIN]]);
+    expect((await p).map(([k, ev]) => [k.data, ev])).toEqual([['seven', EVENT_READ]]);
   });
 
   it('all stale: waits again with the time that is left', async () => {

@@ -212,6 +212,25 @@ export function selectorAsyncConformance(make: () => BaseSelector<unknown>): voi
       expect(t.ms).toBeGreaterThanOrEqual(100);
     });
 
+    it('a file registered, or modified, during the wait takes part in that wait', async () => {
+      const sel = make();
+      const [idle] = testSocketPair();
+      sel.register(idle, EVENT_READ, 'idle');
+      const [rd, peer] = testSocketPair();
+      setTimeout(() => {
+        sel.register(rd, EVENT_READ, 'late');
+        write(peer, ONE);
+      }, 20);
+      const t = await timed(sel.selectAsync(5000));
+      expect(summary(t.value ?? [])).toEqual([['late', EVENT_READ]]);
+      expect(t.ms).toBeLessThan(2500);
+      expect(read(rd, new Uint8Array(1))).toBe(1);
+      setTimeout(() => sel.modify(idle, EVENT_READ | EVENT_WRITE, 'idle'), 20);
+      const m = await timed(sel.selectAsync(5000));
+      expect(summary(m.value ?? []).find(([data]) => data === 'idle')).toEqual(['idle', EVENT_WRITE]);
+      expect(m.ms).toBeLessThan(2500);
+    });
+
     it('events(): yields entries until close(), then returns', async () => {
       const sel = make();
       const [rd, peer] = testSocketPair();
