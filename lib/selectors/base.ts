@@ -130,6 +130,7 @@ export abstract class BaseSelector<T = unknown> {
     const key = this.#lookup(fileobj);
     this.#delete(key);
     this.#generation++;
+    if (this.#async.busy) this._changedDuringWait();
     try {
       this._remove(key);
     } catch (err) {
@@ -217,9 +218,9 @@ export abstract class BaseSelector<T = unknown> {
    *
    * Portability: epoll (and kqueue) have an fd that Node's loop watches: no thread. poll and
    * select run the wait on a thread of the addon's own (one per selector, started on the first
-   * wait) over a copy of the registrations; a `register()` or `modify()` during the wait
-   * restarts it (one thread round trip), so with every backend a file registered during a wait
-   * takes part in it.
+   * wait) over a copy of the registrations; a `register()`, `modify()` or `unregister()` during
+   * the wait restarts it (one thread round trip), so with every backend a file registered during
+   * a wait takes part in it, and one unregistered and closed is released at once.
    */
   selectAsync(timeout?: number | null, options?: SelectAsyncOptions): Promise<Array<SelectorEvent<T>>> {
     try {
@@ -382,10 +383,13 @@ export abstract class BaseSelector<T = unknown> {
   }
 
   /**
-   * Called after a register() or an events-changing modify() while a selectAsync() is pending.
-   * A backend whose wait watches a copy of the registrations (a thread's fd set) restarts it
-   * here, so that the new interest counts in this very wait; one whose kernel object holds the
-   * interest list (epoll, kqueue) has nothing to do.
+   * Called on register(), unregister() and an events-changing modify() while a selectAsync() is
+   * pending. A backend whose wait watches a copy of the registrations (a thread's fd set)
+   * restarts it here: new interest counts in this very wait, and the thread lets go at once of
+   * a file that was unregistered (the kernel holds a reference to every file a poll(2) or
+   * select(2) waits on, so a socket closed right after unregister() would only be released,
+   * and its peer see EOF, when the wait ended). One whose kernel object holds the interest list
+   * (epoll, kqueue) has nothing to do.
    */
   protected _changedDuringWait(): void {}
 

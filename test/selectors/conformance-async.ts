@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { EVENT_READ, EVENT_WRITE } from '../../lib/constants';
 import { dup2, read, write } from '../../lib/fd';
 import type { BaseSelector, SelectorKey } from '../../lib/selectors/base';
-import { testPipe, testSocketPair } from '../helpers/fds';
+import { closeNow, testPipe, testSocketPair } from '../helpers/fds';
 
 const ONE = new Uint8Array([120]);
 
@@ -229,6 +229,26 @@ export function selectorAsyncConformance(make: () => BaseSelector<unknown>): voi
       const m = await timed(sel.selectAsync(5000));
       expect(summary(m.value ?? []).find(([data]) => data === 'idle')).toEqual(['idle', EVENT_WRITE]);
       expect(m.ms).toBeLessThan(2500);
+    });
+
+    it('a socket unregistered and closed during the wait is released at once: its peer sees EOF', async () => {
+      const sel = make();
+      const [a, aPeer] = testSocketPair();
+      const [other] = testSocketPair();
+      sel.register(a, EVENT_READ, 'a');
+      sel.register(other, EVENT_READ, 'other');
+      const p = sel.selectAsync(3000).catch((err: unknown) => err);
+      await sleep(20);
+      sel.unregister(a);
+      closeNow(a);
+      const start = performance.now();
+      const buf = new Uint8Array(1);
+      let got: number | null = null;
+      while ((got = read(aPeer, buf)) === null && performance.now() - start < 2500) await sleep(5);
+      expect(got).toBe(0); // EOF
+      expect(performance.now() - start).toBeLessThan(1000);
+      sel.close();
+      expect(await p).toMatchObject({ code: 'ERR_CLOSED' });
     });
 
     it('events(): yields entries until close(), then returns', async () => {

@@ -135,10 +135,12 @@ for (const { name, make, cost, threaded } of backends) {
       sync(1);
       expect(sel.stats()).toEqual({ ...want, syscallNs: 0, callNs: 0, timing: false });
 
-      // Registrations changed during the wait (an unregister, which restarts nothing): poll and
-      // select do not trust the thread's answer and make one zero-timeout wait on the current set.
+      // Registrations changed after the thread found rd ready but before its answer was taken:
+      // poll and select do not trust it and make one zero-timeout wait on the current set. (The
+      // JS thread is blocked for a while so that the thread has answered before the change.)
       sel.resetStats();
       const p = sel.selectAsync(2000);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
       sel.unregister(idle);
       expect((await p).map(([k, ev]) => [k.fd, ev])).toEqual([[rd, EVENT_READ]]);
       const wake = opened[0];
