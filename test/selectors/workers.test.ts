@@ -1,6 +1,6 @@
 // Four worker_threads at once, each an echo server on its own DefaultSelector driven by
-// selectAsync() (through events()), served by node:net clients on the main thread. One worker
-// is terminated while its wait is pending. Afterwards the process has the fds and threads it
+// selectAsync() (through events()), served by node:net clients on the main thread. Two workers
+// are terminated while their wait is pending. Afterwards the process has the fds and threads it
 // had before: the addon's epoll fds, wake-up fds and waiter threads die with their worker.
 import fs from 'node:fs';
 import net from 'node:net';
@@ -125,7 +125,7 @@ async function until(cond: () => boolean, ms = 3000): Promise<boolean> {
 }
 
 describe.skipIf(process.platform !== 'linux')('selectAsync in worker_threads', () => {
-  it('4 echo servers at once, one terminated mid-wait: no crash, no fd or thread left', async () => {
+  it('4 echo servers at once, two terminated mid-wait: no crash, no fd or thread left', async () => {
     // Warm up what the main thread starts lazily (libuv's threadpool, the net module), so that
     // only the workers' own threads and fds are counted.
     await fs.promises.readFile(__filename);
@@ -143,20 +143,21 @@ describe.skipIf(process.platform !== 'linux')('selectAsync in worker_threads', (
       workers.flatMap((w, i) => [0, 1, 2].map((j) => client(w.state.port, `w${i}c${j}`, 5))),
     );
 
-    // Terminate the poll worker (or the last one) while it waits: its state report lists its
-    // server and its three connections, and nothing is ready for it.
-    const victimIndex = backends.indexOf('poll') >= 0 ? backends.indexOf('poll') : workers.length - 1;
-    const victim = workers[victimIndex];
-    expect(await until(() => victim.state.fds.length === 4)).toBe(true);
+    // Terminate two workers while they wait: the first (the platform's default, epoll here: a
+    // uv_poll handle and a held output buffer) and the poll one (a waiter thread). Their state
+    // reports list their server and three connections, and nothing is ready for them.
+    const pollIndex = backends.indexOf('poll');
+    const victims = [workers[0], workers[pollIndex >= 0 ? pollIndex : workers.length - 1]];
+    for (const victim of victims) expect(await until(() => victim.state.fds.length === 4)).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 30));
-    await victim.worker.terminate();
-    expect(await victim.exited).toBe(1);
-    // Its raw sockets are plain numbers that no one will close now: the test does.
-    for (const fd of victim.state.fds) close(fd);
+    await Promise.all(victims.map((v) => v.worker.terminate()));
+    expect(await Promise.all(victims.map((v) => v.exited))).toEqual([1, 1]);
+    // Their raw sockets are plain numbers that no one will close now: the test does.
+    for (const victim of victims) for (const fd of victim.state.fds) close(fd);
 
     // The others: clients hang up, then each server is told to stop and exits by itself.
     for (const s of socks) s.destroy();
-    const others = workers.filter((w) => w !== victim);
+    const others = workers.filter((w) => !victims.includes(w));
     expect(await until(() => others.every((w) => w.state.fds.length === 1))).toBe(true);
     for (const w of others) w.worker.postMessage('stop');
     expect(await Promise.all(others.map((w) => w.exited))).toEqual(others.map(() => 0));
