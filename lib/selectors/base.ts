@@ -268,8 +268,9 @@ export abstract class BaseSelector<T = unknown> {
    * Counters of this selector's waits: the native objects' counters summed (see WaitStats).
    * A `select()` is one call. A `selectAsync()` on epoll is one call, with one zero-timeout
    * syscall per wake-up. On poll and select it is one threaded wait (its wake-up fd counted in
-   * `fds` and `bytesIn`), plus one zero-timeout wait on the JS thread when the registrations
-   * changed while the thread waited. A timeout of 0 is one `select(0)`.
+   * `fds` and `bytesIn`); a registration change during it restarts the wait (one more call), or,
+   * when the thread had already answered, adds one zero-timeout wait on the JS thread. A
+   * timeout of 0 is one `select(0)`.
    * @returns A new WaitStats object.
    */
   stats(): WaitStats {
