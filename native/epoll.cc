@@ -78,6 +78,7 @@ Napi::Function Epoll::Define(Napi::Env env) {
                          InstanceMethod<&Epoll::PollInto>("pollInto"),
                          InstanceMethod<&Epoll::BoundPollInto>("boundPollInto"),
                          InstanceMethod<&Epoll::WaitAsync>("waitAsync"),
+                         InstanceMethod<&Epoll::WaitIntoAsync>("waitIntoAsync"),
                          InstanceMethod<&Epoll::CancelWait>("cancelWait"),
                          InstanceMethod<&Epoll::GetStats>("stats"),
                          InstanceMethod<&Epoll::ResetStats>("resetStats"),
@@ -313,6 +314,15 @@ Napi::Array Epoll::EventsToArray(Napi::Env env, int n) {
   return out;
 }
 
+void Epoll::EventsToRecords(int32_t* dst, int n, int stride) const {
+  for (int i = 0; i < n; i++, dst += stride) {
+    uint64_t data = events_[i].data.u64;
+    dst[0] = static_cast<int32_t>(data & 0xffffffffu);
+    dst[1] = static_cast<int32_t>(events_[i].events);
+    if (stride == 3) dst[2] = static_cast<int32_t>(data >> 32);
+  }
+}
+
 Napi::Value Epoll::PollInto(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckCanWait(env)) return env.Undefined();
@@ -337,13 +347,7 @@ Napi::Value Epoll::PollInto(const Napi::CallbackInfo& info) {
     return ThrowErrno(env, err, syscall);
   }
   // No JS ran during the wait, so the array's memory is still where it was.
-  int32_t* dst = out.data;
-  for (int i = 0; i < n; i++, dst += stride) {
-    uint64_t data = events_[i].data.u64;
-    dst[0] = static_cast<int32_t>(data & 0xffffffffu);
-    dst[1] = static_cast<int32_t>(events_[i].events);
-    if (stride == 3) dst[2] = static_cast<int32_t>(data >> 32);
-  }
+  EventsToRecords(out.data, n, stride);
   stats_.Add(kStatEvents, n);
   stats_.Stop(kStatCallNs, t0);
   return Napi::Number::New(env, n);

@@ -63,6 +63,10 @@ class Epoll : public Napi::ObjectWrap<Epoll> {
   static Napi::Value CallPollInto(const Napi::CallbackInfo& info);
   static void ReleaseRef(EpollRef* ref);
   Napi::Value WaitAsync(const Napi::CallbackInfo& info);
+  Napi::Value WaitIntoAsync(const Napi::CallbackInfo& info);
+  // Starts an async wait (epoll_async.cc); out is empty for waitAsync's arrays of pairs.
+  Napi::Value StartAsync(Napi::Env env, Napi::Value cb, double ms, int maxevents,
+                         Napi::Int32Array out, int stride);
   Napi::Value CancelWait(const Napi::CallbackInfo& info);
   Napi::Value GetStats(const Napi::CallbackInfo& info) { return stats_.ToObject(info.Env()); }
   Napi::Value ResetStats(const Napi::CallbackInfo& info);
@@ -80,6 +84,9 @@ class Epoll : public Napi::ObjectWrap<Epoll> {
   int Wait(Napi::Env env, int maxevents, double ms, const char** syscall);
   // A new JS array of [fd, events] pairs from the first n entries of the buffer.
   Napi::Array EventsToArray(Napi::Env env, int n);
+  // Writes the first n entries of the buffer into out as records of stride int32s: (fd, events)
+  // or (fd, events, tag). The caller made sure that out holds n records.
+  void EventsToRecords(int32_t* out, int n, int stride) const;
   // True while an asynchronous wait is in progress (epoll_async.cc).
   bool WaitPending() const;
   // Stops and closes the uv handles of pollAsync (epoll_async.cc) before the fd goes away. A

@@ -1,7 +1,8 @@
 /** EpollSelector: the selectors layer over epoll(7) (CPython's `selectors.EpollSelector`). */
 import { native, type NativeEpoll } from '../binding';
 import { stateError } from '../errors';
-import type { BackendName } from './base';
+import type { NativeStats } from '../stats';
+import type { AsyncWaitDone, BackendName, SelectorEvent } from './base';
 import { PollLikeSelector } from './poll-like';
 
 /** Creates the native epoll instance an EpollSelector waits on. */
@@ -63,6 +64,25 @@ export class EpollSelector<T = unknown> extends PollLikeSelector<T> {
 
   protected override _nativeWait(out: Int32Array, timeoutMs: number): number {
     return this.#pollInto(out, timeoutMs, 3);
+  }
+
+  // Node's loop watches the epoll fd itself: no thread, and the records (tags included) are
+  // written straight into the buffer when it turns readable, with no second syscall.
+  protected override _waitAsync(timeoutMs: number, ready: Array<SelectorEvent<T>>, done: AsyncWaitDone): void {
+    const out = this._out;
+    this.#epoll.waitIntoAsync(out, timeoutMs, 3, (err, n = 0) => {
+      if (err !== null) return done(err, false);
+      this._collect(out, n, ready);
+      done(null, n === 0);
+    });
+  }
+
+  protected override _cancelWait(): boolean {
+    return this.#epoll.cancelWait();
+  }
+
+  protected override _statsSources(): NativeStats[] {
+    return [this.#epoll];
   }
 
   protected override _close(): void {

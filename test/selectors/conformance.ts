@@ -9,6 +9,7 @@ import { EVENT_READ, EVENT_WRITE, FD_SETSIZE } from '../../lib/constants';
 import { close, dup2, getNofileLimit, pipe, read, setNofileLimit, write } from '../../lib/fd';
 import type { BaseSelector, SelectorKey } from '../../lib/selectors/base';
 import { closeNow, openFdCount, testPipe, testSocketPair } from '../helpers/fds';
+import { selectorAsyncConformance } from './conformance-async';
 
 const RW = EVENT_READ | EVENT_WRITE;
 const ONE = new Uint8Array([120]);
@@ -45,6 +46,8 @@ export function selectorConformance(factory: () => BaseSelector<unknown>, option
   afterEach(() => {
     for (const sel of made.splice(0)) sel.close();
   });
+
+  selectorAsyncConformance(make);
 
   it('register: keys, bad events, twice, same fd through another object', () => {
     const sel = make();
