@@ -77,6 +77,8 @@ let adopted: NativeEpoll | undefined;
  */
 export class Epoll {
   readonly #native: NativeEpoll;
+  /** pollInto() bound once, on first use: see NativeEpoll.boundPollInto. */
+  #pollInto?: (out: Int32Array, timeoutMs: number, stride: number) => number;
 
   /**
    * Creates an epoll instance (epoll_create1).
@@ -199,7 +201,9 @@ export class Epoll {
    */
   pollInto(out: Int32Array, timeout?: number | null): number {
     const buf = validateOutBuffer(out);
-    return this.#native.pollInto(buf, pollTimeout(timeout), 2);
+    const ms = pollTimeout(timeout);
+    const wait = (this.#pollInto ??= this.#native.boundPollInto?.() ?? this.#native.pollInto.bind(this.#native));
+    return wait(buf, ms, 2);
   }
 
   /**

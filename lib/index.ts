@@ -15,7 +15,7 @@ export type { SelectOptions } from './select';
 export { Poll } from './poll';
 export { KEvent, Kqueue } from './kqueue';
 export { BaseSelector, SelectorMap } from './selectors/base';
-export type { BackendName, SelectorEvent, SelectorKey } from './selectors/base';
+export type { AsyncWaitDone, BackendName, SelectAsyncOptions, SelectorEvent, SelectorKey } from './selectors/base';
 export { SelectSelector } from './selectors/select';
 export type { SelectSelectorOptions } from './selectors/select';
 export { PollSelector } from './selectors/poll';

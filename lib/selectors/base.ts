@@ -5,8 +5,15 @@
  * Lib/selectors.py `_BaseSelectorImpl`; a backend subclass only talks to its kernel object.
  */
 import { EVENT_READ, EVENT_WRITE } from '../constants';
-import { isErrno, outOfRange, stateError } from '../errors';
-import { fileLikeToFd, selectorTimeout, validateEvents, type FileLike } from '../validate';
+import { abortError, isErrno, outOfRange, stateError } from '../errors';
+import type { NativeStats, WaitStats } from '../stats';
+import { fileLikeToFd, selectorTimeout, validateEvents, validateOptions, validateSignal, type FileLike } from '../validate';
+import { AsyncSelect, type AsyncWaitDone } from './async-select';
+import { SelectorMap } from './map';
+import { sumStats } from './stats';
+
+export { SelectorMap };
+export type { AsyncWaitDone };
 
 /** The names of the selector backends. */
 export type BackendName = 'select' | 'poll' | 'epoll' | 'kqueue';
@@ -29,6 +36,13 @@ export interface SelectorKey<T = unknown> {
 /** One ready entry of `select()`: the key and the events that are ready (a subset of key.events). */
 export type SelectorEvent<T> = [key: SelectorKey<T>, events: number];
 
+/** Options of `selectAsync()` and `events()`. */
+export interface SelectAsyncOptions {
+  /** Aborting rejects the pending wait with an `AbortError`; the selector stays usable. */
+  signal?: AbortSignal;
+}
+
+
 const ALL_EVENTS = EVENT_READ | EVENT_WRITE;
 
 function validateSelectorEvents(value: unknown): number {
@@ -39,62 +53,6 @@ function validateSelectorEvents(value: unknown): number {
 
 function makeKey<T>(fileobj: FileLike, fd: number, events: number, data: T): SelectorKey<T> {
   return Object.freeze({ fileobj, fd, events, data });
-}
-
-/**
- * A live, read-only view of a selector's fd -> key map (CPython's `_SelectorMapping`). It has no
- * mutators; after the selector is closed it is empty.
- */
-export class SelectorMap<T> implements ReadonlyMap<number, SelectorKey<T>> {
-  readonly #keys: Map<number, SelectorKey<T>>;
-
-  /** @param keys The selector's own map, viewed and never copied. */
-  constructor(keys: Map<number, SelectorKey<T>>) {
-    this.#keys = keys;
-  }
-
-  /** The number of registered fds. */
-  get size(): number {
-    return this.#keys.size;
-  }
-
-  /** @returns The key registered for fd, or undefined. */
-  get(fd: number): SelectorKey<T> | undefined {
-    return this.#keys.get(fd);
-  }
-
-  /** @returns Whether fd is registered. */
-  has(fd: number): boolean {
-    return this.#keys.has(fd);
-  }
-
-  /** Calls fn for each key, in registration order. */
-  forEach(fn: (key: SelectorKey<T>, fd: number, map: ReadonlyMap<number, SelectorKey<T>>) => void, thisArg?: unknown): void {
-    for (const [fd, key] of this.#keys) fn.call(thisArg, key, fd, this);
-  }
-
-  /** @returns The registered fds. */
-  keys(): MapIterator<number> {
-    return this.#keys.keys();
-  }
-
-  /** @returns The registered keys. */
-  values(): MapIterator<SelectorKey<T>> {
-    return this.#keys.values();
-  }
-
-  /** @returns [fd, key] pairs. */
-  entries(): MapIterator<[number, SelectorKey<T>]> {
-    return this.#keys.entries();
-  }
-
-  [Symbol.iterator](): MapIterator<[number, SelectorKey<T>]> {
-    return this.#keys.entries();
-  }
-
-  get [Symbol.toStringTag](): string {
-    return 'SelectorMap';
-  }
 }
 
 /**
@@ -112,6 +70,13 @@ export abstract class BaseSelector<T = unknown> {
   readonly #byObject = new Map<object, number>();
   readonly #view = new SelectorMap<T>(this.#keys);
   #closed = false;
+  /** The selectAsync() in progress, if any, with its abort handling and time-left loop. */
+  readonly #async = new AsyncSelect<T>({
+    waitAsync: (ms, ready, done) => this._waitAsync(ms, ready, done),
+    cancelWait: () => this._cancelWait(),
+  });
+  /** Bumped by every change of the registrations (not by a data-only modify). */
+  #generation = 0;
 
   /** Whether `close()` has been called. */
   get closed(): boolean {
@@ -139,12 +104,14 @@ export abstract class BaseSelector<T = unknown> {
     if (this.#keys.has(fd)) throw stateError('ERR_ALREADY_REGISTERED', `fd ${fd} is already registered`);
     const key = makeKey(fileobj, fd, mask, data as T);
     this.#insert(key);
+    this.#generation++;
     try {
       this._add(key);
     } catch (err) {
       this.#delete(key);
       throw err;
     }
+    if (this.#async.busy) this._changedDuringWait();
     return key;
   }
 
@@ -162,6 +129,8 @@ export abstract class BaseSelector<T = unknown> {
     this.#checkOpen();
     const key = this.#lookup(fileobj);
     this.#delete(key);
+    this.#generation++;
+    if (this.#async.busy) this._changedDuringWait();
     try {
       this._remove(key);
     } catch (err) {
@@ -190,6 +159,7 @@ export abstract class BaseSelector<T = unknown> {
     if (mask === old.events && data === old.data) return old;
     const key = makeKey(old.fileobj, old.fd, mask, data as T);
     if (mask !== old.events) {
+      this.#generation++;
       try {
         this._modify(old, key);
       } catch (err) {
@@ -197,6 +167,7 @@ export abstract class BaseSelector<T = unknown> {
         this.#forget(old);
         throw err;
       }
+      if (this.#async.busy) this._changedDuringWait();
     }
     this.#keys.set(key.fd, key);
     return key;
@@ -217,6 +188,7 @@ export abstract class BaseSelector<T = unknown> {
   select(timeout?: number | null): Array<SelectorEvent<T>> {
     const ms = selectorTimeout(timeout);
     this.#checkOpen();
+    this.#checkIdle();
     const ready: Array<SelectorEvent<T>> = [];
     const start = ms > 0 ? performance.now() : 0;
     let left = ms;
@@ -229,6 +201,93 @@ export abstract class BaseSelector<T = unknown> {
         if (left <= 0) return ready;
       }
     }
+  }
+
+  /**
+   * Waits like `select()`, without blocking the thread: Node's event loop (timers, sockets,
+   * HTTP) runs on while the wait is pending.
+   * @param timeout As `select()`: undefined/null waits forever; 0 or negative does not wait
+   *   (answered by one `select(0)`, settled in a microtask).
+   * @param options `{ signal }`.
+   * @returns A promise of one [key, events] entry per ready fd; [] on timeout.
+   * @throws (rejects) Error ERR_CLOSED when the selector is closed before or during the wait
+   *   (settled at once by `close()`); ERR_BUSY while another wait (async or `select()`) is in
+   *   progress; AbortError (`code` 'ABORT_ERR', `cause` = `signal.reason`) when the signal
+   *   aborts before or during the wait (the selector stays usable); TypeError / RangeError for a
+   *   bad timeout or options; an errno error as `select()`.
+   *
+   * Portability: epoll (and kqueue) have an fd that Node's loop watches: no thread. poll and
+   * select run the wait on a thread of the addon's own (one per selector, started on the first
+   * wait) over a copy of the registrations; a `register()`, `modify()` or `unregister()` during
+   * the wait restarts it (one thread round trip), so with every backend a file registered during
+   * a wait takes part in it, and one unregistered and closed is released at once.
+   */
+  selectAsync(timeout?: number | null, options?: SelectAsyncOptions): Promise<Array<SelectorEvent<T>>> {
+    try {
+      const ms = selectorTimeout(timeout);
+      const signal = validateSignal(validateOptions<SelectAsyncOptions>(options).signal);
+      this.#checkOpen();
+      this.#checkIdle();
+      if (signal?.aborted) throw abortError(signal);
+      if (ms === 0) return Promise.resolve(this.select(0));
+      return this.#async.start(ms, signal);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Loops `selectAsync()` and yields each ready entry, for servers:
+   * `for await (const [key, events] of sel.events({ signal })) ...`. An entry whose file was
+   * unregistered by the loop body (while handling an earlier entry of the same batch) is
+   * skipped, and one whose events were modified meanwhile is narrowed to the new events.
+   * @param options `{ signal }`.
+   * @returns An async generator that returns (ends the loop) when the selector is closed,
+   *   also from inside the loop body or during a wait.
+   * @throws AbortError (code 'ABORT_ERR') when the signal aborts; ERR_BUSY, errno errors as
+   *   `selectAsync()`.
+   */
+  async *events(options?: SelectAsyncOptions): AsyncGenerator<SelectorEvent<T>, void, undefined> {
+    for (;;) {
+      let ready: Array<SelectorEvent<T>>;
+      try {
+        ready = await this.selectAsync(null, options);
+      } catch (err) {
+        if (this.#closed && (err as { code?: unknown }).code === 'ERR_CLOSED') return;
+        throw err;
+      }
+      for (const [key, events] of ready) {
+        const now = this.#keys.get(key.fd);
+        if (now === undefined || (now.events & events) === 0) continue;
+        yield [now, now.events & events];
+      }
+    }
+  }
+
+  /**
+   * Counters of this selector's waits: the native objects' counters summed (see WaitStats).
+   * A `select()` is one call. A `selectAsync()` on epoll is one call, with one zero-timeout
+   * syscall per wake-up. On poll and select it is one threaded wait (its wake-up fd counted in
+   * `fds` and `bytesIn`); a registration change during it restarts the wait (one more call), or,
+   * when the thread had already answered, adds one zero-timeout wait on the JS thread. A
+   * timeout of 0 is one `select(0)`.
+   * @returns A new WaitStats object.
+   */
+  stats(): WaitStats {
+    return sumStats(this._statsSources().map((s) => s.stats()));
+  }
+
+  /** Sets every counter to 0 (timing stays as it is). */
+  resetStats(): void {
+    for (const s of this._statsSources()) s.resetStats();
+  }
+
+  /**
+   * Switches the `syscallNs` and `callNs` measurements on or off (off by default).
+   * @param on Whether to read the clock around each syscall and call.
+   */
+  setStatsTiming(on: boolean): void {
+    for (const s of this._statsSources()) s.setStatsTiming(on === true);
   }
 
   /**
@@ -264,6 +323,8 @@ export abstract class BaseSelector<T = unknown> {
     this.#closed = true;
     this.#keys.clear();
     this.#byObject.clear();
+    // Settle first: the backend's own callback, called while _close() releases it, is then ignored.
+    this.#async.closeNow();
     this._close();
   }
 
@@ -275,6 +336,14 @@ export abstract class BaseSelector<T = unknown> {
   /** The number of registered fds (for subclasses sizing their buffers). */
   protected get _size(): number {
     return this.#keys.size;
+  }
+
+  /**
+   * A number that changes whenever a file is registered or unregistered or its events change,
+   * so that a backend can tell whether the registrations are still those a wait started with.
+   */
+  protected get _generation(): number {
+    return this.#generation;
   }
 
   /** The key for fd, for subclasses turning kernel records into entries. */
@@ -295,7 +364,42 @@ export abstract class BaseSelector<T = unknown> {
    * @returns How many records the kernel gave, stale ones included (0 = the wait timed out).
    */
   protected abstract _poll(timeoutMs: number, ready: Array<SelectorEvent<T>>): number;
-  /** Releases the kernel object; called once. */
+  /**
+   * Starts one asynchronous wait of at most timeoutMs (native convention: negative = forever;
+   * never 0) that pushes an entry per ready, current registration onto ready and then calls
+   * done exactly once, never before returning, unless `_cancelWait()` returned true. What it
+   * throws rejects the selectAsync().
+   */
+  protected _waitAsync(_timeoutMs: number, _ready: Array<SelectorEvent<T>>, _done: AsyncWaitDone): void {
+    throw stateError('ERR_NOT_SUPPORTED', `selectAsync() is not available on the ${this.backend} selector`);
+  }
+
+  /**
+   * Ends the wait that `_waitAsync()` started.
+   * @returns true when it ended now and done will not be called; false when done will still be
+   *   called (soon: a thread has to wake up first).
+   */
+  protected _cancelWait(): boolean {
+    return true;
+  }
+
+  /**
+   * Called on register(), unregister() and an events-changing modify() while a selectAsync() is
+   * pending. A backend whose wait watches a copy of the registrations (a thread's fd set)
+   * restarts it here: new interest counts in this very wait, and the thread lets go at once of
+   * a file that was unregistered (the kernel holds a reference to every file a poll(2) or
+   * select(2) waits on, so a socket closed right after unregister() would only be released,
+   * and its peer see EOF, when the wait ended). One whose kernel object holds the interest list
+   * (epoll, kqueue) has nothing to do.
+   */
+  protected _changedDuringWait(): void {}
+
+  /** The native objects whose counters stats() sums. */
+  protected _statsSources(): NativeStats[] {
+    return [];
+  }
+
+  /** Releases the kernel object; called once, after a pending selectAsync() was settled. */
   protected _close(): void {}
 
   /** Throws ERR_CLOSED when the selector is closed. */
@@ -306,6 +410,11 @@ export abstract class BaseSelector<T = unknown> {
   #checkOpen(): void {
     if (this.#closed) throw stateError('ERR_CLOSED', 'the selector is closed');
   }
+
+  #checkIdle(): void {
+    if (this.#async.busy) throw stateError('ERR_BUSY', 'a selectAsync() is already in progress on this selector');
+  }
+
 
   #lookup(fileobj: FileLike): SelectorKey<T> {
     if (typeof fileobj === 'object' && fileobj !== null) {

@@ -1,7 +1,8 @@
 /** EpollSelector: the selectors layer over epoll(7) (CPython's `selectors.EpollSelector`). */
 import { native, type NativeEpoll } from '../binding';
 import { stateError } from '../errors';
-import type { BackendName } from './base';
+import type { NativeStats } from '../stats';
+import type { AsyncWaitDone, BackendName, SelectorEvent } from './base';
 import { PollLikeSelector } from './poll-like';
 
 /** Creates the native epoll instance an EpollSelector waits on. */
@@ -30,6 +31,8 @@ export class EpollSelector<T = unknown> extends PollLikeSelector<T> {
   /** Which kernel mechanism this selector uses: 'epoll'. */
   readonly backend: BackendName = 'epoll';
   readonly #epoll: NativeEpoll;
+  /** The hot wait, bound once: see NativeEpoll.boundPollInto. */
+  readonly #pollInto: (out: Int32Array, timeoutMs: number, stride: number) => number;
 
   /**
    * @param factory Creates the native epoll instance (tests pass a fake).
@@ -37,7 +40,9 @@ export class EpollSelector<T = unknown> extends PollLikeSelector<T> {
    */
   constructor(factory: NativeEpollFactory = defaultFactory) {
     super();
-    this.#epoll = factory();
+    const epoll = factory();
+    this.#epoll = epoll;
+    this.#pollInto = epoll.boundPollInto?.() ?? ((out, ms, stride) => epoll.pollInto(out, ms, stride));
   }
 
   /** @returns The epoll fd, or -1 after `close()`. */
@@ -58,7 +63,26 @@ export class EpollSelector<T = unknown> extends PollLikeSelector<T> {
   }
 
   protected override _nativeWait(out: Int32Array, timeoutMs: number): number {
-    return this.#epoll.pollInto(out, timeoutMs, 3);
+    return this.#pollInto(out, timeoutMs, 3);
+  }
+
+  // Node's loop watches the epoll fd itself: no thread, and the records (tags included) are
+  // written straight into the buffer when it turns readable, with no second syscall.
+  protected override _waitAsync(timeoutMs: number, ready: Array<SelectorEvent<T>>, done: AsyncWaitDone): void {
+    const out = this._out;
+    this.#epoll.waitIntoAsync(out, timeoutMs, 3, (err, n = 0) => {
+      if (err !== null) return done(err, false);
+      this._collect(out, n, ready);
+      done(null, n === 0);
+    });
+  }
+
+  protected override _cancelWait(): boolean {
+    return this.#epoll.cancelWait();
+  }
+
+  protected override _statsSources(): NativeStats[] {
+    return [this.#epoll];
   }
 
   protected override _close(): void {

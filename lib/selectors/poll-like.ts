@@ -71,8 +71,20 @@ export abstract class PollLikeSelector<T = unknown> extends BaseSelector<T> {
 
   protected override _poll(timeoutMs: number, ready: Array<SelectorEvent<T>>): number {
     const out = this.#out;
+    return this._collect(out, this._nativeWait(out, timeoutMs), ready);
+  }
+
+  /** The output buffer for one wait (replaced, never reused, when it has to grow). */
+  protected get _out(): Int32Array {
+    return this.#out;
+  }
+
+  /**
+   * Turns n kernel records of out into entries for the current registrations, pushed onto ready.
+   * @returns n.
+   */
+  protected _collect(out: Int32Array, n: number, ready: Array<SelectorEvent<T>>): number {
     const stride = this.#stride;
-    const n = this._nativeWait(out, timeoutMs);
     const readFlag = this.#readFlag;
     const writeFlag = this.#writeFlag;
     for (let i = 0, at = 0; i < n; i++, at += stride) {

@@ -1,7 +1,10 @@
 /** PollSelector: the selectors layer over poll(2) (CPython's `selectors.PollSelector`). */
+import { WAIT_POLL } from '../async/threaded-wait';
 import { native, type NativePoll } from '../binding';
-import type { BackendName } from './base';
+import type { NativeStats } from '../stats';
+import type { AsyncWaitDone, BackendName, SelectorEvent } from './base';
 import { PollLikeSelector } from './poll-like';
+import { ThreadedWaits, type WaiterFactory } from './threaded';
 
 /** Creates the native pollfd set a PollSelector waits on. */
 export type NativePollFactory = () => NativePoll;
@@ -23,11 +26,28 @@ export class PollSelector<T = unknown> extends PollLikeSelector<T> {
   /** Which kernel mechanism this selector uses: 'poll'. */
   readonly backend: BackendName = 'poll';
   readonly #poll: NativePoll;
+  readonly #threaded: ThreadedWaits<T>;
 
-  /** @param factory Creates the native poll set (tests pass a fake). */
-  constructor(factory: NativePollFactory = defaultFactory) {
+  /**
+   * @param factory Creates the native poll set (tests pass a fake).
+   * @param waiter Creates the thread waiter of selectAsync() (tests pass a fake).
+   */
+  constructor(factory: NativePollFactory = defaultFactory, waiter?: WaiterFactory) {
     super();
     this.#poll = factory();
+    // The thread's records are poll(2) revents, which is what _collect() reads.
+    this.#threaded = new ThreadedWaits<T>(
+      WAIT_POLL,
+      {
+        keys: () => this.getMap().values(),
+        size: () => this._size,
+        large: () => false,
+        generation: () => this._generation,
+        collect: (records, n, ready) => this._collect(records, n, ready),
+        pollNow: (ready) => this._poll(0, ready),
+      },
+      waiter,
+    );
   }
 
   protected override _nativeRegister(fd: number, flags: number): void {
@@ -44,5 +64,25 @@ export class PollSelector<T = unknown> extends PollLikeSelector<T> {
 
   protected override _nativeWait(out: Int32Array, timeoutMs: number): number {
     return this.#poll.pollInto(out, timeoutMs);
+  }
+
+  protected override _waitAsync(timeoutMs: number, ready: Array<SelectorEvent<T>>, done: AsyncWaitDone): void {
+    this.#threaded.wait(timeoutMs, ready, done);
+  }
+
+  protected override _cancelWait(): boolean {
+    return this.#threaded.cancel();
+  }
+
+  protected override _changedDuringWait(): void {
+    this.#threaded.restart();
+  }
+
+  protected override _statsSources(): NativeStats[] {
+    return [this.#poll, this.#threaded];
+  }
+
+  protected override _close(): void {
+    this.#threaded.close();
   }
 }

@@ -1,9 +1,13 @@
 /** SelectSelector: the selectors layer over select(2) (CPython's `selectors.SelectSelector`). */
 import { native, type NativeBinding } from '../binding';
-import { EVENT_READ, EVENT_WRITE, FD_SETSIZE } from '../constants';
+import { constants, EVENT_READ, EVENT_WRITE, FD_SETSIZE } from '../constants';
 import { fdSetSizeError } from '../errors';
+import { WAIT_SELECT } from '../async/threaded-wait';
+import type { NativeStats } from '../stats';
 import { validateOptions } from '../validate';
-import { BaseSelector, type BackendName, type SelectorEvent, type SelectorKey } from './base';
+import { BaseSelector, type AsyncWaitDone, type BackendName, type SelectorEvent, type SelectorKey } from './base';
+import { SlotStats } from './stats';
+import { ThreadedWaits, type WaiterFactory } from './threaded';
 
 /** The native select(2) call a SelectSelector uses (tests pass a fake). */
 export type NativeSelect = NativeBinding['select'];
@@ -16,6 +20,8 @@ export interface SelectSelectorOptions {
    */
   allowLargeFds?: boolean;
 }
+
+const { POLLIN, POLLOUT } = constants;
 
 /**
  * One list of fds kept in an Int32Array in registration order, with O(1) removal by swapping
@@ -70,17 +76,33 @@ export class SelectSelector<T = unknown> extends BaseSelector<T> {
   #work = new Int32Array(32);
   /** How many registered fds are >= FD_SETSIZE (only with allowLargeFds). */
   #large = 0;
+  /** select(2) has no object to count in: this selector's counters, passed to every call. */
+  readonly #counters = new SlotStats();
+  readonly #threaded: ThreadedWaits<T>;
 
   /**
    * @param options `{ allowLargeFds }`.
    * @param select The native select call (tests pass a fake).
+   * @param waiter Creates the thread waiter of selectAsync() (tests pass a fake).
    * @throws TypeError ERR_INVALID_ARG_TYPE: options is not an object.
    */
-  constructor(options?: SelectSelectorOptions, select: NativeSelect = native.select) {
+  constructor(options?: SelectSelectorOptions, select: NativeSelect = native.select, waiter?: WaiterFactory) {
     super();
     const opts = validateOptions<SelectSelectorOptions>(options);
     this.#allowLargeFds = opts.allowLargeFds === true;
     this.#select = select;
+    this.#threaded = new ThreadedWaits<T>(
+      WAIT_SELECT,
+      {
+        keys: () => this.getMap().values(),
+        size: () => this._size,
+        large: () => this.#large > 0,
+        generation: () => this._generation,
+        collect: (records, n, ready) => this.#collect(records, n, ready),
+        pollNow: (ready) => this._poll(0, ready),
+      },
+      waiter,
+    );
   }
 
   protected override _add(key: SelectorKey<T>): void {
@@ -115,7 +137,7 @@ export class SelectSelector<T = unknown> extends BaseSelector<T> {
     // Whole-array copies allocate nothing (no subarray views); the tail past nr + nw is ignored.
     work.set(reads.fds, 0);
     work.set(writes.fds, nr);
-    const n = this.#select(work, nr, nw, 0, timeoutMs, this.#large > 0);
+    const n = this.#select(work, nr, nw, 0, timeoutMs, this.#large > 0, this.#counters.slots);
     if (n === 0) return 0;
     for (let i = 0; i < nr; i++) {
       const fd = work[i];
@@ -136,5 +158,36 @@ export class SelectSelector<T = unknown> extends BaseSelector<T> {
       if (key !== undefined) ready.push([key, EVENT_WRITE]);
     }
     return n;
+  }
+
+  protected override _waitAsync(timeoutMs: number, ready: Array<SelectorEvent<T>>, done: AsyncWaitDone): void {
+    this.#threaded.wait(timeoutMs, ready, done);
+  }
+
+  /** The thread's records carry the sets an fd was found in as POLLIN (read) and POLLOUT (write). */
+  #collect(records: Int32Array, n: number, ready: Array<SelectorEvent<T>>): void {
+    for (let i = 0; i < n; i++) {
+      const key = this._keyFor(records[2 * i]);
+      if (key === undefined) continue;
+      const revents = records[2 * i + 1];
+      const events = ((revents & POLLIN ? EVENT_READ : 0) | (revents & POLLOUT ? EVENT_WRITE : 0)) & key.events;
+      if (events !== 0) ready.push([key, events]);
+    }
+  }
+
+  protected override _cancelWait(): boolean {
+    return this.#threaded.cancel();
+  }
+
+  protected override _changedDuringWait(): void {
+    this.#threaded.restart();
+  }
+
+  protected override _statsSources(): NativeStats[] {
+    return [this.#counters, this.#threaded];
+  }
+
+  protected override _close(): void {
+    this.#threaded.close();
   }
 }

@@ -37,13 +37,14 @@ const timeouts = [0, 0.5, 1, NaN, 'x', {}, 2 ** 31, 2 ** 40, 1.5, true];
 
 // Which argument is a timeout (must not wait forever), and which must stay truthy (never make
 // our pipes blocking: a blocking read on an empty pipe would hang).
-const TIMEOUT_ARG = { select: 4, poll: 0, pollInto: 1, wait: 3, waitAsync: 0 };
+const TIMEOUT_ARG = { select: 4, poll: 0, pollInto: 1, wait: 3, waitAsync: 0, waitIntoAsync: 1 };
 function argsFor(name, n) {
   const args = [];
   if (name in TIMEOUT_ARG) n = Math.max(n, TIMEOUT_ARG[name] + 1);
   for (let i = 0; i < n; i++) args.push(i === TIMEOUT_ARG[name] ? pick(timeouts) : pick(values));
   if (name === 'setNonBlocking') args[1] = true;
   if (name === 'wait' || name === 'waitAsync') args[args.length - 1] = () => {};
+  if (name === 'waitIntoAsync' && rand(2) === 0) args[3] = () => {};
   return args;
 }
 

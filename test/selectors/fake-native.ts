@@ -101,6 +101,10 @@ export class FakeEpoll extends FakeBase implements NativeEpoll {
     throw new Error('the synchronous selectors never wait asynchronously');
   }
 
+  waitIntoAsync(): void {
+    throw new Error('no kernel here: async waits are tested against the real one');
+  }
+
   cancelWait(): boolean {
     return false;
   }

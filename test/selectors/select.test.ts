@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EVENT_READ, FD_SETSIZE } from '../../lib/constants';
-import { dup2 } from '../../lib/fd';
+import { dup2, write } from '../../lib/fd';
 import { canUse } from '../../lib/selectors/default';
 import { SelectSelector } from '../../lib/selectors/select';
 import { closeNow, testSocketPair, track } from '../helpers/fds';
@@ -46,6 +46,16 @@ describe.skipIf(!canUse('select'))('SelectSelector', () => {
     expect(() => sel.select(0)).toThrow(expect.objectContaining({ code: 'EBADF' }));
     sel.unregister(a);
     expect(sel.select(0)).toEqual([]);
+    sel.close();
+  });
+
+  it('selectAsync with allowLargeFds: an fd above FD_SETSIZE is waited on by the thread', async () => {
+    const [a, peer] = testSocketPair();
+    const big = track(dup2(a, freeFdAtOrAbove(FD_SETSIZE + 100)));
+    const sel = new SelectSelector({ allowLargeFds: true });
+    sel.register(big, EVENT_READ, 'big');
+    setTimeout(() => write(peer, new Uint8Array([1])), 20);
+    expect((await sel.selectAsync(5000)).map(([k, ev]) => [k.data, ev])).toEqual([['big', EVENT_READ]]);
     sel.close();
   });
 
