@@ -1,10 +1,10 @@
 /** KqueueSelector: the selectors layer over kqueue(2) (CPython's `selectors.KqueueSelector`). */
 import { native, type NativeKqueue } from '../binding';
 import { EVENT_READ, EVENT_WRITE } from '../constants';
-import { abortError, stateError } from '../errors';
-import { selectorTimeout, validateOptions, validateSignal } from '../validate';
+import { stateError } from '../errors';
+import type { NativeStats } from '../stats';
 import { explainFailure, fileId, refusal, unreliableFile } from './kqueue-quirks';
-import { BaseSelector, type BackendName, type SelectorEvent, type SelectorKey } from './base';
+import { type AsyncWaitDone, BaseSelector, type BackendName, type SelectorEvent, type SelectorKey } from './base';
 
 /** Creates the native kqueue a KqueueSelector waits on. */
 export type NativeKqueueFactory = () => NativeKqueue;
@@ -165,63 +165,32 @@ export class KqueueSelector<T = unknown> extends BaseSelector<T> {
     return n;
   }
 
-  /**
-   * Like select(), without blocking the thread and without a helper thread: Node's own event
-   * loop watches the kqueue fd (see Kqueue#controlAsync).
-   * @param timeout Milliseconds (fractions honoured); undefined/null waits forever; 0 or a
-   *   negative number does not wait (as Python's selectors).
-   * @param options `{ signal }`: aborting rejects with AbortError and leaves the selector usable.
-   * @returns One [key, events] entry per ready fd, with its events merged; [] on timeout.
-   * @throws (rejects) Error ERR_CLOSED if closed before or during the wait; ERR_BUSY while
-   *   another wait on this selector is pending; AbortError (code 'ABORT_ERR', cause =
-   *   signal.reason); TypeError / RangeError for a bad timeout or options.
-   *
-   * Portability: on Linux (libkqueue) the loop watches libkqueue's internal epoll fd.
-   */
-  async selectAsync(timeout?: number | null, options?: { signal?: AbortSignal }): Promise<Array<SelectorEvent<T>>> {
-    const ms = selectorTimeout(timeout);
-    const signal = validateSignal(validateOptions<{ signal?: AbortSignal }>(options).signal);
-    this._checkOpen();
-    if (signal?.aborted) throw abortError(signal);
-    const ready: Array<SelectorEvent<T>> = [];
-    this._poll(0, ready);
-    if (ready.length > 0 || ms === 0) return ready;
-    const start = performance.now();
-    for (;;) {
-      const left = ms < 0 ? -1 : Math.max(0, ms - (performance.now() - start));
-      let n: number;
-      const out = this.#out;
-      const max = Math.max(1, Math.min(this.#filters, out.length / KEV_WORDS));
-      try {
-        n = await this.#waitAsync(out, max, left, signal);
-      } catch (err) {
-        // libkqueue only: #rebuild() closed the kqueue under the wait; wait on the new one.
-        if (!this.closed && (err as { code?: string }).code === 'ERR_CLOSED') continue;
-        throw err;
+  // Node's loop watches the kqueue fd itself (libkqueue: its internal epoll fd): no thread.
+  protected override _waitAsync(timeoutMs: number, ready: Array<SelectorEvent<T>>, done: AsyncWaitDone): void {
+    const out = this.#out;
+    const max = Math.max(1, Math.min(this.#filters, out.length / KEV_WORDS));
+    const kq = this.#kq;
+    kq.waitAsync(out, max, timeoutMs, (err, n = 0) => {
+      if (err !== null) {
+        // libkqueue only: #rebuild() closed this kqueue under the wait; the selector waits on
+        // with the time left on the new one.
+        if (kq !== this.#kq && !this.closed) return done(null, false);
+        return done(err, false);
       }
       this.#collect(out, n, ready, true);
       // Files registered during the wait may not have fit: the rest are still pending (level
       // triggered) and one more zero-timeout look merges them in.
       if (n === max && this.#filters > max && !this.closed) this.#collect(this.#out, this.#drain(0), ready, false);
-      // Every event was stale (an older registration): wait on with the time left.
-      if (ready.length > 0 || n === 0 || (ms >= 0 && performance.now() - start >= ms)) return ready;
-    }
+      done(null, n === 0);
+    });
   }
 
-  /** One wait in Node's loop on the current kqueue; resolves with the record count. */
-  #waitAsync(out: Int32Array, max: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<number> {
-    const kq = this.#kq;
-    return new Promise<number>((resolve, reject) => {
-      const onAbort = (): void => {
-        if (kq.cancelWait()) reject(abortError(signal!));
-      };
-      kq.waitAsync(out, max, timeoutMs, (err, count) => {
-        signal?.removeEventListener('abort', onAbort);
-        if (err) reject(err);
-        else resolve(count!);
-      });
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+  protected override _cancelWait(): boolean {
+    return this.#kq.cancelWait();
+  }
+
+  protected override _statsSources(): NativeStats[] {
+    return [this.#kq];
   }
 
   /**

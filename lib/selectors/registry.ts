@@ -44,12 +44,16 @@ export const BACKENDS: BackendEntry[] = [
   {
     name: 'kqueue',
     rank: (platform) => (isBsdLike(platform) ? 0 : undefined),
+    // libkqueue makes process-wide fds and a thread on its first kqueue, kept for good: asking
+    // whether kqueue is there (every DefaultSelector does) must not cost that, so a libkqueue
+    // build counts as working once linked; a kernel kqueue is tried.
     probe: () =>
       native.Kqueue !== undefined &&
-      works(() => {
-        const kq = new KqueueSelector();
-        kq.close();
-      }),
+      (native.has.libkqueue ||
+        works(() => {
+          const kq = new KqueueSelector();
+          kq.close();
+        })),
     create: <T>() => new KqueueSelector<T>(),
   },
   {
