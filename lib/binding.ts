@@ -47,11 +47,12 @@ export interface NativeEpoll extends NativeStats {
    */
   pollInto(out: Int32Array, timeoutMs: number, stride: number): number;
   /**
-   * pollInto() as a plain function bound to this object: the same call without unwrapping
-   * `this` each time (about half the call's user-space instructions). Throws ERR_CLOSED once
-   * the object is closed or collected. Optional so that test fakes may leave it out.
+   * pollInto(out, timeoutMs) as a plain function bound to this object and a stride: the same
+   * call without unwrapping `this` or reading the stride each time (about half the call's
+   * user-space instructions). Throws ERR_CLOSED once the object is closed or collected.
+   * Optional so that test fakes may leave it out.
    */
-  boundPollInto?(): (out: Int32Array, timeoutMs: number, stride: number) => number;
+  boundPollInto?(stride: 2 | 3): (out: Int32Array, timeoutMs: number) => number;
   /**
    * Starts an asynchronous wait with no thread: a uv_poll_t watches the epoll fd in Node's own
    * loop and, when it turns readable, one zero-timeout epoll_wait drains up to maxevents events;
