@@ -21,7 +21,9 @@
         "native/waiter_core.cc"
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api"],
-      "defines": ["NAPI_VERSION=8"],
+      # A worker terminated in the middle of a native call makes napi calls fail; without this,
+      # node-addon-api (C++ exceptions off) would turn the failed throw into a fatal error.
+      "defines": ["NAPI_VERSION=8", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
       "cflags_cc": ["-std=c++17", "-fvisibility=hidden", "-Wall", "-Wextra"],
       "xcode_settings": {
         "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
@@ -30,7 +32,7 @@
       },
       "conditions": [
         ["OS=='linux'", {
-          "sources": ["native/epoll.cc"],
+          "sources": ["native/epoll.cc", "native/epoll_async.cc"],
           "defines": ["HAVE_EPOLL=1"]
         }],
         ["OS=='mac' or OS=='freebsd' or OS=='openbsd' or OS=='netbsd'", {

@@ -24,25 +24,44 @@ export interface NativePoll extends NativeStats {
 }
 
 /** An epoll instance that owns its fd (CLOEXEC unless asked otherwise). */
-export interface NativeEpoll {
+export interface NativeEpoll extends NativeStats {
   fileno(): number;
   readonly closed: boolean;
   /** Idempotent. After it every other method throws ERR_CLOSED. */
   close(): void;
-  /** epoll_ctl(ADD). data.u64 = tag << 32 | fd, so the selectors can drop stale events. */
+  /**
+   * epoll_ctl(ADD). data.u64 = tag << 32 | fd, so the selectors can drop stale events.
+   * events and tag are taken as int32 or uint32 (EPOLLET either way); tag defaults to 0.
+   */
   register(fd: number, events: number, tag: number): void;
   /** epoll_ctl(MOD), same tagging as register(). */
   modify(fd: number, events: number, tag: number): void;
   /** epoll_ctl(DEL). */
   unregister(fd: number): void;
-  /** One wait (epoll_pwait2 for sub-ms precision where the kernel has it). */
+  /** One wait (epoll_pwait2 for sub-ms precision where the kernel has it); maxevents >= 1. */
   poll(timeoutMs: number, maxevents: number): Array<[number, number]>;
   /**
    * Writes records of `stride` int32s into out: (fd, events) for stride 2,
    * (fd, events, tag) for stride 3; waits for at most out.length / stride events.
-   * Returns the record count. Allocates nothing.
+   * Returns the record count. Allocates nothing. The tag comes back as an int32 (tag | 0).
    */
   pollInto(out: Int32Array, timeoutMs: number, stride: number): number;
+  /**
+   * Starts an asynchronous wait with no thread: a uv_poll_t watches the epoll fd in Node's own
+   * loop and, when it turns readable, one zero-timeout epoll_wait drains up to maxevents events;
+   * a uv_timer_t ends the wait at timeoutMs (whole ms in libuv, the precise deadline re-checked,
+   * negative = forever). `callback(null, events)` or `callback(err)` is called exactly once,
+   * never before waitAsync returns, unless cancelWait() drops the wait. close() during the wait
+   * calls it at once with ERR_CLOSED. The object is kept alive while a wait is pending.
+   * @throws ERR_CLOSED after close(); ERR_BUSY while a wait is pending (poll/pollInto too).
+   */
+  waitAsync(
+    timeoutMs: number,
+    maxevents: number,
+    callback: (err: Error | null, events?: Array<[number, number]>) => void,
+  ): void;
+  /** Drops the pending wait without calling its callback; returns false if none was pending. */
+  cancelWait(): boolean;
 }
 
 export interface NativeEpollConstructor {
@@ -141,6 +160,8 @@ export interface NativeBinding {
   Poll: NativePollConstructor;
   Epoll?: NativeEpollConstructor;
   Waiter: NativeWaiterConstructor;
+  /** True when the kernel has epoll_pwait2 (Linux 5.11+: sub-ms epoll timeouts); probed once. */
+  epollPwait2Supported?: () => boolean;
   /** Present on macOS/BSD and on Linux builds linked against libkqueue. */
   Kqueue?: NativeKqueueConstructor;
 

@@ -5,6 +5,8 @@ export type { ErrnoError, IomuxErrorCode } from './errors';
 export type { FileLike } from './validate';
 export { pipe, socketpair, close, read, write, setNonBlocking, dup2, getNofileLimit, setNofileLimit } from './fd';
 export type { PairOptions } from './fd';
+export { Epoll } from './epoll';
+export type { EpollOptions, EpollPollAsyncOptions } from './epoll';
 export { select, selectStats, resetSelectStats } from './select';
 export type { WaitStats } from './stats';
 export { listen, accept, connect, socketError, localAddress, shutdown } from './socket';

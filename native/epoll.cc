@@ -1,8 +1,329 @@
-// Placeholder so the skeleton links; replaced by the real epoll binding.
+// epoll(7): class Epoll, the synchronous calls. The asynchronous wait lives in epoll_async.cc.
+#include "epoll.h"
+
+#include <errno.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+
 #include "addon.h"
+#include "args.h"
+#include "errors.h"
+
+#ifdef SYS_epoll_pwait2
+#include <linux/time_types.h>  // struct __kernel_timespec: what the syscall takes on every ABI
+#endif
 
 namespace iomux {
 
-void InitEpoll(Napi::Env, Napi::Object) {}
+static const char kClosedMessage[] = "I/O operation on closed epoll object";
+
+// epoll_pwait2 through syscall(2): glibc only wraps it from 2.35 and musl not at all, and the
+// kernel wants a 64-bit timespec even where the C library's is 32-bit.
+static int Pwait2(int epfd, epoll_event* events, int maxevents, const struct timespec* ts) {
+#ifdef SYS_epoll_pwait2
+  struct __kernel_timespec kts;
+  struct __kernel_timespec* arg = nullptr;
+  if (ts != nullptr) {
+    kts.tv_sec = ts->tv_sec;
+    kts.tv_nsec = ts->tv_nsec;
+    arg = &kts;
+  }
+  return static_cast<int>(syscall(SYS_epoll_pwait2, epfd, events, maxevents, arg, nullptr, 0));
+#else
+  (void)epfd, (void)events, (void)maxevents, (void)ts;
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
+bool EpollPwait2Supported(Napi::Env env) {
+  AddonData* data = GetAddonData(env);
+  if (data->epoll_pwait2 >= 0) return data->epoll_pwait2 == 1;
+  // IOMUX_EPOLL_PWAIT2=0 forces the whole-ms epoll_wait path (to test it on new kernels).
+  const char* force = getenv("IOMUX_EPOLL_PWAIT2");
+  if (force != nullptr && strcmp(force, "0") == 0) {
+    data->epoll_pwait2 = 0;
+    return false;
+  }
+  // Probe on a private, empty epoll fd with a zero timeout. Kernels before 5.11 say ENOSYS;
+  // some seccomp sandboxes say EPERM, which this call cannot otherwise return.
+  int fd = epoll_create1(EPOLL_CLOEXEC);
+  if (fd < 0) return false;  // Out of fds: try again next time rather than cache a guess.
+  struct timespec zero = {0, 0};
+  epoll_event ev;
+  int rc;
+  do {
+    rc = Pwait2(fd, &ev, 1, &zero);
+  } while (rc < 0 && errno == EINTR);
+  close(fd);
+  data->epoll_pwait2 = rc >= 0 ? 1 : 0;
+  return rc >= 0;
+}
+
+Napi::Function Epoll::Define(Napi::Env env) {
+  return DefineClass(env, "Epoll",
+                     {
+                         StaticMethod<&Epoll::FromFd>("fromFd"),
+                         InstanceMethod<&Epoll::Fileno>("fileno"),
+                         InstanceAccessor<&Epoll::Closed>("closed"),
+                         InstanceMethod<&Epoll::Close>("close"),
+                         InstanceMethod<&Epoll::Register>("register"),
+                         InstanceMethod<&Epoll::Modify>("modify"),
+                         InstanceMethod<&Epoll::Unregister>("unregister"),
+                         InstanceMethod<&Epoll::Poll>("poll"),
+                         InstanceMethod<&Epoll::PollInto>("pollInto"),
+                         InstanceMethod<&Epoll::WaitAsync>("waitAsync"),
+                         InstanceMethod<&Epoll::CancelWait>("cancelWait"),
+                         InstanceMethod<&Epoll::GetStats>("stats"),
+                         InstanceMethod<&Epoll::ResetStats>("resetStats"),
+                         InstanceMethod<&Epoll::SetStatsTiming>("setStatsTiming"),
+                     });
+}
+
+// new Epoll(sizehint, cloexec). fromFd() calls the constructor with an External holding the fd
+// to adopt; JS code cannot make an External, so that path is private.
+Epoll::Epoll(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Epoll>(info) {
+  Napi::Env env = info.Env();
+  if (info[0].IsExternal()) {
+    epfd_ = *info[0].As<Napi::External<int>>().Data();
+    return;
+  }
+  // The size hint only mattered to epoll_create(2) before Linux 2.6.8; TS validates it.
+  int32_t sizehint = -1;
+  if (!info[0].IsUndefined() && !ReadInt32(info, 0, "sizehint", &sizehint)) return;
+  bool cloexec;
+  ReadBool(info, 1, true, &cloexec);
+  int fd = epoll_create1(cloexec ? EPOLL_CLOEXEC : 0);
+  if (fd < 0) {
+    int err = errno;
+    ThrowErrno(env, err, "epoll_create1");
+    return;
+  }
+  epfd_ = fd;
+}
+
+Epoll::~Epoll() {
+  // A collected object that was never closed: release the uv handles, then the fd. An fd that
+  // close() already closed is -1 here and is never touched again.
+  ReleaseWaiter(nullptr);
+  if (epfd_ >= 0) close(epfd_);
+}
+
+Napi::Value Epoll::FromFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  if (!ReadFd(info, 0, &fd)) return env.Undefined();
+  return GetAddonData(env)->epoll_ctor.New({Napi::External<int>::New(env, &fd)});
+}
+
+bool Epoll::CheckOpen(Napi::Env env) {
+  if (epfd_ >= 0) return true;
+  ThrowCodeError(env, "ERR_CLOSED", kClosedMessage);
+  return false;
+}
+
+Napi::Value Epoll::Fileno(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  return Napi::Number::New(env, epfd_);
+}
+
+Napi::Value Epoll::Closed(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), epfd_ < 0);
+}
+
+Napi::Value Epoll::Close(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (epfd_ < 0) return env.Undefined();
+  // The uv poll handle must stop watching the fd before the fd is closed (uv_poll_t docs).
+  PendingWait pending;
+  ReleaseWaiter(&pending);
+  int rc = close(epfd_);
+  int err = errno;
+  epfd_ = -1;  // Closed even when close(2) failed: on Linux the fd is gone either way.
+  if (pending.Active()) {
+    pending.Settle(env, CodeError(env, "ERR_CLOSED", kClosedMessage).Value(), env.Undefined());
+  }
+  if (rc != 0 && err != EINTR) return ThrowErrno(env, err, "close");
+  return env.Undefined();
+}
+
+// Reads an event mask given either as uint32 or as the signed value JS bit operations make of
+// EPOLLET (1 << 31).
+static bool ReadEvents(const Napi::CallbackInfo& info, size_t i, const char* name, uint32_t* out) {
+  int64_t v;
+  if (!ReadInt(info, i, name, -2147483648.0, 4294967295.0, &v)) return false;
+  *out = static_cast<uint32_t>(v);
+  return true;
+}
+
+Napi::Value Epoll::Ctl(const Napi::CallbackInfo& info, int op) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  int fd;
+  if (!ReadFd(info, 0, &fd)) return env.Undefined();
+  // DEL ignores the event, but kernels before 2.6.9 wanted a non-null pointer (epoll_ctl(2)).
+  epoll_event ev{};
+  if (op != EPOLL_CTL_DEL) {
+    uint32_t events, tag = 0;
+    if (!ReadEvents(info, 1, "events", &events)) return env.Undefined();
+    if (!info[2].IsUndefined() && !ReadEvents(info, 2, "tag", &tag)) return env.Undefined();
+    ev.events = events;
+    // The tag rides in the upper half so that selectors can tell a stale event (from an fd
+    // closed and reused since) from a fresh one.
+    ev.data.u64 = static_cast<uint64_t>(tag) << 32 | static_cast<uint32_t>(fd);
+  }
+  if (epoll_ctl(epfd_, op, fd, &ev) != 0) {
+    int err = errno;
+    return ThrowErrno(env, err, "epoll_ctl");
+  }
+  return env.Undefined();
+}
+
+Napi::Value Epoll::Register(const Napi::CallbackInfo& info) { return Ctl(info, EPOLL_CTL_ADD); }
+Napi::Value Epoll::Modify(const Napi::CallbackInfo& info) { return Ctl(info, EPOLL_CTL_MOD); }
+Napi::Value Epoll::Unregister(const Napi::CallbackInfo& info) { return Ctl(info, EPOLL_CTL_DEL); }
+
+epoll_event* Epoll::Buffer(int n) {
+  if (events_.size() < static_cast<size_t>(n)) events_.resize(static_cast<size_t>(n));
+  return events_.data();
+}
+
+int Epoll::Wait(Napi::Env env, int maxevents, const Deadline& deadline, const char** syscall) {
+  epoll_event* buf = Buffer(maxevents);
+  bool precise = EpollPwait2Supported(env);
+  *syscall = precise ? "epoll_pwait2" : "epoll_wait";
+  for (;;) {
+    int n;
+    long long t0 = stats_.Start();
+    if (precise) {
+      struct timespec ts;
+      n = Pwait2(epfd_, buf, maxevents, TimeLeft(deadline, &ts));
+    } else {
+      // epoll_wait() takes whole ms; TimeLeftMs rounds up so that 0.3 ms does not become 0
+      // and spin (tokio-rs/mio#1614).
+      n = epoll_wait(epfd_, buf, maxevents, TimeLeftMs(deadline));
+    }
+    stats_.Stop(kStatSyscallNs, t0);
+    stats_.Add(kStatSyscalls, 1);
+    // PEP 475: a signal does not end the wait early; go on with the time that is left.
+    if (n >= 0 || errno != EINTR) return n;
+  }
+}
+
+bool Epoll::CheckCanWait(Napi::Env env) {
+  if (!CheckOpen(env)) return false;
+  if (WaitPending()) {
+    ThrowCodeError(env, "ERR_BUSY",
+                   "epoll fd " + std::to_string(epfd_) + " already has a wait in progress");
+    return false;
+  }
+  return true;
+}
+
+bool ReadCount(const Napi::CallbackInfo& info, size_t i, const char* name, int32_t dflt,
+               int32_t* out) {
+  *out = dflt;
+  if (info[i].IsUndefined()) return true;
+  int64_t v;
+  if (!ReadInt(info, i, name, 1, 2147483647.0, &v)) return false;
+  *out = static_cast<int32_t>(v);
+  return true;
+}
+
+Napi::Value Epoll::Poll(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckCanWait(env)) return env.Undefined();
+  double ms;
+  int32_t maxevents;
+  if (!ReadTimeout(info, 0, &ms) || !ReadCount(info, 1, "maxevents", 1024, &maxevents)) {
+    return env.Undefined();
+  }
+  long long t0 = stats_.Start();
+  stats_.Add(kStatCalls, 1);
+  const char* syscall;
+  int n = Wait(env, maxevents, MakeDeadline(ms), &syscall);
+  if (n < 0) {
+    int err = errno;
+    return ThrowErrno(env, err, syscall);
+  }
+  Napi::Array out = EventsToArray(env, n);
+  stats_.Add(kStatEvents, n);
+  stats_.Stop(kStatCallNs, t0);
+  return out;
+}
+
+Napi::Array Epoll::EventsToArray(Napi::Env env, int n) {
+  Napi::Array out = Napi::Array::New(env, static_cast<size_t>(n));
+  for (int i = 0; i < n; i++) {
+    Napi::Array pair = Napi::Array::New(env, 2);
+    pair.Set(0u, Napi::Number::New(env, static_cast<int32_t>(events_[i].data.u64 & 0xffffffffu)));
+    pair.Set(1u, Napi::Number::New(env, events_[i].events));
+    out.Set(static_cast<uint32_t>(i), pair);
+  }
+  return out;
+}
+
+Napi::Value Epoll::PollInto(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckCanWait(env)) return env.Undefined();
+  Napi::Int32Array out;
+  double ms;
+  int32_t stride;
+  if (!ReadInt32Array(info, 0, "out", &out) || !ReadTimeout(info, 1, &ms) ||
+      !ReadCount(info, 2, "stride", 2, &stride)) {
+    return env.Undefined();
+  }
+  size_t records = out.ElementLength() / (stride == 2 || stride == 3 ? stride : 1);
+  if ((stride != 2 && stride != 3) || records == 0) {
+    return ThrowRangeError(env, "The value of \"out.length\" is out of range");
+  }
+  int maxevents = records > INT_MAX ? INT_MAX : static_cast<int>(records);
+  long long t0 = stats_.Start();
+  stats_.Add(kStatCalls, 1);
+  const char* syscall;
+  int n = Wait(env, maxevents, MakeDeadline(ms), &syscall);
+  if (n < 0) {
+    int err = errno;
+    return ThrowErrno(env, err, syscall);
+  }
+  // No JS ran during the wait, so the array's memory is still where it was.
+  int32_t* dst = out.Data();
+  for (int i = 0; i < n; i++, dst += stride) {
+    uint64_t data = events_[i].data.u64;
+    dst[0] = static_cast<int32_t>(data & 0xffffffffu);
+    dst[1] = static_cast<int32_t>(events_[i].events);
+    if (stride == 3) dst[2] = static_cast<int32_t>(data >> 32);
+  }
+  stats_.Add(kStatEvents, n);
+  stats_.Stop(kStatCallNs, t0);
+  return Napi::Number::New(env, n);
+}
+
+Napi::Value Epoll::ResetStats(const Napi::CallbackInfo& info) {
+  stats_.Reset();
+  return info.Env().Undefined();
+}
+
+Napi::Value Epoll::SetStatsTiming(const Napi::CallbackInfo& info) {
+  stats_.SetTiming(info[0].ToBoolean().Value());
+  return info.Env().Undefined();
+}
+
+static Napi::Value Pwait2Supported(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), EpollPwait2Supported(info.Env()));
+}
+
+void InitEpoll(Napi::Env env, Napi::Object exports) {
+  Napi::Function ctor = Epoll::Define(env);
+  GetAddonData(env)->epoll_ctor = Napi::Persistent(ctor);
+  exports.Set("Epoll", ctor);
+  exports.Set("epollPwait2Supported",
+              Napi::Function::New<Pwait2Supported>(env, "epollPwait2Supported"));
+}
 
 }  // namespace iomux

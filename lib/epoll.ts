@@ -1,0 +1,271 @@
+/** epoll(7): the kernel object as it is, one validated native call per method. Linux only. */
+import { native } from './binding';
+import type { NativeEpoll, NativeEpollConstructor } from './binding';
+import { abortError, invalidArgType, stateError } from './errors';
+import {
+  fileLikeToFd,
+  pollTimeout,
+  validateEvents,
+  validateFd,
+  validateInteger,
+  validateOptions,
+  validateOutBuffer,
+  validateSignal,
+} from './validate';
+import type { FileLike } from './validate';
+import type { WaitStats } from './stats';
+
+/** Options for `new Epoll()`. */
+export interface EpollOptions {
+  /**
+   * Kept for CPython's `select.epoll(sizehint)`: ignored by the kernel since Linux 2.6.8.
+   * `undefined` or -1 is the default; 0 or below -1 is a RangeError.
+   */
+  sizehint?: number;
+  /** Create the fd with EPOLL_CLOEXEC (default true), so child processes do not inherit it. */
+  cloexec?: boolean;
+}
+
+/** Options for {@link Epoll.pollAsync}. */
+export interface EpollPollAsyncOptions {
+  /** At most this many events (default 1024; -1 also means the default). */
+  maxevents?: number;
+  /** Aborting rejects the wait with an `AbortError` and leaves the object usable. */
+  signal?: AbortSignal;
+}
+
+const c = native.constants;
+/** The default mask of register(): EPOLLIN | EPOLLPRI | EPOLLOUT, as in CPython. */
+const DEFAULT_EVENTS = (c.EPOLLIN ?? 0) | (c.EPOLLPRI ?? 0) | (c.EPOLLOUT ?? 0);
+/** Every EPOLL* flag this platform defines; EPOLLET is bit 31. */
+const KNOWN_EVENTS = [
+  'EPOLLIN', 'EPOLLPRI', 'EPOLLOUT', 'EPOLLERR', 'EPOLLHUP', 'EPOLLRDNORM', 'EPOLLRDBAND',
+  'EPOLLWRNORM', 'EPOLLWRBAND', 'EPOLLMSG', 'EPOLLRDHUP', 'EPOLLEXCLUSIVE', 'EPOLLWAKEUP',
+  'EPOLLONESHOT', 'EPOLLET',
+].reduce((mask, name) => mask | (c[name] ?? 0), 0);
+const DEFAULT_MAXEVENTS = 1024;
+/** A sane upper bound for maxevents: the buffer holds 12 bytes per event. */
+const MAX_MAXEVENTS = 2 ** 24;
+
+function nativeClass(): NativeEpollConstructor {
+  if (native.Epoll === undefined) {
+    throw stateError('ERR_NOT_SUPPORTED', `epoll is not available on ${process.platform}`);
+  }
+  return native.Epoll;
+}
+
+function validateMaxevents(value: unknown): number {
+  if (value === undefined || value === -1) return DEFAULT_MAXEVENTS;
+  return validateInteger(value, 'maxevents', 1, MAX_MAXEVENTS);
+}
+
+function validateSizehint(value: unknown): number {
+  if (value === undefined || value === -1) return -1;
+  return validateInteger(value, 'options.sizehint', 1, 2 ** 31 - 1);
+}
+
+// Set only while fromFd() runs the constructor, to hand it an adopted native object.
+let adopted: NativeEpoll | undefined;
+
+/**
+ * An epoll instance: a kernel interest list that reports which of its fds are ready. It owns
+ * its fd: `close()` (or, for an object left unclosed, garbage collection) closes it, and every
+ * method after `close()` throws `ERR_CLOSED` without touching the old fd number.
+ *
+ * Portability: Linux only. Elsewhere the constructor throws `ERR_NOT_SUPPORTED`; use `Kqueue`
+ * on macOS/BSD, or the selectors layer, which picks what the platform has.
+ */
+export class Epoll {
+  readonly #native: NativeEpoll;
+
+  /**
+   * Creates an epoll instance (epoll_create1).
+   * @param options `{ sizehint, cloexec }`; `cloexec` defaults to true.
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` / RangeError `ERR_OUT_OF_RANGE` for bad options.
+   * @throws Error `ERR_NOT_SUPPORTED` where the platform has no epoll.
+   * @throws ErrnoError `EMFILE` / `ENFILE` / `ENOMEM` from epoll_create1.
+   */
+  constructor(options?: EpollOptions) {
+    if (adopted !== undefined) {
+      this.#native = adopted;
+      adopted = undefined;
+      return;
+    }
+    const Native = nativeClass();
+    const o = validateOptions<EpollOptions>(options);
+    const sizehint = validateSizehint(o.sizehint);
+    if (o.cloexec !== undefined && typeof o.cloexec !== 'boolean') {
+      throw invalidArgType('options.cloexec', 'of type boolean', o.cloexec);
+    }
+    this.#native = new Native(sizehint, o.cloexec ?? true);
+  }
+
+  /**
+   * Wraps an existing epoll fd and takes ownership of it: closing the new object closes `fd`.
+   * @param fd an epoll file descriptor.
+   * @returns the new object.
+   * @throws TypeError / RangeError for a bad fd; Error `ERR_NOT_SUPPORTED` without epoll.
+   */
+  static fromFd(fd: number): Epoll {
+    const Native = nativeClass();
+    adopted = Native.fromFd(validateFd(fd));
+    return new Epoll();
+  }
+
+  /**
+   * The epoll fd.
+   * @returns the fd number.
+   * @throws Error `ERR_CLOSED` after close().
+   */
+  fileno(): number {
+    return this.#native.fileno();
+  }
+
+  /** True once close() has been called. */
+  get closed(): boolean {
+    return this.#native.closed;
+  }
+
+  /**
+   * Closes the epoll fd. Idempotent. A pending `pollAsync()` is rejected with `ERR_CLOSED`.
+   * @throws ErrnoError when close(2) fails (e.g. `EBADF` if the fd was closed behind its back);
+   *   the object is closed all the same.
+   */
+  close(): void {
+    this.#native.close();
+  }
+
+  /** Calls close(), for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
+   * Adds an fd to the interest list (EPOLL_CTL_ADD).
+   * @param fd the file-like to watch.
+   * @param events a mask of EPOLL* flags (default EPOLLIN | EPOLLPRI | EPOLLOUT); EPOLLET may
+   *   be given signed (`1 << 31`) or unsigned (2 ** 31).
+   * @throws ErrnoError `EEXIST` if fd is already registered, `EPERM` for a regular file or
+   *   directory, `EBADF` for a closed fd; Error `ERR_CLOSED` after close().
+   * @throws RangeError `ERR_OUT_OF_RANGE` for unknown event bits.
+   */
+  register(fd: FileLike, events: number = DEFAULT_EVENTS): void {
+    const n = fileLikeToFd(fd);
+    this.#native.register(n, validateEvents(events, KNOWN_EVENTS), 0);
+  }
+
+  /**
+   * Changes the events of a registered fd (EPOLL_CTL_MOD).
+   * @param fd the file-like.
+   * @param events the new EPOLL* mask.
+   * @throws ErrnoError `ENOENT` if fd is not registered; Error `ERR_CLOSED` after close().
+   */
+  modify(fd: FileLike, events: number): void {
+    const n = fileLikeToFd(fd);
+    this.#native.modify(n, validateEvents(events, KNOWN_EVENTS), 0);
+  }
+
+  /**
+   * Removes an fd from the interest list (EPOLL_CTL_DEL).
+   * @param fd the file-like.
+   * @throws ErrnoError `ENOENT` if not registered, `EBADF` if fd was closed (closing an fd
+   *   removes it from every epoll set already); Error `ERR_CLOSED` after close().
+   */
+  unregister(fd: FileLike): void {
+    this.#native.unregister(fileLikeToFd(fd));
+  }
+
+  /**
+   * Waits for events (epoll_pwait2 with ns precision where the kernel has it, else epoll_wait
+   * with the timeout rounded up to whole ms). A signal does not end the wait early.
+   * @param timeout ms; `undefined`, `null` or negative waits forever, 0 does not wait.
+   * @param maxevents at most this many events (default 1024; -1 also means the default).
+   * @returns a new array of `[fd, events]` pairs.
+   * @throws Error `ERR_CLOSED` after close(), `ERR_BUSY` while a pollAsync() is pending.
+   * @throws RangeError / TypeError for a bad timeout or maxevents.
+   */
+  poll(timeout?: number | null, maxevents?: number): Array<[fd: number, events: number]> {
+    return this.#native.poll(pollTimeout(timeout), validateMaxevents(maxevents));
+  }
+
+  /**
+   * Like poll() but writes (fd, events) pairs into `out` and allocates nothing; waits for at
+   * most `out.length / 2` events (more stay ready for the next call). Never writes past the
+   * pairs it reports.
+   * @param out an Int32Array of even length >= 2.
+   * @param timeout as for poll().
+   * @returns the number of pairs written.
+   * @throws RangeError `ERR_OUT_OF_RANGE` for an odd or empty buffer; as poll() otherwise.
+   */
+  pollInto(out: Int32Array, timeout?: number | null): number {
+    const buf = validateOutBuffer(out);
+    return this.#native.pollInto(buf, pollTimeout(timeout), 2);
+  }
+
+  /**
+   * Counters of this object's waits (see {@link WaitStats}). poll(), pollInto() and pollAsync()
+   * count as calls; pollAsync() counts its zero-timeout drains as syscalls and no `callNs`.
+   * `fds` and `bytesIn` stay 0: epoll hands the kernel nothing per wait.
+   * @returns a new object; the counters go on counting.
+   */
+  stats(): WaitStats {
+    return this.#native.stats();
+  }
+
+  /** Sets every counter back to 0 (timing stays as it is). */
+  resetStats(): void {
+    this.#native.resetStats();
+  }
+
+  /**
+   * Switches the measuring of `syscallNs` and `callNs` on or off (off by default).
+   * @param on true to measure.
+   */
+  setStatsTiming(on: boolean): void {
+    this.#native.setStatsTiming(on === true);
+  }
+
+  /**
+   * Waits for events without blocking the thread and without a helper thread: Node's own event
+   * loop watches the epoll fd, and all events ready at wake-up (up to `maxevents`) come back
+   * at once. Timers and I/O keep running meanwhile.
+   * @param timeout ms as for poll(); fractions are honoured (libuv counts whole ms, so the
+   *   wait is rounded up and the deadline re-checked).
+   * @param options `{ maxevents, signal }`.
+   * @returns a promise of `[fd, events]` pairs; `[]` at the timeout.
+   * @throws (rejects) Error `ERR_CLOSED` if closed before or during the wait, `ERR_BUSY` if a
+   *   wait is already pending, `AbortError` (`code` 'ABORT_ERR', `cause` = `signal.reason`)
+   *   when the signal aborts; the object stays usable after an abort.
+   */
+  async pollAsync(
+    timeout?: number | null,
+    options?: EpollPollAsyncOptions,
+  ): Promise<Array<[fd: number, events: number]>> {
+    const ms = pollTimeout(timeout);
+    const o = validateOptions<EpollPollAsyncOptions>(options);
+    const maxevents = validateMaxevents(o.maxevents);
+    const signal = validateSignal(o.signal);
+    if (signal?.aborted) throw abortError(signal);
+    const nat = this.#native;
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        if (nat.cancelWait()) reject(abortError(signal!));
+      };
+      nat.waitAsync(ms, maxevents, (err, events) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve(events!);
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}
+
+/**
+ * Whether this kernel has epoll_pwait2 (Linux 5.11+), which gives epoll waits ns precision;
+ * without it timeouts are rounded up to whole ms. For capabilities(); probed once per thread.
+ * @returns false where the build has no epoll.
+ */
+export function epollPwait2Supported(): boolean {
+  return native.epollPwait2Supported?.() ?? false;
+}

@@ -1,0 +1,96 @@
+// The Epoll class shared by epoll.cc (the synchronous calls) and epoll_async.cc (waits on
+// Node's own event loop). Built on Linux only (HAVE_EPOLL).
+#pragma once
+
+#include <napi.h>
+#include <sys/epoll.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "stats.h"
+#include "timeout.h"
+
+namespace iomux {
+
+class EpollWaiter;
+
+// The JS side of an asynchronous wait: the callback that settles it and the async context it
+// runs in (so async_hooks and promise microtasks behave as for Node's own I/O).
+struct PendingWait {
+  Napi::FunctionReference callback;
+  std::unique_ptr<Napi::AsyncContext> context;
+  bool Active() const { return !callback.IsEmpty(); }
+  // Calls callback(err, result) through MakeCallback and empties this record. An exception the
+  // callback throws goes to process 'uncaughtException', as for Node's own callbacks.
+  void Settle(Napi::Env env, Napi::Value err, Napi::Value result);
+};
+
+// An epoll instance that owns its fd. The fd is created CLOEXEC unless asked otherwise, closed
+// by close() or, when the object is collected unclosed, by the destructor. After close() every
+// method refuses with ERR_CLOSED and the old fd number is never used again: the kernel may have
+// handed it to someone else.
+class Epoll : public Napi::ObjectWrap<Epoll> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit Epoll(const Napi::CallbackInfo& info);
+  ~Epoll() override;
+
+  // Called by the waiter when its uv handles go away (closed, or the env is torn down).
+  void ForgetWaiter() { waiter_ = nullptr; }
+
+ private:
+  static Napi::Value FromFd(const Napi::CallbackInfo& info);
+  Napi::Value Fileno(const Napi::CallbackInfo& info);
+  Napi::Value Closed(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value Register(const Napi::CallbackInfo& info);
+  Napi::Value Modify(const Napi::CallbackInfo& info);
+  Napi::Value Unregister(const Napi::CallbackInfo& info);
+  Napi::Value Poll(const Napi::CallbackInfo& info);
+  Napi::Value PollInto(const Napi::CallbackInfo& info);
+  Napi::Value WaitAsync(const Napi::CallbackInfo& info);
+  Napi::Value CancelWait(const Napi::CallbackInfo& info);
+  Napi::Value GetStats(const Napi::CallbackInfo& info) { return stats_.ToObject(info.Env()); }
+  Napi::Value ResetStats(const Napi::CallbackInfo& info);
+  Napi::Value SetStatsTiming(const Napi::CallbackInfo& info);
+
+  // Throws ERR_CLOSED (and returns false) once the object is closed.
+  bool CheckOpen(Napi::Env env);
+  // Throws ERR_CLOSED or ERR_BUSY (and returns false) unless a synchronous wait may start.
+  bool CheckCanWait(Napi::Env env);
+  Napi::Value Ctl(const Napi::CallbackInfo& info, int op);
+  // Makes room for n events in the reusable buffer; it only ever grows.
+  epoll_event* Buffer(int n);
+  // One wait for at most maxevents events, EINTR retried with the time left. Returns the
+  // count, or -1 with errno set.
+  int Wait(Napi::Env env, int maxevents, const Deadline& deadline, const char** syscall);
+  // A new JS array of [fd, events] pairs from the first n entries of the buffer.
+  Napi::Array EventsToArray(Napi::Env env, int n);
+  // True while an asynchronous wait is in progress (epoll_async.cc).
+  bool WaitPending() const;
+  // Stops and closes the uv handles of pollAsync (epoll_async.cc) before the fd goes away. A
+  // wait still pending is handed to `pending` (when given) so close() can fail it with
+  // ERR_CLOSED; without `pending` (the destructor) it is dropped silently.
+  void ReleaseWaiter(PendingWait* pending);
+
+  int epfd_ = -1;
+  std::vector<epoll_event> events_;
+  // Wait counters. epoll hands the kernel no fds and no bytes per wait (the interest list lives
+  // in the kernel), so `fds` and `bytesIn` stay 0: that is the point of epoll.
+  Stats stats_;
+  // The uv handles that watch epfd_ for pollAsync; created on the first async wait.
+  EpollWaiter* waiter_ = nullptr;
+
+  friend class EpollWaiter;
+};
+
+// Reads a count >= 1 (maxevents, stride); undefined gives dflt. Throws and returns false else.
+bool ReadCount(const Napi::CallbackInfo& info, size_t i, const char* name, int32_t dflt,
+               int32_t* out);
+
+// Reports whether this kernel has epoll_pwait2 (Linux 5.11+); probed once per env.
+bool EpollPwait2Supported(Napi::Env env);
+
+}  // namespace iomux
