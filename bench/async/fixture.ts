@@ -27,8 +27,11 @@ export interface PingPongFixture {
   readonly active: number;
   /** The peer's pid. */
   readonly peerPid: number;
-  /** Closes every fd (the peer then sees EOF and ends) and waits for the peer to exit. */
-  close(): Promise<void>;
+  /**
+   * Closes every fd (the peer then sees EOF and ends) and waits for the peer to exit.
+   * @param fdsClosed - true when a mode already closed the fds (net.Socket owns them).
+   */
+  close(fdsClosed?: boolean): Promise<void>;
 }
 
 /** Raises the soft RLIMIT_NOFILE to the hard limit and checks that `size` sockets fit. */
@@ -104,9 +107,11 @@ export function openFixture(options: FixtureOptions): PingPongFixture {
       idle,
       active,
       peerPid: peer.pid ?? -1,
-      async close() {
-        for (const fd of idle) close(fd);
-        close(active);
+      async close(fdsClosed = false) {
+        if (!fdsClosed) {
+          for (const fd of idle) close(fd);
+          close(active);
+        }
         peer.stdin?.end();
         const timer = setTimeout(() => peer.kill('SIGKILL'), 5000);
         await exited;

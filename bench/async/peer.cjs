@@ -5,10 +5,10 @@
  *   argv: HOST IDLE_PORT IDLE_COUNT ACTIVE_PORT
  * It opens IDLE_COUNT idle connections to IDLE_PORT (Node's net, never written), then one
  * active connection to ACTIVE_PORT with the iomux addon, made blocking. On the active socket it
- * plays ping-pong as fast as the measured process drains: it waits for one ack byte, then
- * writes an 8-byte message holding process.hrtime.bigint() (CLOCK_MONOTONIC on Linux, the same
- * clock in every process) taken just before write(2). It stops at EOF and exits when stdin
- * closes, so it never outlives the bench.
+ * writes as fast as the measured process drains: for every ack byte it reads it writes one
+ * 8-byte message holding process.hrtime.bigint() (CLOCK_MONOTONIC on Linux, the same clock in
+ * every process) taken just before write(2). It stops at EOF and exits when stdin closes, so it
+ * never outlives the bench.
  */
 const net = require('node:net');
 const path = require('node:path');
@@ -53,17 +53,24 @@ function connectActive() {
   return fd;
 }
 
-/** Ping-pong until EOF: blocking read of one ack byte, then one timestamped 8-byte write. */
+/**
+ * Ping-pong until EOF: a blocking read of ack bytes, then one write of as many timestamped
+ * messages as there were acks. The measured process decides the window: with one ack per
+ * message it is a strict ping-pong, with W acks up front W messages stay in flight.
+ */
 function pingPong(fd) {
-  const ack = new Uint8Array(64);
-  const msg = new Uint8Array(8);
-  const stamp = new BigInt64Array(msg.buffer);
+  const ack = new Uint8Array(4096);
+  const msg = new Uint8Array(ack.length * 8);
+  const stamps = new BigInt64Array(msg.buffer);
   for (;;) {
     const n = native.read(fd, ack, 0, ack.length);
     if (n === 0 || n === null) break;
-    for (let i = 0; i < n; i++) {
-      stamp[0] = process.hrtime.bigint();
-      if (native.write(fd, msg, 0, 8) !== 8) throw new Error('short write on the active socket');
+    const now = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) stamps[i] = now;
+    for (let off = 0; off < n * 8; ) {
+      const w = native.write(fd, msg, off, n * 8 - off);
+      if (w === null || w <= 0) throw new Error('write on the blocking active socket failed');
+      off += w;
     }
   }
   native.close(fd);

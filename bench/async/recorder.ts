@@ -1,17 +1,17 @@
 /**
- * Counts the round trips of one wake-up measurement and keeps their latencies, in arrays made
- * before the run so that recording allocates nothing but the BigInts hrtime returns.
+ * Counts the wake-ups of one measurement and keeps their latencies, in arrays made before the
+ * run so that recording allocates nothing but the BigInts hrtime returns.
  */
 
 /** When a measurement starts and stops, in round trips and milliseconds. */
 export interface RunLength {
-  /** Round trips done first and not recorded (JIT, caches, TCP state). */
+  /** Wake-ups done first and not recorded (JIT, caches, TCP state); at least 1. */
   warmup: number;
-  /** The least number of recorded round trips. */
+  /** The least number of recorded wake-ups. */
   minRounds: number;
   /** The least recorded time, ms; the run stops at whichever of the two comes last. */
   durationMs: number;
-  /** The most recorded round trips (the arrays' size); stops the run early. */
+  /** The most recorded wake-ups (the arrays' size); stops the run early. */
   maxRounds: number;
 }
 
@@ -23,13 +23,17 @@ export interface Percentiles {
 
 /** What one wake-up measurement gives. */
 export interface RateResult {
-  roundTrips: number;
+  /** Waits that resolved with the active socket readable, and were recorded. */
+  wakeUps: number;
+  /** Messages read in those wake-ups (several per wake-up when the window is > 1). */
+  messages: number;
   seconds: number;
-  /** Round trips (= wake-ups of the active socket) per second. */
-  perSecond: number;
-  /** Peer's timestamp just before its write(2) to the moment the wait resolved, µs. */
+  /** Wake-ups of the active socket per second. */
+  wakeUpsPerSecond: number;
+  messagesPerSecond: number;
+  /** Peer's timestamp just before its write(2) to the moment the wait resolved, µs (newest message). */
   oneWay: Percentiles;
-  /** This process's ack write to the moment the answer's wait resolved, µs. */
+  /** This process's previous ack write to the moment the wait resolved, µs. */
   roundTrip: Percentiles;
 }
 
@@ -55,6 +59,7 @@ export class Recorder {
   readonly #roundTrip: Float64Array;
   #seen = 0;
   #recorded = 0;
+  #messages = 0;
   #ackAt = 0n;
   #startAt = 0n;
   #lastAt = 0n;
@@ -74,12 +79,18 @@ export class Recorder {
   /**
    * Records one answer.
    * @param at - process.hrtime.bigint() taken as the wait resolved.
-   * @param stamp - the peer's timestamp read from the message.
+   * @param stamp - the peer's timestamp read from the newest message.
+   * @param messages - how many messages this wake-up read.
    */
-  wake(at: bigint, stamp: bigint): void {
+  wake(at: bigint, stamp: bigint, messages: number): void {
     this.#seen++;
-    if (this.#seen <= this.#length.warmup) return;
+    // The clock starts at the last warm-up wake-up (at least one is always done).
+    if (this.#seen <= Math.max(1, this.#length.warmup)) {
+      this.#startAt = at;
+      return;
+    }
     const i = this.#recorded++;
+    this.#messages += messages;
     this.#oneWay[i] = Number(at - stamp);
     this.#roundTrip[i] = Number(at - this.#ackAt);
     this.#lastAt = at;
@@ -88,10 +99,9 @@ export class Recorder {
     if (enough || this.#recorded >= this.#length.maxRounds) this.#done = true;
   }
 
-  /** Notes the time of an ack about to be written; the first one after warm-up starts the clock. */
+  /** Notes the time of an ack about to be written. */
   acked(): void {
     this.#ackAt = process.hrtime.bigint();
-    if (this.#seen === this.#length.warmup) this.#startAt = this.#ackAt;
   }
 
   /** The figures of the recorded round trips. */
@@ -99,9 +109,11 @@ export class Recorder {
     const n = this.#recorded;
     const seconds = Number(this.#lastAt - this.#startAt) / 1e9;
     return {
-      roundTrips: n,
+      wakeUps: n,
+      messages: this.#messages,
       seconds,
-      perSecond: n / seconds,
+      wakeUpsPerSecond: n / seconds,
+      messagesPerSecond: this.#messages / seconds,
       oneWay: percentiles(this.#oneWay.subarray(0, n)),
       roundTrip: percentiles(this.#roundTrip.subarray(0, n)),
     };
