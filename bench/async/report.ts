@@ -20,7 +20,10 @@ export interface RunRecord {
   /** 'ok' with result, 'skipped' with reason (the mode cannot run here), 'failed' with reason. */
   status: 'ok' | 'skipped' | 'failed';
   reason?: string;
+  /** The median repeat's figures. */
   result?: RateResult;
+  /** Wake-ups/s of every repeat, in run order (with --repeat > 1). */
+  samples?: number[];
 }
 
 /** A ratio the issue sets a target for, computed from one run's figures. */
@@ -50,7 +53,15 @@ export interface Report {
     loadavgBefore: number[];
     loadavgAfter: number[];
   };
-  options: { quick: boolean; sizes: number[]; durationMs: number; pins: boolean[]; modes: string[] };
+  options: {
+    quick: boolean;
+    sizes: number[];
+    durationMs: number;
+    pins: boolean[];
+    peerCpu: 'other' | 'same';
+    repeat: number;
+    modes: string[];
+  };
   /** How latencies are taken; see README. */
   clock: string;
   runs: RunRecord[];
@@ -110,6 +121,10 @@ export function formatReport(report: Report): string {
       `load average before ${m.loadavgBefore.map((x) => x.toFixed(2)).join(' ')}, after ${m.loadavgAfter.map((x) => x.toFixed(2)).join(' ')}`,
   );
   parts.push(`latency clock: ${report.clock}`);
+  parts.push(
+    `pinned = measured process under taskset -c 0, peer on CPU ${report.options.peerCpu === 'same' ? '0 too' : '1'}; ` +
+      `${report.options.repeat} repeat(s) per row, median shown`,
+  );
   for (const load of ['pingpong', 'readable'] as const) {
     const runs = report.runs.filter((r) => r.load === load);
     if (runs.length === 0) continue;
@@ -123,6 +138,7 @@ export function formatReport(report: Report): string {
         r.pinned ? 'pinned' : 'unpinned',
         String(r.size),
         fmt(x?.wakeUpsPerSecond),
+        r.samples && r.samples.length > 1 ? `${fmt(Math.min(...r.samples))}-${fmt(Math.max(...r.samples))}` : '',
         fmt(x?.messagesPerSecond),
         fmt(lat?.oneWay.p50, 1),
         fmt(lat?.oneWay.p99, 1),
@@ -131,7 +147,7 @@ export function formatReport(report: Report): string {
         status,
       ];
     });
-    const header = ['mode', 'cpu', 'idle', 'wake-ups/s', 'msgs/s', '1-way p50 µs', 'p99', 'rtt p50 µs', 'p99', 'note'];
+    const header = ['mode', 'cpu', 'idle', 'wake-ups/s', 'repeats', 'msgs/s', '1-way p50 µs', 'p99', 'rtt p50 µs', 'p99', 'note'];
     parts.push(`\n${LOAD_TITLE[load]}\n${table(header, rows)}`);
   }
   if (report.ratios.length > 0) {
