@@ -126,7 +126,14 @@ function runChild(config: RunConfig, pinned: boolean): Promise<RunOutcome | { fa
   });
 }
 
-async function runOnce(name: string, load: LoadName, size: number, pinned: boolean, length: RunLength, peerPrefix: string[]): Promise<RunRecord> {
+async function runOnce(
+  name: string,
+  load: LoadName,
+  size: number,
+  pinned: boolean,
+  length: RunLength,
+  peerPrefix: string[],
+): Promise<RunRecord> {
   const mode = MODES.find((m) => m.name === name)!;
   process.stderr.write(`async bench: ${load} ${name} idle=${size} ${pinned ? 'pinned' : 'unpinned'} ... `);
   const outcome = await runChild({ mode: name, size, load: LOADS[load], length, peerPrefix }, pinned);
@@ -139,7 +146,8 @@ async function runOnce(name: string, load: LoadName, size: number, pinned: boole
     rec.status = 'skipped';
     rec.reason = outcome.skipped;
   }
-  process.stderr.write(rec.status === 'ok' ? `${Math.round(rec.result!.wakeUpsPerSecond)}/s\n` : `${rec.status}: ${rec.reason}\n`);
+  const said = rec.status === 'ok' ? `${Math.round(rec.result!.wakeUpsPerSecond)}/s` : `${rec.status}: ${rec.reason}`;
+  process.stderr.write(`${said}\n`);
   return rec;
 }
 
@@ -195,7 +203,15 @@ export async function runAsyncBench(argv: string[]): Promise<Report> {
       loadavgBefore,
       loadavgAfter: os.loadavg(),
     },
-    options: { quick: o.quick, sizes: o.sizes, durationMs: o.quick ? 0 : o.durationMs, pins, peerCpu: o.peerCpu, repeat: o.repeat, modes: o.modes },
+    options: {
+      quick: o.quick,
+      sizes: o.sizes,
+      durationMs: o.quick ? 0 : o.durationMs,
+      pins,
+      peerCpu: o.peerCpu,
+      repeat: o.repeat,
+      modes: o.modes,
+    },
     clock:
       'process.hrtime.bigint() in both processes: CLOCK_MONOTONIC on Linux (libuv uv_hrtime), one clock ' +
       'for the whole machine, so the peer stamp before write(2) and the stamp at resolution compare directly',

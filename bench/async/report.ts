@@ -77,7 +77,8 @@ function find(runs: RunRecord[], load: LoadName, mode: string, size: number, pin
 /** The issue's targets, per load and size, from the runs of this invocation. */
 export function computeRatios(runs: RunRecord[], sizes: number[]): Ratio[] {
   const out: Ratio[] = [];
-  const add = (load: LoadName, size: number, name: string, a: number | null, b: number | null, min: number, target: string) => {
+  type Side = number | null;
+  const add = (load: LoadName, size: number, name: string, a: Side, b: Side, min: number, target: string) => {
     const value = a !== null && b !== null && b > 0 ? a / b : null;
     out.push({ load, size, name, value, target, met: value === null ? null : value >= min });
   };
@@ -89,7 +90,9 @@ export function computeRatios(runs: RunRecord[], sizes: number[]): Ratio[] {
       add(load, size, 'pollAsync unpinned / epoll-pkg pinned', pa(false), pkg(true), 1, '> 1');
       add(load, size, 'pollAsync pinned / epoll-pkg pinned', pa(true), pkg(true), 1, '> 1');
       add(load, size, 'pollAsync unpinned / epoll-pkg unpinned', pa(false), pkg(false), 10, '>= 10');
-      if (load === 'pingpong') add(load, size, 'pollAsync unpinned / net unpinned', pa(false), nodeNet(false), 1 / 1.5, '>= 0.667 (within 1.5x)');
+      if (load === 'pingpong') {
+        add(load, size, 'pollAsync unpinned / net unpinned', pa(false), nodeNet(false), 1 / 1.5, '>= 0.667 (within 1.5x)');
+      }
     }
   }
   return out;
@@ -100,10 +103,15 @@ function fmt(n: number | undefined, digits = 0): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
+const loads = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' ');
+
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (i < 2 || i === cells.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (i < 2 || i === cells.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -118,7 +126,7 @@ export function formatReport(report: Report): string {
   const m = report.machine;
   parts.push(
     `iomux async benchmarks: ${m.platform}/${m.arch}, ${m.cpus} CPUs (${m.cpuModel}), Node ${m.node}; ` +
-      `load average before ${m.loadavgBefore.map((x) => x.toFixed(2)).join(' ')}, after ${m.loadavgAfter.map((x) => x.toFixed(2)).join(' ')}`,
+      `load average before ${loads(m.loadavgBefore)}, after ${loads(m.loadavgAfter)}`,
   );
   parts.push(`latency clock: ${report.clock}`);
   parts.push(
@@ -147,15 +155,23 @@ export function formatReport(report: Report): string {
         status,
       ];
     });
-    const header = ['mode', 'cpu', 'idle', 'wake-ups/s', 'repeats', 'msgs/s', '1-way p50 µs', 'p99', 'rtt p50 µs', 'p99', 'note'];
+    const header = ['mode', 'cpu', 'idle', 'wake-ups/s', 'repeats', 'msgs/s'];
+    header.push('1-way p50 µs', 'p99', 'rtt p50 µs', 'p99', 'note');
     parts.push(`\n${LOAD_TITLE[load]}\n${table(header, rows)}`);
   }
   if (report.ratios.length > 0) {
-    const rows = report.ratios.map((r) => [r.load, r.name, String(r.size), r.value === null ? '-' : r.value.toFixed(2), r.target, r.met === null ? '-' : r.met ? 'yes' : 'NO']);
-    parts.push(`\nTargets (issue 6), ratios of wake-ups/s from this run\n${table(['load', 'ratio', 'idle', 'value', 'target', 'met'], rows)}`);
+    const rows = report.ratios.map((r) => {
+      const met = r.met === null ? '-' : r.met ? 'yes' : 'NO';
+      return [r.load, r.name, String(r.size), r.value === null ? '-' : r.value.toFixed(2), r.target, met];
+    });
+    const header = ['load', 'ratio', 'idle', 'value', 'target', 'met'];
+    parts.push(`\nTargets (issue 6), ratios of wake-ups/s from this run\n${table(header, rows)}`);
   }
   if (report.statsOverhead.length > 0) {
-    const rows = report.statsOverhead.map((s) => [s.object, s.call, String(s.fds), fmt(s.nsPerCallOff), fmt(s.nsPerCallOn), `${s.overheadPercent.toFixed(1)}%`]);
+    const rows = report.statsOverhead.map((s) => {
+      const cost = `${s.overheadPercent.toFixed(1)}%`;
+      return [s.object, s.call, String(s.fds), fmt(s.nsPerCallOff), fmt(s.nsPerCallOn), cost];
+    });
     parts.push(
       `\nStats timing cost (counting is always on; timing is off by default: setStatsTiming(true))\n` +
         table(['object', 'call', 'fds', 'ns/call off', 'ns/call on', 'timing cost'], rows),
