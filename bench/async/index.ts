@@ -14,7 +14,7 @@
  * Options: --quick (a few hundred round trips, N=100, unpinned: proves the harness), --json FILE,
  * --sizes 100,10000, --duration MS (per run), --modes a,b, --loads pingpong,readable, --no-pin,
  * --pinned-only, --peer-cpu other|same (pinned runs: peer on CPU 1, or on CPU 0 too),
- * --repeat R (each run R times, round the modes; the median is reported), --no-stats.
+ * --repeat R (each run R times, round the modes; the median is reported), --no-stats, --stats-only.
  * Not part of `npm test`.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -82,6 +82,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--no-pin') o.pin = false;
     else if (a === '--no-stats') o.stats = false;
     else if (a === '--pinned-only') o.unpinned = false;
+    else if (a === '--stats-only') o.loads = [];
     else if (a === '--peer-cpu') o.peerCpu = value() as Options['peerCpu'];
     else if (a === '--repeat') o.repeat = Number(value());
     else throw new Error(`unknown option ${a}`);
@@ -187,7 +188,7 @@ export async function runAsyncBench(argv: string[]): Promise<Report> {
       }
     }
   }
-  const statsOverhead = o.stats ? measureStatsOverhead(100, o.quick ? 3 : 15, o.quick ? 2000 : 100_000) : [];
+  const statsOverhead = o.stats ? measureStatsOverhead(100, o.quick ? 3 : 31, o.quick ? 2 : 50) : [];
   const cpus = os.cpus();
   return {
     schema: SCHEMA,

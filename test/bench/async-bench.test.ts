@@ -84,6 +84,9 @@ describe('bench:async --quick', () => {
     for (const s of report.statsOverhead) {
       expect(s.nsPerCallOff).toBeGreaterThan(0);
       expect(s.overheadPercent).toBeCloseTo(((s.nsPerCallOn - s.nsPerCallOff) / s.nsPerCallOff) * 100, 6);
+      expect(s.minNsPerCallOff).toBeLessThanOrEqual(s.nsPerCallOff);
+      expect(s.minNsPerCallOn).toBeLessThanOrEqual(s.nsPerCallOn);
+      expect(s.minOverheadPercent).toBeCloseTo(((s.minNsPerCallOn - s.minNsPerCallOff) / s.minNsPerCallOff) * 100, 6);
     }
   });
 
