@@ -54,6 +54,9 @@ function nativeClass(): NativeEpollConstructor {
   return native.Epoll;
 }
 
+/** Above this maxevents, poll() lets the addon build the pairs rather than keep a huge buffer. */
+const SCRATCH_MAX_EVENTS = 4096;
+
 function validateMaxevents(value: unknown): number {
   if (value === undefined || value === -1) return DEFAULT_MAXEVENTS;
   return validateInteger(value, 'maxevents', 1, MAX_MAXEVENTS);
@@ -77,6 +80,10 @@ let adopted: NativeEpoll | undefined;
  */
 export class Epoll {
   readonly #native: NativeEpoll;
+  /** pollInto() bound once, on first use: see NativeEpoll.boundPollInto. */
+  #pollInto?: (out: Int32Array, timeoutMs: number, stride: number) => number;
+  /** poll()'s reusable wait buffer, grown to 2 * maxevents; see SCRATCH_MAX_EVENTS. */
+  #scratch = new Int32Array(0);
 
   /**
    * Creates an epoll instance (epoll_create1).
@@ -185,7 +192,19 @@ export class Epoll {
    * @throws RangeError / TypeError for a bad timeout or maxevents.
    */
   poll(timeout?: number | null, maxevents?: number): Array<[fd: number, events: number]> {
-    return this.#native.poll(pollTimeout(timeout), validateMaxevents(maxevents));
+    const ms = pollTimeout(timeout);
+    const max = validateMaxevents(maxevents);
+    if (max > SCRATCH_MAX_EVENTS) return this.#native.poll(ms, max);
+    // Waiting into a reused buffer and building the pairs here is cheaper than building them
+    // through N-API (about 180 ns a pair there): the pairs are the only allocation.
+    if (this.#scratch.length < 2 * max) this.#scratch = new Int32Array(2 * max);
+    const buf = this.#scratch;
+    const wait = (this.#pollInto ??= this.#native.boundPollInto?.() ?? this.#native.pollInto.bind(this.#native));
+    const n = wait(buf.length === 2 * max ? buf : buf.subarray(0, 2 * max), ms, 2);
+    const out = new Array<[number, number]>(n);
+    // Events are a uint32 (EPOLLET is bit 31): >>> 0 undoes the Int32Array's sign.
+    for (let i = 0; i < n; i++) out[i] = [buf[2 * i], buf[2 * i + 1] >>> 0];
+    return out;
   }
 
   /**
@@ -199,7 +218,9 @@ export class Epoll {
    */
   pollInto(out: Int32Array, timeout?: number | null): number {
     const buf = validateOutBuffer(out);
-    return this.#native.pollInto(buf, pollTimeout(timeout), 2);
+    const ms = pollTimeout(timeout);
+    const wait = (this.#pollInto ??= this.#native.boundPollInto?.() ?? this.#native.pollInto.bind(this.#native));
+    return wait(buf, ms, 2);
   }
 
   /**

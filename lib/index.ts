@@ -14,3 +14,11 @@ export type { TcpAddress, UnixAddress, SocketAddress, AcceptedSocket, LocalAddre
 export type { SelectOptions } from './select';
 export { Poll } from './poll';
 export { KEvent, Kqueue } from './kqueue';
+export { BaseSelector, SelectorMap } from './selectors/base';
+export type { AsyncWaitDone, BackendName, SelectAsyncOptions, SelectorEvent, SelectorKey } from './selectors/base';
+export { SelectSelector } from './selectors/select';
+export type { SelectSelectorOptions } from './selectors/select';
+export { PollSelector } from './selectors/poll';
+export { EpollSelector } from './selectors/epoll';
+export { availableBackends, canUse, capabilities, createSelector, defaultBackend, DefaultSelector } from './selectors/default';
+export type { Capabilities, DefaultSelectorOptions } from './selectors/default';

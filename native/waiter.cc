@@ -9,6 +9,7 @@
 
 #include "addon.h"
 #include "args.h"
+#include "stats.h"
 #include "waiter_core.h"
 
 namespace iomux {
@@ -25,6 +26,11 @@ class Waiter : public Napi::ObjectWrap<Waiter> {
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value GetClosed(const Napi::CallbackInfo& info);
   Napi::Value GetPending(const Napi::CallbackInfo& info);
+  Napi::Value GetStats(const Napi::CallbackInfo& info) { return stats_.ToObject(info.Env()); }
+  Napi::Value ResetStats(const Napi::CallbackInfo& info);
+  Napi::Value SetStatsTiming(const Napi::CallbackInfo& info);
+  // Adds a finished wait to the counters, on the JS thread.
+  void Count(const WaitCounts& counts, size_t events);
   bool ReadRecords(const Napi::CallbackInfo& info, WaitKind kind, bool large,
                    Napi::Int32Array* fds, uint32_t* count);
   static void OnDone(void* self);
@@ -38,6 +44,8 @@ class Waiter : public Napi::ObjectWrap<Waiter> {
   napi_async_context async_context_ = nullptr;
   Napi::FunctionReference callback_;
   Napi::Reference<Napi::Int32Array> out_;
+  // Updated on the JS thread only, from the counts the thread hands back with each result.
+  Stats stats_;
 };
 
 Napi::Function Waiter::Define(Napi::Env env) {
@@ -46,6 +54,9 @@ Napi::Function Waiter::Define(Napi::Env env) {
                       InstanceMethod<&Waiter::Cancel>("cancel"),
                       InstanceMethod<&Waiter::Close>("close"),
                       InstanceAccessor<&Waiter::GetClosed>("closed"),
+                      InstanceMethod<&Waiter::GetStats>("stats"),
+                      InstanceMethod<&Waiter::ResetStats>("resetStats"),
+                      InstanceMethod<&Waiter::SetStatsTiming>("setStatsTiming"),
                       InstanceAccessor<&Waiter::GetPending>("pending")});
 }
 
@@ -119,7 +130,7 @@ Napi::Value Waiter::Wait(const Napi::CallbackInfo& info) {
     return ThrowTypeError(env, "The \"callback\" argument must be of type function");
   }
   const char* syscall = "";
-  int err = core_->Start(kind, large, timeout_ms, fds.Data(), count, &syscall);
+  int err = core_->Start(kind, large, stats_.timing(), timeout_ms, fds.Data(), count, &syscall);
   if (err != 0) return ThrowErrno(env, err, syscall);
   // The records were copied; from here on only the JS thread touches out, after the wait.
   kind_ = kind;
@@ -167,16 +178,19 @@ void Waiter::OnDone(void* self) { static_cast<Waiter*>(self)->Complete(); }
 void Waiter::Complete() {
   Napi::Env env = Env();
   int n, err;
-  if (!pending_ || core_ == nullptr || !core_->TakeResult(&n, &err)) return;
+  WaitCounts counts;
+  if (!pending_ || core_ == nullptr || !core_->TakeResult(&n, &err, &counts)) return;
   Napi::HandleScope scope(env);
   Napi::Int32Array out = out_.Value();
   Napi::Function cb = Settle();
   napi_value args[2];
   if (n == kWaitFailed) {
+    Count(counts, 0);
     args[0] = ErrnoError(env, err, kind_ == WaitKind::kPoll ? "poll" : "select").Value();
     args[1] = Napi::Number::New(env, kWaitFailed);
   } else {
     size_t records = n < 0 ? 0 : core_->WriteRecords(out.Data(), out.ElementLength() / 2);
+    Count(counts, records);
     args[0] = env.Null();
     args[1] = Napi::Number::New(env, n < 0 ? n : static_cast<double>(records));
   }
@@ -189,6 +203,25 @@ void Waiter::Complete() {
     napi_get_and_clear_last_exception(env, &e);
     napi_fatal_exception(env, e);
   }
+}
+
+void Waiter::Count(const WaitCounts& counts, size_t events) {
+  stats_.Add(kStatCalls, 1);
+  stats_.Add(kStatSyscalls, counts.syscalls);
+  stats_.Add(kStatFds, counts.fds);
+  stats_.Add(kStatBytesIn, counts.bytes_in);
+  stats_.Add(kStatSyscallNs, counts.syscall_ns);
+  stats_.Add(kStatEvents, static_cast<double>(events));
+}
+
+Napi::Value Waiter::ResetStats(const Napi::CallbackInfo& info) {
+  stats_.Reset();
+  return info.Env().Undefined();
+}
+
+Napi::Value Waiter::SetStatsTiming(const Napi::CallbackInfo& info) {
+  stats_.SetTiming(info[0].ToBoolean().Value());
+  return info.Env().Undefined();
 }
 
 Napi::Value Waiter::GetClosed(const Napi::CallbackInfo& info) {

@@ -88,10 +88,11 @@ WaiterCore::~WaiterCore() {
   if (wake_w_ >= 0 && wake_w_ != wake_r_) close(wake_w_);
 }
 
-int WaiterCore::Start(WaitKind kind, bool large, double timeout_ms, const int32_t* recs,
-                      size_t count, const char** syscall) {
+int WaiterCore::Start(WaitKind kind, bool large, bool timing, double timeout_ms,
+                      const int32_t* recs, size_t count, const char** syscall) {
   kind_ = kind;
   large_ = large;
+  timing_ = timing;
   deadline_ = MakeDeadline(timeout_ms);
   recs_.assign(recs, recs + 2 * count);
   revents_.assign(count, 0);
@@ -144,21 +145,30 @@ void WaiterCore::Loop() {
     job_ready_ = false;
     lock.unlock();
     int err = 0;
-    int n = Run(&err);
+    WaitCounts counts;
+    int n = Run(&err, &counts);
     lock.lock();
     result_n_ = n;
     result_err_ = err;
+    result_counts_ = counts;
     result_ready_ = true;
     // Coalesced sends are fine: there is at most one result in flight.
     uv_async_send(&async_);
   }
 }
 
-int WaiterCore::Run(int* err) {
-  return kind_ == WaitKind::kPoll ? RunPoll(err) : RunSelect(err);
+int WaiterCore::Run(int* err, WaitCounts* counts) {
+  return kind_ == WaitKind::kPoll ? RunPoll(err, counts) : RunSelect(err, counts);
 }
 
-int WaiterCore::RunPoll(int* err) {
+void WaiterCore::CountSyscall(WaitCounts* counts, double fds, double bytes, long long t0) const {
+  if (t0 != 0) counts->syscall_ns += static_cast<double>(NowNs() - t0);
+  counts->syscalls += 1;
+  counts->fds += fds;
+  counts->bytes_in += bytes;
+}
+
+int WaiterCore::RunPoll(int* err, WaitCounts* counts) {
   size_t count = revents_.size();
   pfds_.resize(count + 1);
   for (size_t i = 0; i < count; i++) {
@@ -169,6 +179,7 @@ int WaiterCore::RunPoll(int* err) {
   pfds_[count] = {wake_r_, POLLIN, 0};
   int r;
   for (;;) {
+    long long t0 = timing_ ? NowNs() : 0;
 #if defined(__linux__)
     struct timespec ts;
     r = ppoll(pfds_.data(), pfds_.size(), TimeLeft(deadline_, &ts), nullptr);
@@ -176,6 +187,10 @@ int WaiterCore::RunPoll(int* err) {
     // poll() takes whole ms; TimeLeftMs rounds up so 0.3 ms never becomes a busy 0.
     r = poll(pfds_.data(), static_cast<nfds_t>(pfds_.size()), TimeLeftMs(deadline_));
 #endif
+    int saved = errno;
+    CountSyscall(counts, static_cast<double>(pfds_.size()),
+                 static_cast<double>(pfds_.size() * sizeof(struct pollfd)), t0);
+    errno = saved;
     if (r >= 0) break;
     if (errno != EINTR) {
       *err = errno;
@@ -190,7 +205,7 @@ int WaiterCore::RunPoll(int* err) {
   return r;
 }
 
-int WaiterCore::RunSelect(int* err) {
+int WaiterCore::RunSelect(int* err, WaitCounts* counts) {
   size_t count = revents_.size();
   int maxfd = wake_r_;
   for (size_t i = 0; i < count; i++) maxfd = std::max(maxfd, recs_[2 * i]);
@@ -198,13 +213,17 @@ int WaiterCore::RunSelect(int* err) {
   size_t words = std::max<size_t>(maxfd / kWordBits + 1, sizeof(fd_set) / sizeof(FdWord));
   sets_in_.assign(3 * words, 0);
   FdWord* in = sets_in_.data();
+  // As select.cc counts: one per fd in each set (an fd in two sets counts twice), wake fd included.
+  double in_sets = 1;
   for (size_t i = 0; i < count; i++) {
     int fd = recs_[2 * i], events = recs_[2 * i + 1];
-    if (events & POLLIN) SetBit(in, fd);
-    if (events & POLLOUT) SetBit(in + words, fd);
-    if (events & POLLPRI) SetBit(in + 2 * words, fd);
+    if (events & POLLIN) SetBit(in, fd), in_sets++;
+    if (events & POLLOUT) SetBit(in + words, fd), in_sets++;
+    if (events & POLLPRI) SetBit(in + 2 * words, fd), in_sets++;
   }
   SetBit(in, wake_r_);
+  // What the kernel copies in: nfds bits of each set in whole words (as select.cc counts).
+  double copied = static_cast<double>(3 * (maxfd / kWordBits + 1) * sizeof(FdWord));
   sets_.resize(3 * words);
   int r;
   for (;;) {
@@ -213,7 +232,11 @@ int WaiterCore::RunSelect(int* err) {
     fd_set* sets[3];
     for (int k = 0; k < 3; k++) sets[k] = reinterpret_cast<fd_set*>(sets_.data() + k * words);
     struct timespec ts;
+    long long t0 = timing_ ? NowNs() : 0;
     r = pselect(maxfd + 1, sets[0], sets[1], sets[2], TimeLeft(deadline_, &ts), nullptr);
+    int saved = errno;
+    CountSyscall(counts, in_sets, copied, t0);
+    errno = saved;
     if (r >= 0) break;
     if (errno != EINTR) {
       *err = errno;
@@ -259,12 +282,13 @@ void WaiterCore::Cancel() {
   if (wake_w_ >= 0) Wake();
 }
 
-bool WaiterCore::TakeResult(int* n, int* err) {
+bool WaiterCore::TakeResult(int* n, int* err, WaitCounts* counts) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!result_ready_) return false;
   result_ready_ = false;
   *n = result_n_;
   *err = result_err_;
+  *counts = result_counts_;
   return true;
 }
 

@@ -33,6 +33,15 @@ enum class WaitKind { kPoll = 0, kSelect = 1 };
 constexpr int kWaitCancelled = -1;
 constexpr int kWaitFailed = -2;
 
+// What the thread counted during one wait (EINTR retries included), handed back with the result
+// under the mutex, so that the JS thread adds it to the Waiter's stats without a data race.
+struct WaitCounts {
+  double syscalls = 0;
+  double fds = 0;       // fds passed to the kernel, the wake-up fd included, summed over syscalls
+  double bytes_in = 0;  // pollfd arrays or fd_set bitmaps copied in, summed over syscalls
+  double syscall_ns = 0;  // only when the wait was started with timing on
+};
+
 class WaiterCore {
  public:
   using DoneFn = void (*)(void* owner);
@@ -43,12 +52,13 @@ class WaiterCore {
 
   // JS thread: copies count (fd, events) pairs, then hands the job to the thread (started on
   // first use). Returns 0 or an errno (pthread_create) with *syscall set.
-  int Start(WaitKind kind, bool large, double timeout_ms, const int32_t* recs, size_t count,
-            const char** syscall);
+  // timing: read the clock around each syscall for WaitCounts::syscall_ns.
+  int Start(WaitKind kind, bool large, bool timing, double timeout_ms, const int32_t* recs,
+            size_t count, const char** syscall);
   // Any thread: makes a running wait end with kWaitCancelled.
   void Cancel();
-  // JS thread, after the done callback: the result code and errno of the finished wait.
-  bool TakeResult(int* n, int* err);
+  // JS thread, after the done callback: the result code, errno and counts of the finished wait.
+  bool TakeResult(int* n, int* err, WaitCounts* counts);
   // JS thread: writes (fd, revents) records of the finished wait; returns how many.
   size_t WriteRecords(int32_t* out, size_t max_records) const;
   // JS thread: keeps the loop alive while a wait is pending, and only then.
@@ -69,9 +79,11 @@ class WaiterCore {
   static void OnEnvTeardown(napi_async_cleanup_hook_handle handle, void* arg);
   int StartThread();
   void Loop();
-  int Run(int* err);
-  int RunPoll(int* err);
-  int RunSelect(int* err);
+  int Run(int* err, WaitCounts* counts);
+  int RunPoll(int* err, WaitCounts* counts);
+  int RunSelect(int* err, WaitCounts* counts);
+  // Counts one syscall that started at t0 (0 when timing is off).
+  void CountSyscall(WaitCounts* counts, double fds, double bytes, long long t0) const;
   void Wake();
   void DrainWake();
   void MaybeFree();
@@ -96,11 +108,13 @@ class WaiterCore {
   bool quit_ = false;
   int result_n_ = 0;
   int result_err_ = 0;
+  WaitCounts result_counts_;
 
   // The job: written by the JS thread before the hand-off, by the thread while it runs, read
   // by the JS thread after the result comes back. Vectors keep their capacity between waits.
   WaitKind kind_ = WaitKind::kPoll;
   bool large_ = false;
+  bool timing_ = false;
   Deadline deadline_{};
   std::vector<int32_t> recs_;     // (fd, events) pairs as given
   std::vector<int32_t> revents_;  // one per pair, filled by the thread

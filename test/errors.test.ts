@@ -2,19 +2,27 @@
  * One table of bad inputs across the raw API: each gives its documented error class and code,
  * and the process is still healthy afterwards (a native addon crashed from JS is a security bug).
  */
+import fs from 'node:fs';
 import { getSystemErrorName } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { native } from '../lib/binding';
 import { constants } from '../lib/constants';
 import { close, dup2, pipe, read, setNonBlocking, setNofileLimit, write } from '../lib/fd';
+import { Epoll } from '../lib/epoll';
 import { KEvent, Kqueue } from '../lib/kqueue';
 import { Poll } from '../lib/poll';
 import { select } from '../lib/select';
+import { fdFlags } from './helpers/fds';
 import { accept, connect, listen, localAddress, shutdown, socketError } from '../lib/socket';
 
 const [r, w] = pipe({ nonblocking: true });
-const [closedFd] = pipe();
-close(closedFd); // a number that is (for now) not open: no test relies on it staying so
+// A number that is not open and that the kernel will not hand out during this file: it gives
+// the lowest free number to each new fd, and this one is far above them.
+// dup2 then close, so that the number lies inside the fd table (Linux select() silently ignores
+// fds past the table's end instead of failing with EBADF).
+let closedFd = 4000;
+while (fdFlags(closedFd) !== undefined) closedFd++;
+close(dup2(r, closedFd));
 afterAll(() => {
   close(r);
   close(w);
@@ -53,7 +61,7 @@ const cases: Case[] = [
   ['select timeout Infinity', () => select([r], [], [], Infinity), R, 'ERR_OUT_OF_RANGE'],
   ['select timeout "1"', () => select([r], [], [], '1' as unknown as number), T, 'ERR_INVALID_ARG_TYPE'],
   ['select fd >= FD_SETSIZE', () => select([constants.FD_SETSIZE], [], [], 0), R, 'ERR_FD_SETSIZE'],
-  ['select closed fd', () => select([closedFd], [], [], 0), E, 'EBADF'],
+  ['select closed fd', () => select([closedFd], [], [], 0, { allowLargeFds: true }), E, 'EBADF'],
   ['native.select fds not Int32Array', () => native.select([1] as unknown as Int32Array, 1, 0, 0, 0, false), T, 'ERR_INVALID_ARG_TYPE'],
   ['native.select counts past the array', () => native.select(new Int32Array(1), 5, 0, 0, 0, false), R, 'ERR_OUT_OF_RANGE'],
   ['native.select large fd without large', () => native.select(Int32Array.of(5000), 1, 0, 0, 0, false), R, 'ERR_OUT_OF_RANGE'],
@@ -100,6 +108,34 @@ const cases: Case[] = [
   ['new KEvent(1, filter 1.5)', () => new KEvent(1, 1.5), R, 'ERR_OUT_OF_RANGE'],
   ['new KEvent(1, flags 0x10000)', () => new KEvent(1, constants.KQ_FILTER_READ ?? -1, 0x10000), R, 'ERR_OUT_OF_RANGE'],
 ];
+if (native.has.epoll) {
+  const ep = new Epoll();
+  const closedEp = new Epoll();
+  closedEp.close();
+  afterAll(() => ep.close());
+  const file = fs.openSync(__filename, 'r');
+  afterAll(() => fs.closeSync(file));
+  cases.push(
+    ['new Epoll({ sizehint: 0 })', () => new Epoll({ sizehint: 0 }), R, 'ERR_OUT_OF_RANGE'],
+    ['new Epoll({ sizehint: "1" })', () => new Epoll({ sizehint: '1' as unknown as number }), T, 'ERR_INVALID_ARG_TYPE'],
+    ['new Epoll({ cloexec: 1 })', () => new Epoll({ cloexec: 1 as unknown as boolean }), T, 'ERR_INVALID_ARG_TYPE'],
+    ['Epoll.fromFd(-1)', () => Epoll.fromFd(-1), R, 'ERR_OUT_OF_RANGE'],
+    ['Epoll.register(regular file)', () => ep.register(file), E, 'EPERM'],
+    ['Epoll.register(closed fd)', () => ep.register(closedFd), E, 'EBADF'],
+    ['Epoll.register(fd, unknown bits)', () => ep.register(r, 1 << 20), R, 'ERR_OUT_OF_RANGE'],
+    ['Epoll.modify(unregistered)', () => ep.modify(w, constants.EPOLLIN), E, 'ENOENT'],
+    ['Epoll.unregister(unregistered)', () => ep.unregister(w), E, 'ENOENT'],
+    ['Epoll.poll(0, 0)', () => ep.poll(0, 0), R, 'ERR_OUT_OF_RANGE'],
+    ['Epoll.poll(0, 2**40)', () => ep.poll(0, 2 ** 40), R, 'ERR_OUT_OF_RANGE'],
+    ['Epoll.poll(NaN)', () => ep.poll(NaN), R, 'ERR_OUT_OF_RANGE'],
+    ['Epoll.pollInto(new Int32Array(0))', () => ep.pollInto(new Int32Array(0)), R, 'ERR_OUT_OF_RANGE'],
+    ['closed Epoll.poll()', () => closedEp.poll(0), E, 'ERR_CLOSED'],
+    ['closed Epoll.register()', () => closedEp.register(r), E, 'ERR_CLOSED'],
+    ['closed Epoll.fileno()', () => closedEp.fileno(), E, 'ERR_CLOSED'],
+  );
+} else {
+  cases.push(['new Epoll() without epoll', () => new Epoll(), E, 'ERR_NOT_SUPPORTED']);
+}
 if (!native.has.kqueue) {
   cases.push(['new Kqueue() without kqueue', () => new Kqueue(), E, 'ERR_NOT_SUPPORTED']);
 }

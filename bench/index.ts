@@ -1,0 +1,166 @@
+/**
+ * `npm run bench` / `npx iomux bench`: what each multiplexer costs as the number of watched
+ * sockets grows, beside the C floor and CPython, all measured on the same sockets. Progress on
+ * stderr, the report on stdout, and --json/--csv/--svg files.
+ */
+import { Presets, SingleBar } from 'cli-progress';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg, release } from 'node:os';
+import { native } from '../lib/binding';
+import { FD_SETSIZE } from '../lib/constants';
+import { defaultBackend } from '../lib/selectors/default';
+import { type BenchBackend, presentBackends } from './backends';
+import { createFixture, maxSockets, raiseNofile } from './fixtures';
+import { type BenchOptions, parseOptions, USAGE } from './options';
+import { compileFloor, findCPython, type PeerFamily, type PeerProgram } from './peers/run';
+import { planStages } from './plan';
+import type { Cell } from './report/cells';
+import { writeCsv } from './report/csv';
+import { writeJson } from './report/json';
+import { writeSvg } from './report/svg';
+import { renderReport, type RunInfo } from './report/table';
+
+export { type BenchOptions, parseOptions, USAGE } from './options';
+
+/** Finds the peers asked for; says why one is missing. */
+function findPeers(wanted: PeerFamily[], notes: string[]): { peers: Map<PeerFamily, PeerProgram>; cleanup(): void } {
+  const peers = new Map<PeerFamily, PeerProgram>();
+  let cleanup = () => {};
+  if (wanted.includes('c') || wanted.includes('c-mt')) {
+    const c = compileFloor();
+    cleanup = c.cleanup;
+    if (c.peer) {
+      if (wanted.includes('c')) peers.set('c', c.peer);
+      if (wanted.includes('c-mt')) peers.set('c-mt', { ...c.peer, family: 'c-mt', env: { IOMUX_FLOOR_THREAD: '1' } });
+      notes.push(`C floor: bench/peers/floor.c built with ${c.peer.version}, -O2; c-mt-* is the same loop with one extra idle thread`);
+    } else notes.push(`C floor left out: ${c.reason}`);
+  }
+  if (wanted.includes('cpython')) {
+    const py = findCPython();
+    if (py.peer) {
+      peers.set('cpython', py.peer);
+      notes.push(`CPython: ${py.peer.version} (bench/peers/cpython.py)`);
+    } else notes.push(`CPython left out: ${py.reason}`);
+  }
+  return { peers, cleanup };
+}
+
+/** The report on stdout and the files asked for. */
+async function writeOutputs(cells: Cell[], info: RunInfo, opts: BenchOptions): Promise<void> {
+  process.stdout.write(renderReport(cells, info));
+  if (opts.json) writeJson(opts.json, cells, info);
+  if (opts.csv) writeCsv(opts.csv, cells);
+  if (opts.svg) await writeSvg(opts.svg, cells);
+}
+
+/** Picks the backends and peers of the run, with a note for the report on each choice. */
+function prepare(opts: BenchOptions, maxN: number) {
+  const notes: string[] = [];
+  const present = presentBackends();
+  const chosen: BenchBackend[] = [];
+  for (const name of opts.backends ?? [...present.keys()]) {
+    const b = present.get(name);
+    if (b) chosen.push(b);
+    else notes.push(`backend ${name} is not present here: left out`);
+  }
+  const tooBig = opts.sizes.filter((n) => n > maxN);
+  if (tooBig.length) notes.push(`sizes ${tooBig.join(', ')} are above max N ${maxN}: left out`);
+  opts.sizes = opts.sizes.filter((n) => n <= maxN);
+  const { peers, cleanup } = findPeers(opts.peers, notes);
+  notes.push(`DefaultSelector here is the ${defaultBackend()} selector; CPython's selectors.DefaultSelector is ${native.has.epoll ? 'EpollSelector' : 'its platform best'}`);
+  notes.push(`CPython select()/SelectSelector cells are n/a where the highest fd >= FD_SETSIZE (${FD_SETSIZE}): CPython refuses those fds; iomux and the C floor use heap fd sets (allowLargeFds) there`);
+  return { chosen, peers, cleanup, notes };
+}
+
+/**
+ * Runs the benchmark.
+ * @param argv arguments after `bench` (as `npx iomux bench ...` passes them).
+ * @returns the exit code: 0, 1 when a series failed its correctness check, 2 on bad options.
+ */
+export async function runBench(argv: readonly string[]): Promise<number> {
+  const nofile = raiseNofile();
+  const { max: maxN, cappedBy } = maxSockets(nofile);
+  let opts: BenchOptions;
+  try {
+    opts = parseOptions(argv, maxN);
+  } catch (err) {
+    process.stderr.write(`iomux bench: ${(err as Error).message}\n`);
+    return 2;
+  }
+  if (opts.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (opts.from) {
+    const saved = JSON.parse(readFileSync(opts.from, 'utf8')) as { info: RunInfo; cells: Cell[] };
+    await writeOutputs(saved.cells, saved.info, opts);
+    return 0;
+  }
+  const { chosen, peers, cleanup, notes } = prepare(opts, maxN);
+  const blocks: Record<number, string> = {};
+  const errors: string[] = [];
+  const bar = new SingleBar(
+    { stream: process.stderr, format: ' {bar} {value}/{total} | {stage} | {task}', hideCursor: true, clearOnComplete: true },
+    Presets.shades_classic,
+  );
+  const { stages, steps } = planStages(opts, {
+    backends: chosen,
+    peers,
+    blocks,
+    onStep: (label, job) => bar.increment(1, { stage: label, task: `${job.backend} ${job.api}` }),
+    onError: (msg) => errors.push(msg),
+  });
+
+  const loadBefore = loadavg()[0];
+  bar.start(steps, 0, { stage: 'starting', task: '' });
+  const cells: Cell[] = [];
+  try {
+    for (const stage of stages) {
+      bar.update({ stage: stage.label, task: `opening ${stage.count} sockets` });
+      const fixture = await createFixture(stage.count, stage.initialActive);
+      try {
+        cells.push(...(await stage.run(fixture)));
+      } finally {
+        await fixture.close();
+      }
+    }
+  } finally {
+    bar.update(bar.getTotal());
+    bar.stop();
+    cleanup();
+  }
+
+  const info: RunInfo = {
+    node: process.versions.node,
+    cpu: cpus()[0]?.model ?? 'unknown CPU',
+    cores: cpus().length,
+    kernel: `${process.platform} ${release()}`,
+    nofile,
+    maxN,
+    cappedBy,
+    blocks,
+    rounds: opts.rounds,
+    timePerCellMs: opts.timeMs,
+    load: [loadBefore, loadavg()[0]],
+    notes,
+  };
+  await writeOutputs(cells, info, opts);
+  if (errors.length) {
+    process.stderr.write(`iomux bench: ${errors.length} series failed:\n${errors.map((e) => `  ${e}`).join('\n')}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+/** The entry point lib/cli.ts calls for `iomux bench` (the same as runBench). */
+export const main = runBench;
+
+if (require.main === module) {
+  runBench(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (err) => {
+      process.stderr.write(`iomux bench: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

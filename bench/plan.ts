@@ -1,0 +1,108 @@
+/**
+ * The run, planned as stages: one fixture each (every idle-scaling size, with churn where asked;
+ * then the activity sweep), and on each fixture every scenario's iomux and peer jobs.
+ */
+import { FD_SETSIZE } from '../lib/constants';
+import type { BenchBackend } from './backends';
+import type { Fixture } from './fixtures';
+import type { BenchOptions } from './options';
+import { type PeerFamily, type PeerProgram, PeerServer } from './peers/run';
+import type { Cell } from './report/cells';
+import { type Job, iomuxJobs, peerJobs, runJobs } from './runner';
+import { activitySweep } from './scenarios/activity-sweep';
+import { idleScaling } from './scenarios/idle-scaling';
+import { registerChurn } from './scenarios/register-churn';
+import type { Scenario } from './scenarios/scenario';
+
+/** One fixture's worth of work. */
+export interface Stage {
+  label: string;
+  /** Sockets the fixture holds. */
+  count: number;
+  /** Readable sockets at first. */
+  initialActive: number;
+  /** Runs everything on the fixture; returns the cells. */
+  run(fixture: Fixture): Promise<Cell[]>;
+}
+
+/** What the stages need from the caller. */
+export interface PlanContext {
+  backends: BenchBackend[];
+  peers: ReadonlyMap<PeerFamily, PeerProgram>;
+  /** Filled with each size's fd block as fixtures are made. */
+  blocks: Record<number, string>;
+  onStep(label: string, job: Job): void;
+  onError(message: string): void;
+}
+
+/**
+ * Plans the stages of a run.
+ * @returns the stages and the number of progress steps they will report (jobs x rounds).
+ */
+export function planStages(opts: BenchOptions, ctx: PlanContext): { stages: Stage[]; steps: number } {
+  const want = (s: Scenario) => opts.scenarios.includes(s.name);
+  const apis = new Set(opts.apis);
+  // A job is one series; peers that CPython cannot serve past FD_SETSIZE drop out when the
+  // fixture's fds are known, so the step count is an estimate made with fds just above N.
+  const jobsOf = (s: Scenario, n: number) =>
+    ctx.backends.reduce((sum, b) => sum + s.apis(b).filter((a) => apis.has(a)).length, 0) +
+    s.peerModes(n + 64, FD_SETSIZE).filter((m) => ctx.peers.has(m.family)).length;
+  let steps = 0;
+
+  const runAll = async (scenario: Scenario, fixture: Fixture, n: number, label: string): Promise<Cell[]> => {
+    const servers = new Map([...ctx.peers].map(([family, peer]) => [family, new PeerServer(peer, fixture.fds)] as const));
+    try {
+      const jobs: Job[] = [
+        ...iomuxJobs(scenario, ctx.backends, apis, fixture, n),
+        ...peerJobs(scenario, servers, fixture, n, FD_SETSIZE),
+      ];
+      return await runJobs(jobs, {
+        rounds: opts.rounds,
+        timePerCellMs: opts.timeMs,
+        onStep: (job) => ctx.onStep(label, job),
+        onError: (job, err) =>
+          ctx.onError(`${scenario.name} ${job.backend} ${job.api} N=${n} K=${fixture.activeCount}: ${(err as Error).message}`),
+      });
+    } finally {
+      await Promise.all([...servers.values()].map((s) => s.close()));
+    }
+  };
+
+  const stages: Stage[] = [];
+  for (const n of opts.sizes) {
+    const idle = want(idleScaling);
+    const churn = want(registerChurn) && opts.churnSizes.includes(n);
+    if (!idle && !churn) continue;
+    steps += opts.rounds * ((idle ? jobsOf(idleScaling, n) : 0) + (churn ? jobsOf(registerChurn, n) : 0));
+    stages.push({
+      label: `N=${n}`,
+      count: n + 1,
+      initialActive: 1,
+      async run(fixture) {
+        ctx.blocks[n] = fixture.block;
+        const cells = idle ? await runAll(idleScaling, fixture, n, `idle N=${n}`) : [];
+        if (churn) cells.push(...(await runAll(registerChurn, fixture, n, `churn N=${n}`)));
+        return cells;
+      },
+    });
+  }
+  if (want(activitySweep)) {
+    const ks = opts.active.filter((k) => k <= opts.sweepN);
+    steps += opts.rounds * ks.length * jobsOf(activitySweep, opts.sweepN);
+    stages.push({
+      label: `sweep N=${opts.sweepN}`,
+      count: opts.sweepN,
+      initialActive: ks[0],
+      async run(fixture) {
+        ctx.blocks[opts.sweepN] ??= fixture.block;
+        const cells: Cell[] = [];
+        for (const k of ks) {
+          await fixture.activate(k);
+          cells.push(...(await runAll(activitySweep, fixture, opts.sweepN, `sweep K=${k}`)));
+        }
+        return cells;
+      },
+    });
+  }
+  return { stages, steps };
+}

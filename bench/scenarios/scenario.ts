@@ -1,0 +1,72 @@
+/**
+ * What a workload file in bench/scenarios/ provides. A scenario names its cells (size and
+ * activity), the timeouts it measures, the iomux closure for a backend and API, and which
+ * peer modes (C floor, CPython) make the same call.
+ */
+import type { Api, BenchBackend, Timed } from '../backends';
+import type { PeerFamily } from '../peers/run';
+
+/** A peer series: one mode of floor.c or cpython.py, recorded under backend/api. */
+export interface PeerMode {
+  family: PeerFamily;
+  /** The mode argument of the peer program. */
+  mode: string;
+  /** The record's backend, e.g. 'c-epoll' or 'cpython-poll'. */
+  backend: string;
+  api: Api;
+}
+
+/** The workload facts a closure is built on. */
+export interface SetupContext {
+  /** Watched fds, ascending; the last `active` are readable. */
+  fds: readonly number[];
+  active: number;
+  timeoutMs: number;
+}
+
+export interface Scenario {
+  readonly name: string;
+  /** Timeouts measured in every cell (ms). */
+  readonly timeouts: readonly number[];
+  /** The iomux APIs this scenario measures for a backend. */
+  apis(backend: BenchBackend): readonly Api[];
+  /** The closure to time, or null when the backend cannot take this workload. */
+  setup(backend: BenchBackend, api: Api, ctx: SetupContext): Timed | null;
+  /** The peer modes that make the same calls; maxFd lets CPython's select bow out past FD_SETSIZE. */
+  peerModes(maxFd: number, fdSetSize: number): PeerMode[];
+}
+
+/**
+ * Peer modes of the wait scenarios (idle scaling, activity sweep). `threaded` adds the C floor
+ * run with one extra idle thread (c-mt-*) for poll and select, whose per-fd kernel cost depends
+ * on whether the process is multi-threaded.
+ */
+export function waitPeerModes(maxFd: number, fdSetSize: number, hasEpoll: boolean, threaded = false): PeerMode[] {
+  const modes: PeerMode[] = [
+    { family: 'c', mode: 'select', backend: 'c-select', api: 'raw' },
+    { family: 'c', mode: 'poll', backend: 'c-poll', api: 'raw' },
+    { family: 'cpython', mode: 'poll', backend: 'cpython-poll', api: 'raw' },
+    { family: 'cpython', mode: 'PollSelector', backend: 'cpython-poll', api: 'selectors' },
+  ];
+  if (hasEpoll) {
+    modes.push(
+      { family: 'c', mode: 'epoll', backend: 'c-epoll', api: 'raw' },
+      { family: 'cpython', mode: 'epoll', backend: 'cpython-epoll', api: 'raw' },
+      { family: 'cpython', mode: 'EpollSelector', backend: 'cpython-epoll', api: 'selectors' },
+    );
+  }
+  if (threaded) {
+    modes.push(
+      { family: 'c-mt', mode: 'select', backend: 'c-mt-select', api: 'raw' },
+      { family: 'c-mt', mode: 'poll', backend: 'c-mt-poll', api: 'raw' },
+    );
+  }
+  // CPython's select.select() and SelectSelector refuse fds >= FD_SETSIZE (ValueError).
+  if (maxFd < fdSetSize) {
+    modes.push(
+      { family: 'cpython', mode: 'select', backend: 'cpython-select', api: 'raw' },
+      { family: 'cpython', mode: 'SelectSelector', backend: 'cpython-select', api: 'selectors' },
+    );
+  }
+  return modes;
+}

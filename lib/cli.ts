@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+/**
+ * The `iomux` command: `iomux probe [--json]` prints capabilities(); `iomux bench ...` runs the
+ * benchmark in bench/ (its own options). This file only dispatches.
+ */
+import path from 'node:path';
+import { capabilities, type Capabilities } from './selectors/default';
+
+const USAGE = `Usage: iomux <command> [options]
+
+Commands:
+  probe [--json]   what this machine offers: backends, the default, FD_SETSIZE, RLIMIT_NOFILE, ...
+  bench [options]  the scaling benchmark (iomux bench --help)
+`;
+
+function show(value: unknown): string {
+  if (Array.isArray(value)) return value.join(', ');
+  if (typeof value === 'boolean') return value ? 'yes' : 'no';
+  if (typeof value === 'number' && !Number.isFinite(value)) return 'unlimited';
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value)
+      .map(([k, v]) => `${k} ${show(v)}`)
+      .join(', ');
+  }
+  return String(value);
+}
+
+/** The capabilities as an aligned two-column table. */
+export function probeTable(caps: Capabilities): string {
+  const rows = Object.entries(caps);
+  const width = Math.max(...rows.map(([name]) => name.length));
+  return rows.map(([name, value]) => `${name.padEnd(width)}  ${show(value)}`).join('\n');
+}
+
+function probe(args: string[]): number {
+  const unknown = args.filter((a) => a !== '--json');
+  if (unknown.length > 0) {
+    process.stderr.write(`iomux probe: unknown option ${unknown[0]}\n${USAGE}`);
+    return 2;
+  }
+  const caps = capabilities();
+  process.stdout.write(`${args.includes('--json') ? JSON.stringify(caps) : probeTable(caps)}\n`);
+  return 0;
+}
+
+async function bench(args: string[]): Promise<number> {
+  // Resolved at run time: bench/ sits next to lib/ both in the sources (tsx) and in dist/.
+  const modulePath = path.join(__dirname, '..', 'bench', 'index');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod: unknown = require(modulePath);
+  const main = (mod as { main?: unknown }).main;
+  if (typeof main !== 'function') throw new Error(`iomux bench: ${modulePath} does not export main(argv)`);
+  const code: unknown = await (main as (argv: string[]) => unknown)(args);
+  return typeof code === 'number' ? code : 0;
+}
+
+/**
+ * Runs the command line.
+ * @param argv The arguments after the program name.
+ * @returns The exit code.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'probe':
+      return probe(rest);
+    case 'bench':
+      return bench(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`iomux: unknown command ${command}\n${USAGE}`);
+      return 2;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,451 @@
+/**
+ * The selectors layer's bookkeeping, shared by every backend: the fd -> key map, argument checks,
+ * lookups by identity then by fd, rollback of a failed register/modify, close, and the retry loop
+ * that keeps dropped stale events from shortening a wait. Modeled on CPython's
+ * Lib/selectors.py `_BaseSelectorImpl`; a backend subclass only talks to its kernel object.
+ */
+import { EVENT_READ, EVENT_WRITE } from '../constants';
+import { abortError, isErrno, outOfRange, stateError } from '../errors';
+import type { NativeStats, WaitStats } from '../stats';
+import { fileLikeToFd, selectorTimeout, validateEvents, validateOptions, validateSignal, type FileLike } from '../validate';
+import { AsyncSelect, type AsyncWaitDone } from './async-select';
+import { SelectorMap } from './map';
+import { sumStats } from './stats';
+
+export { SelectorMap };
+export type { AsyncWaitDone };
+
+/** The names of the selector backends. */
+export type BackendName = 'select' | 'poll' | 'epoll' | 'kqueue';
+
+/**
+ * What a selector remembers about one registered file (CPython's `SelectorKey` named tuple).
+ * Keys are frozen: `modify()` returns a new key instead of changing the old one.
+ */
+export interface SelectorKey<T = unknown> {
+  /** The object given to `register()`, returned as it is. */
+  readonly fileobj: FileLike;
+  /** Its file descriptor at registration time. */
+  readonly fd: number;
+  /** The events it is watched for: a mask of EVENT_READ and EVENT_WRITE. */
+  readonly events: number;
+  /** The caller's attached data. */
+  readonly data: T;
+}
+
+/** One ready entry of `select()`: the key and the events that are ready (a subset of key.events). */
+export type SelectorEvent<T> = [key: SelectorKey<T>, events: number];
+
+/** Options of `selectAsync()` and `events()`. */
+export interface SelectAsyncOptions {
+  /** Aborting rejects the pending wait with an `AbortError`; the selector stays usable. */
+  signal?: AbortSignal;
+}
+
+
+const ALL_EVENTS = EVENT_READ | EVENT_WRITE;
+
+function validateSelectorEvents(value: unknown): number {
+  const events = validateEvents(value, ALL_EVENTS);
+  if (events === 0) throw outOfRange('events', 'a non-zero mask of EVENT_READ and EVENT_WRITE', value);
+  return events;
+}
+
+function makeKey<T>(fileobj: FileLike, fd: number, events: number, data: T): SelectorKey<T> {
+  return Object.freeze({ fileobj, fd, events, data });
+}
+
+/**
+ * The base of every selector: CPython's `selectors.BaseSelector` with its bookkeeping.
+ * Subclasses implement the four protected hooks `_add`, `_remove`, `_modify` and `_poll`.
+ *
+ * @typeParam T The type of the data attached to each key.
+ */
+export abstract class BaseSelector<T = unknown> {
+  /** Which kernel mechanism this selector uses. */
+  abstract readonly backend: BackendName;
+
+  readonly #keys = new Map<number, SelectorKey<T>>();
+  /** Registered objects (not numbers) -> fd, so a closed socket is still found by identity. */
+  readonly #byObject = new Map<object, number>();
+  readonly #view = new SelectorMap<T>(this.#keys);
+  #closed = false;
+  /** The selectAsync() in progress, if any, with its abort handling and time-left loop. */
+  readonly #async = new AsyncSelect<T>({
+    waitAsync: (ms, ready, done) => this._waitAsync(ms, ready, done),
+    cancelWait: () => this._cancelWait(),
+  });
+  /** Bumped by every change of the registrations (not by a data-only modify). */
+  #generation = 0;
+
+  /** Whether `close()` has been called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Starts watching a file for events.
+   * @param fileobj A FileLike: an fd, `{ fd }` or `{ fileno() }`.
+   * @param events A non-zero mask of EVENT_READ and EVENT_WRITE.
+   * @param data Anything to attach to the key (a callback, a connection state).
+   * @returns The new frozen key.
+   * @throws TypeError ERR_INVALID_ARG_TYPE: fileobj is not a FileLike or events not a number.
+   * @throws RangeError ERR_OUT_OF_RANGE: a negative fd, events 0 or with other bits.
+   * @throws Error ERR_ALREADY_REGISTERED: this fd is registered already (also through another object).
+   * @throws Error ERR_CLOSED: the selector is closed.
+   * @throws RangeError ERR_FD_SETSIZE: (SelectSelector) fd >= FD_SETSIZE without allowLargeFds.
+   * @throws Error with an errno code: the kernel refused (epoll: EPERM for a regular file).
+   *   Nothing is left registered then.
+   */
+  register(fileobj: FileLike, events: number, data?: T): SelectorKey<T> {
+    this.#checkOpen();
+    const mask = validateSelectorEvents(events);
+    const fd = fileLikeToFd(fileobj, 'fileobj');
+    if (this.#keys.has(fd)) throw stateError('ERR_ALREADY_REGISTERED', `fd ${fd} is already registered`);
+    const key = makeKey(fileobj, fd, mask, data as T);
+    this.#insert(key);
+    this.#generation++;
+    try {
+      this._add(key);
+    } catch (err) {
+      this.#delete(key);
+      throw err;
+    }
+    if (this.#async.busy) this._changedDuringWait();
+    return key;
+  }
+
+  /**
+   * Stops watching a file. It works after the file was closed, and after its fd number was
+   * reused by another file: the object is found by identity first, then by fd, and the
+   * kernel's EBADF/ENOENT for a closed fd are ignored.
+   * @param fileobj The object (or fd) given to `register()`.
+   * @returns The key that was removed.
+   * @throws Error ERR_NOT_REGISTERED: nothing is registered for it.
+   * @throws Error ERR_CLOSED: the selector is closed.
+   * @throws TypeError / RangeError: fileobj is not a valid FileLike and is not registered.
+   */
+  unregister(fileobj: FileLike): SelectorKey<T> {
+    this.#checkOpen();
+    const key = this.#lookup(fileobj);
+    this.#delete(key);
+    this.#generation++;
+    if (this.#async.busy) this._changedDuringWait();
+    try {
+      this._remove(key);
+    } catch (err) {
+      // The fd was closed since it was registered (EBADF), or closed and reused so the kernel no
+      // longer knows it under this number (ENOENT): the registration is gone either way.
+      if (!isErrno(err, 'EBADF') && !isErrno(err, 'ENOENT')) throw err;
+    }
+    return key;
+  }
+
+  /**
+   * Changes the events or the data of a registered file. A change of data alone makes no system
+   * call. As in CPython, `data` replaces the old data (leaving it out sets it to undefined).
+   * @param fileobj The object (or fd) given to `register()`.
+   * @param events A non-zero mask of EVENT_READ and EVENT_WRITE.
+   * @param data The new data.
+   * @returns The new key (the old one is unchanged: keys are frozen).
+   * @throws Error ERR_NOT_REGISTERED, ERR_CLOSED; TypeError / RangeError as `register()`.
+   * @throws Error with an errno code: the kernel refused; the file is then unregistered, in the
+   *   map and in the kernel alike (CPython bpo-30014).
+   */
+  modify(fileobj: FileLike, events: number, data?: T): SelectorKey<T> {
+    this.#checkOpen();
+    const mask = validateSelectorEvents(events);
+    const old = this.#lookup(fileobj);
+    if (mask === old.events && data === old.data) return old;
+    const key = makeKey(old.fileobj, old.fd, mask, data as T);
+    if (mask !== old.events) {
+      this.#generation++;
+      try {
+        this._modify(old, key);
+      } catch (err) {
+        this.#delete(old);
+        this.#forget(old);
+        throw err;
+      }
+      if (this.#async.busy) this._changedDuringWait();
+    }
+    this.#keys.set(key.fd, key);
+    return key;
+  }
+
+  /**
+   * Waits until at least one registered file is ready, or the timeout passes.
+   * @param timeout Milliseconds (fractions honoured); undefined/null waits forever; 0 or a
+   *   negative number does not wait (as Python's selectors).
+   * @returns One [key, events] entry per ready fd, with its events merged; [] on timeout.
+   * @throws Error ERR_CLOSED after `close()`.
+   * @throws TypeError / RangeError ERR_OUT_OF_RANGE: a timeout that is not a number, NaN or > 2^31-1.
+   * @throws Error with an errno code: the wait failed (select: EBADF for a closed registered fd).
+   *
+   * Portability: select and poll see a closed registered fd (EBADF / POLLNVAL) where epoll
+   * silently forgets it; unregister files before closing them.
+   */
+  select(timeout?: number | null): Array<SelectorEvent<T>> {
+    const ms = selectorTimeout(timeout);
+    this.#checkOpen();
+    this.#checkIdle();
+    const ready: Array<SelectorEvent<T>> = [];
+    const start = ms > 0 ? performance.now() : 0;
+    let left = ms;
+    for (;;) {
+      const records = this._poll(left, ready);
+      if (ready.length > 0 || records === 0 || ms === 0) return ready;
+      // Every record was stale (a registration that no longer exists): wait on with the time left.
+      if (ms > 0) {
+        left = ms - (performance.now() - start);
+        if (left <= 0) return ready;
+      }
+    }
+  }
+
+  /**
+   * Waits like `select()`, without blocking the thread: Node's event loop (timers, sockets,
+   * HTTP) runs on while the wait is pending.
+   * @param timeout As `select()`: undefined/null waits forever; 0 or negative does not wait
+   *   (answered by one `select(0)`, settled in a microtask).
+   * @param options `{ signal }`.
+   * @returns A promise of one [key, events] entry per ready fd; [] on timeout.
+   * @throws (rejects) Error ERR_CLOSED when the selector is closed before or during the wait
+   *   (settled at once by `close()`); ERR_BUSY while another wait (async or `select()`) is in
+   *   progress; AbortError (`code` 'ABORT_ERR', `cause` = `signal.reason`) when the signal
+   *   aborts before or during the wait (the selector stays usable); TypeError / RangeError for a
+   *   bad timeout or options; an errno error as `select()`.
+   *
+   * Portability: epoll (and kqueue) have an fd that Node's loop watches: no thread. poll and
+   * select run the wait on a thread of the addon's own (one per selector, started on the first
+   * wait) over a copy of the registrations; a `register()`, `modify()` or `unregister()` during
+   * the wait restarts it (one thread round trip), so with every backend a file registered during
+   * a wait takes part in it, and one unregistered and closed is released at once.
+   */
+  selectAsync(timeout?: number | null, options?: SelectAsyncOptions): Promise<Array<SelectorEvent<T>>> {
+    try {
+      const ms = selectorTimeout(timeout);
+      const signal = validateSignal(validateOptions<SelectAsyncOptions>(options).signal);
+      this.#checkOpen();
+      this.#checkIdle();
+      if (signal?.aborted) throw abortError(signal);
+      if (ms === 0) return Promise.resolve(this.select(0));
+      return this.#async.start(ms, signal);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Loops `selectAsync()` and yields each ready entry, for servers:
+   * `for await (const [key, events] of sel.events({ signal })) ...`. An entry whose file was
+   * unregistered by the loop body (while handling an earlier entry of the same batch) is
+   * skipped, and one whose events were modified meanwhile is narrowed to the new events.
+   * @param options `{ signal }`.
+   * @returns An async generator that returns (ends the loop) when the selector is closed,
+   *   also from inside the loop body or during a wait.
+   * @throws AbortError (code 'ABORT_ERR') when the signal aborts; ERR_BUSY, errno errors as
+   *   `selectAsync()`.
+   */
+  async *events(options?: SelectAsyncOptions): AsyncGenerator<SelectorEvent<T>, void, undefined> {
+    for (;;) {
+      let ready: Array<SelectorEvent<T>>;
+      try {
+        ready = await this.selectAsync(null, options);
+      } catch (err) {
+        if (this.#closed && (err as { code?: unknown }).code === 'ERR_CLOSED') return;
+        throw err;
+      }
+      for (const [key, events] of ready) {
+        const now = this.#keys.get(key.fd);
+        if (now === undefined || (now.events & events) === 0) continue;
+        yield [now, now.events & events];
+      }
+    }
+  }
+
+  /**
+   * Counters of this selector's waits: the native objects' counters summed (see WaitStats).
+   * A `select()` is one call. A `selectAsync()` on epoll is one call, with one zero-timeout
+   * syscall per wake-up. On poll and select it is one threaded wait (its wake-up fd counted in
+   * `fds` and `bytesIn`); a registration change during it restarts the wait (one more call), or,
+   * when the thread had already answered, adds one zero-timeout wait on the JS thread. A
+   * timeout of 0 is one `select(0)`.
+   * @returns A new WaitStats object.
+   */
+  stats(): WaitStats {
+    return sumStats(this._statsSources().map((s) => s.stats()));
+  }
+
+  /** Sets every counter to 0 (timing stays as it is). */
+  resetStats(): void {
+    for (const s of this._statsSources()) s.resetStats();
+  }
+
+  /**
+   * Switches the `syscallNs` and `callNs` measurements on or off (off by default).
+   * @param on Whether to read the clock around each syscall and call.
+   */
+  setStatsTiming(on: boolean): void {
+    for (const s of this._statsSources()) s.setStatsTiming(on === true);
+  }
+
+  /**
+   * The key registered for a file.
+   * @param fileobj The object (or fd) given to `register()`.
+   * @returns Its key.
+   * @throws Error ERR_NOT_REGISTERED; ERR_CLOSED after `close()`.
+   */
+  getKey(fileobj: FileLike): SelectorKey<T> {
+    this.#checkOpen();
+    return this.#lookup(fileobj);
+  }
+
+  /**
+   * A live read-only view of the fd -> key map. After `close()` it is empty.
+   * @returns The view (the same object on every call).
+   */
+  getMap(): ReadonlyMap<number, SelectorKey<T>> {
+    return this.#view;
+  }
+
+  /**
+   * The kernel object's fd.
+   * @returns The epoll/kqueue fd; -1 for select and poll, and after `close()`.
+   */
+  fileno(): number {
+    return -1;
+  }
+
+  /** Releases the kernel object and forgets every key. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#keys.clear();
+    this.#byObject.clear();
+    // Settle first: the backend's own callback, called while _close() releases it, is then ignored.
+    this.#async.closeNow();
+    this._close();
+  }
+
+  /** Calls `close()`, for `using sel = new DefaultSelector()`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** The number of registered fds (for subclasses sizing their buffers). */
+  protected get _size(): number {
+    return this.#keys.size;
+  }
+
+  /**
+   * A number that changes whenever a file is registered or unregistered or its events change,
+   * so that a backend can tell whether the registrations are still those a wait started with.
+   */
+  protected get _generation(): number {
+    return this.#generation;
+  }
+
+  /** The key for fd, for subclasses turning kernel records into entries. */
+  protected _keyFor(fd: number): SelectorKey<T> | undefined {
+    return this.#keys.get(fd);
+  }
+
+  /** Tells the kernel about a new key. Throwing rolls the registration back. */
+  protected abstract _add(key: SelectorKey<T>): void;
+  /** Tells the kernel a key is gone. EBADF/ENOENT thrown from here are ignored. */
+  protected abstract _remove(key: SelectorKey<T>): void;
+  /** Changes a key's events in the kernel. Throwing unregisters the file. */
+  protected abstract _modify(old: SelectorKey<T>, key: SelectorKey<T>): void;
+  /**
+   * Performs one wait of at most timeoutMs (native convention: negative = forever) and pushes
+   * an entry per ready, current registration onto ready. selectAsync() is meant to reuse it with
+   * a timeout of 0 once the kernel object is readable.
+   * @returns How many records the kernel gave, stale ones included (0 = the wait timed out).
+   */
+  protected abstract _poll(timeoutMs: number, ready: Array<SelectorEvent<T>>): number;
+  /**
+   * Starts one asynchronous wait of at most timeoutMs (native convention: negative = forever;
+   * never 0) that pushes an entry per ready, current registration onto ready and then calls
+   * done exactly once, never before returning, unless `_cancelWait()` returned true. What it
+   * throws rejects the selectAsync().
+   */
+  protected _waitAsync(_timeoutMs: number, _ready: Array<SelectorEvent<T>>, _done: AsyncWaitDone): void {
+    throw stateError('ERR_NOT_SUPPORTED', `selectAsync() is not available on the ${this.backend} selector`);
+  }
+
+  /**
+   * Ends the wait that `_waitAsync()` started.
+   * @returns true when it ended now and done will not be called; false when done will still be
+   *   called (soon: a thread has to wake up first).
+   */
+  protected _cancelWait(): boolean {
+    return true;
+  }
+
+  /**
+   * Called on register(), unregister() and an events-changing modify() while a selectAsync() is
+   * pending. A backend whose wait watches a copy of the registrations (a thread's fd set)
+   * restarts it here: new interest counts in this very wait, and the thread lets go at once of
+   * a file that was unregistered (the kernel holds a reference to every file a poll(2) or
+   * select(2) waits on, so a socket closed right after unregister() would only be released,
+   * and its peer see EOF, when the wait ended). One whose kernel object holds the interest list
+   * (epoll, kqueue) has nothing to do.
+   */
+  protected _changedDuringWait(): void {}
+
+  /** The native objects whose counters stats() sums. */
+  protected _statsSources(): NativeStats[] {
+    return [];
+  }
+
+  /** Releases the kernel object; called once, after a pending selectAsync() was settled. */
+  protected _close(): void {}
+
+  /** Throws ERR_CLOSED when the selector is closed. */
+  protected _checkOpen(): void {
+    this.#checkOpen();
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw stateError('ERR_CLOSED', 'the selector is closed');
+  }
+
+  #checkIdle(): void {
+    if (this.#async.busy) throw stateError('ERR_BUSY', 'a selectAsync() is already in progress on this selector');
+  }
+
+
+  #lookup(fileobj: FileLike): SelectorKey<T> {
+    if (typeof fileobj === 'object' && fileobj !== null) {
+      const fd = this.#byObject.get(fileobj);
+      const key = fd === undefined ? undefined : this.#keys.get(fd);
+      if (key !== undefined && key.fileobj === fileobj) return key;
+    }
+    const fd = fileLikeToFd(fileobj, 'fileobj');
+    const key = this.#keys.get(fd);
+    if (key === undefined) throw stateError('ERR_NOT_REGISTERED', `fd ${fd} is not registered`);
+    return key;
+  }
+
+  #insert(key: SelectorKey<T>): void {
+    this.#keys.set(key.fd, key);
+    if (typeof key.fileobj === 'object' && key.fileobj !== null) this.#byObject.set(key.fileobj, key.fd);
+  }
+
+  #delete(key: SelectorKey<T>): void {
+    this.#keys.delete(key.fd);
+    const obj = key.fileobj;
+    if (typeof obj === 'object' && obj !== null && this.#byObject.get(obj) === key.fd) this.#byObject.delete(obj);
+  }
+
+  /** Removes a key from the kernel after a failed modify, whatever the kernel says. */
+  #forget(key: SelectorKey<T>): void {
+    try {
+      this._remove(key);
+    } catch {
+      // The modify already failed and is what the caller hears about; the kernel may not have
+      // had the fd any more (closed), which is the state we want.
+    }
+  }
+}

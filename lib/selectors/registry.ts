@@ -1,0 +1,71 @@
+/**
+ * The selector backends this package knows, in one table. DefaultSelector, canUse(),
+ * createSelector() and capabilities() read it; a new backend (kqueue) is one more entry.
+ */
+import { native } from '../binding';
+import type { BackendName, BaseSelector } from './base';
+import { EpollSelector } from './epoll';
+import { PollSelector } from './poll';
+import { SelectSelector } from './select';
+
+/** One backend: how to know it works here, and how to make one. */
+export interface BackendEntry {
+  readonly name: BackendName;
+  /**
+   * Its place in the DefaultSelector order on a platform (lower first), or undefined when it
+   * is never chosen by default there (it can still be asked for by name).
+   */
+  rank(platform: NodeJS.Platform): number | undefined;
+  /** Checks at run time that it works: creates the kernel object and releases it. */
+  probe(): boolean;
+  /** Makes a selector. */
+  create<T>(): BaseSelector<T>;
+}
+
+const BSD_LIKE: ReadonlySet<string> = new Set(['darwin', 'freebsd', 'openbsd', 'netbsd']);
+
+/** Runs fn and says whether it returned without throwing. */
+function works(fn: () => void): boolean {
+  try {
+    fn();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The known backends. The platform's own mechanism ranks 0, poll 1, select 2. A kqueue selector
+ * joins with one entry: `{ name: 'kqueue', rank: (p) => (isBsdLike(p) ? 0 : undefined),
+ * probe: ..., create: ... }` (on Linux with libkqueue it is then usable by name, never chosen).
+ */
+export const BACKENDS: BackendEntry[] = [
+  {
+    name: 'epoll',
+    rank: (platform) => (platform === 'linux' ? 0 : undefined),
+    probe: () =>
+      native.Epoll !== undefined &&
+      works(() => {
+        const ep = new EpollSelector();
+        ep.close();
+      }),
+    create: <T>() => new EpollSelector<T>(),
+  },
+  {
+    name: 'poll',
+    rank: () => 1,
+    probe: () => works(() => void new native.Poll().pollInto(new Int32Array(2), 0)),
+    create: <T>() => new PollSelector<T>(),
+  },
+  {
+    name: 'select',
+    rank: () => 2,
+    probe: () => works(() => void native.select(new Int32Array(0), 0, 0, 0, 0, false)),
+    create: <T>() => new SelectSelector<T>(),
+  },
+];
+
+/** Whether the platform counts as a BSD (kqueue is its own mechanism there). */
+export function isBsdLike(platform: NodeJS.Platform): boolean {
+  return BSD_LIKE.has(platform);
+}
