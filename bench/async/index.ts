@@ -3,7 +3,7 @@
  *
  * 1. Wake-ups: one loopback TCP socket made readable by a peer process (peer.cjs), with N idle
  *    sockets registered around it, waited on by each mode (modes.ts) in a process of its own,
- *    unpinned and pinned (`taskset -c 0`, peer on another CPU). Two loads:
+ *    unpinned and pinned (`taskset -c 0`, the peer too unless --peer-cpu other). Two loads:
  *    - pingpong: one 8-byte message in flight; every wake-up reads it and acks; round trips/s
  *      and latency (the peer's CLOCK_MONOTONIC stamp to the wait's resolution, and the ack
  *      write to the resolution);
@@ -13,7 +13,8 @@
  *
  * Options: --quick (a few hundred round trips, N=100, unpinned: proves the harness), --json FILE,
  * --sizes 100,10000, --duration MS (per run), --modes a,b, --loads pingpong,readable, --no-pin,
- * --pinned-only, --peer-cpu other|same (pinned runs: peer on CPU 1, or on CPU 0 too),
+ * --pinned-only, --peer-cpu same|other (pinned runs: peer on CPU 0 too, as `taskset -c 0` on the
+ * whole bench would do (the default), or on CPU 1),
  * --repeat R (each run R times, round the modes; the median is reported), --no-stats, --stats-only.
  * Not part of `npm test`.
  */
@@ -59,7 +60,7 @@ function parseArgs(argv: string[]): Options {
     loads: ['pingpong', 'readable'],
     pin: true,
     unpinned: true,
-    peerCpu: 'other',
+    peerCpu: 'same',
     repeat: 1,
     stats: true,
   };
