@@ -36,17 +36,20 @@
           "defines": ["HAVE_EPOLL=1"]
         }],
         ["OS=='mac' or OS=='freebsd' or OS=='openbsd' or OS=='netbsd'", {
-          "sources": ["native/kqueue.cc"],
+          "sources": ["native/kqueue.cc", "native/kqueue_async.cc"],
           "defines": ["HAVE_KQUEUE=1"]
         }],
         ["OS=='linux' and kqueue_prefix!=''", {
-          "sources": ["native/kqueue.cc"],
+          "sources": ["native/kqueue.cc", "native/kqueue_async.cc"],
           "defines": ["HAVE_KQUEUE=1", "HAVE_LIBKQUEUE=1"],
           "include_dirs": ["<(kqueue_prefix)/include/kqueue"],
           # libkqueue installs into lib/ or lib64/ (GNUInstallDirs): search both, at build and run time.
+          # -z nodelete: Node dlclose()s an addon when the last worker_thread that loaded it exits;
+          # libkqueue would then be unmapped under its own monitoring thread (a SIGSEGV seen here).
           "libraries": [
             "-L<(kqueue_prefix)/lib", "-L<(kqueue_prefix)/lib64",
-            "-Wl,-rpath,<(kqueue_prefix)/lib", "-Wl,-rpath,<(kqueue_prefix)/lib64", "-lkqueue"
+            "-Wl,-rpath,<(kqueue_prefix)/lib", "-Wl,-rpath,<(kqueue_prefix)/lib64", "-lkqueue",
+            "-Wl,-z,nodelete"
           ]
         }]
       ]

@@ -47,11 +47,12 @@ export interface NativeEpoll extends NativeStats {
    */
   pollInto(out: Int32Array, timeoutMs: number, stride: number): number;
   /**
-   * pollInto() as a plain function bound to this object: the same call without unwrapping
-   * `this` each time (about half the call's user-space instructions). Throws ERR_CLOSED once
-   * the object is closed or collected. Optional so that test fakes may leave it out.
+   * pollInto(out, timeoutMs) as a plain function bound to this object and a stride: the same
+   * call without unwrapping `this` or reading the stride each time (about half the call's
+   * user-space instructions). Throws ERR_CLOSED once the object is closed or collected.
+   * Optional so that test fakes may leave it out.
    */
-  boundPollInto?(): (out: Int32Array, timeoutMs: number, stride: number) => number;
+  boundPollInto?(stride: 2 | 3): (out: Int32Array, timeoutMs: number) => number;
   /**
    * Starts an asynchronous wait with no thread: a uv_poll_t watches the epoll fd in Node's own
    * loop and, when it turns readable, one zero-timeout epoll_wait drains up to maxevents events;
@@ -145,7 +146,7 @@ export interface NativeWaiterConstructor {
  * KEV_WORDS (10) int32s each, laid out as native/kqueue_record.h describes and packed by
  * lib/kqueue.ts: identLo, identHi, filter, flags, fflags, 0, dataLo, dataHi, udataLo, udataHi.
  */
-export interface NativeKqueue {
+export interface NativeKqueue extends NativeStats {
   fileno(): number;
   readonly closed: boolean;
   /** Idempotent. After it every other method throws ERR_CLOSED. */
@@ -156,6 +157,19 @@ export interface NativeKqueue {
    * writes them as records into out. Returns the record count. Allocates nothing in JS.
    */
   control(changes: Int32Array | null, nchanges: number, out: Int32Array | null, maxevents: number, timeoutMs: number): number;
+  /**
+   * Waits in Node's own loop (no thread) until the kqueue has events (a uv_poll_t on the kqueue
+   * fd; with libkqueue on the epoll fd it waits on internally), then drains up to maxevents
+   * events into out with a zero-timeout kevent(); a uv timer ends the wait at timeoutMs
+   * (negative = forever) with 0. `callback(null, count)` or `callback(err)` is called exactly
+   * once unless cancelWait() drops the wait; close() during the wait calls it at once with
+   * ERR_CLOSED. control() with maxevents > 0 meanwhile throws ERR_BUSY.
+   * @throws ERR_CLOSED after close(); ERR_BUSY while a wait is pending; ERR_NOT_SUPPORTED when
+   *   libkqueue's internal epoll fd cannot be found.
+   */
+  waitAsync(out: Int32Array, maxevents: number, timeoutMs: number, callback: (err: Error | null, count?: number) => void): void;
+  /** Drops the pending wait without calling its callback; returns false if none was pending. */
+  cancelWait(): boolean;
 }
 
 export interface NativeKqueueConstructor {

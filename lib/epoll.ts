@@ -81,7 +81,7 @@ let adopted: NativeEpoll | undefined;
 export class Epoll {
   readonly #native: NativeEpoll;
   /** pollInto() bound once, on first use: see NativeEpoll.boundPollInto. */
-  #pollInto?: (out: Int32Array, timeoutMs: number, stride: number) => number;
+  #pollInto?: (out: Int32Array, timeoutMs: number) => number;
   /** poll()'s reusable wait buffer, grown to 2 * maxevents; see SCRATCH_MAX_EVENTS. */
   #scratch = new Int32Array(0);
 
@@ -199,8 +199,8 @@ export class Epoll {
     // through N-API (about 180 ns a pair there): the pairs are the only allocation.
     if (this.#scratch.length < 2 * max) this.#scratch = new Int32Array(2 * max);
     const buf = this.#scratch;
-    const wait = (this.#pollInto ??= this.#native.boundPollInto?.() ?? this.#native.pollInto.bind(this.#native));
-    const n = wait(buf.length === 2 * max ? buf : buf.subarray(0, 2 * max), ms, 2);
+    const wait = (this.#pollInto ??= this.#bindPollInto());
+    const n = wait(buf.length === 2 * max ? buf : buf.subarray(0, 2 * max), ms);
     const out = new Array<[number, number]>(n);
     // Events are a uint32 (EPOLLET is bit 31): >>> 0 undoes the Int32Array's sign.
     for (let i = 0; i < n; i++) out[i] = [buf[2 * i], buf[2 * i + 1] >>> 0];
@@ -219,8 +219,13 @@ export class Epoll {
   pollInto(out: Int32Array, timeout?: number | null): number {
     const buf = validateOutBuffer(out);
     const ms = pollTimeout(timeout);
-    const wait = (this.#pollInto ??= this.#native.boundPollInto?.() ?? this.#native.pollInto.bind(this.#native));
-    return wait(buf, ms, 2);
+    const wait = (this.#pollInto ??= this.#bindPollInto());
+    return wait(buf, ms);
+  }
+
+  #bindPollInto(): (out: Int32Array, timeoutMs: number) => number {
+    const n = this.#native;
+    return n.boundPollInto?.(2) ?? ((out, ms) => n.pollInto(out, ms, 2));
   }
 
   /**

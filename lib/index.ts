@@ -20,5 +20,6 @@ export { SelectSelector } from './selectors/select';
 export type { SelectSelectorOptions } from './selectors/select';
 export { PollSelector } from './selectors/poll';
 export { EpollSelector } from './selectors/epoll';
+export { KqueueSelector } from './selectors/kqueue';
 export { availableBackends, canUse, capabilities, createSelector, defaultBackend, DefaultSelector } from './selectors/default';
 export type { Capabilities, DefaultSelectorOptions } from './selectors/default';

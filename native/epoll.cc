@@ -123,12 +123,17 @@ void Epoll::ReleaseRef(EpollRef* ref) {
   if (--ref->owners == 0) delete ref;
 }
 
-// pollInto(out, timeoutMs, stride) as a plain function bound to this object: the same call as
-// the method, without napi_unwrap (about 800 instructions, more than the syscall's user side).
+// boundPollInto(stride) gives pollInto(out, timeoutMs) as a plain function bound to this object
+// and stride: the same call as the method without napi_unwrap (about 800 instructions, more
+// than the syscall's user side) and without reading a stride argument every time.
 Napi::Value Epoll::BoundPollInto(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  int32_t stride;
+  if (!ReadCount(info, 0, "stride", 2, &stride)) return env.Undefined();
+  if (stride != 2 && stride != 3) return ThrowRangeError(env, "The value of \"stride\" is out of range");
   if (ref_ == nullptr) ref_ = new EpollRef{this, 1};
-  Napi::Function fn = Napi::Function::New<CallPollInto>(env, "pollInto", ref_);
+  Napi::Function fn = stride == 2 ? Napi::Function::New<CallPollInto<2>>(env, "pollInto", ref_)
+                                  : Napi::Function::New<CallPollInto<3>>(env, "pollInto", ref_);
   ref_->owners++;
   napi_status st = napi_add_finalizer(
       env, fn, ref_, [](napi_env, void* data, void*) { ReleaseRef(static_cast<EpollRef*>(data)); },
@@ -140,12 +145,13 @@ Napi::Value Epoll::BoundPollInto(const Napi::CallbackInfo& info) {
   return fn;
 }
 
+template <int kStride>
 Napi::Value Epoll::CallPollInto(const Napi::CallbackInfo& info) {
   EpollRef* ref = static_cast<EpollRef*>(info.Data());
   if (ref->self == nullptr) {
     return ThrowCodeError(info.Env(), "ERR_CLOSED", kClosedMessage);
   }
-  return ref->self->PollInto(info);
+  return ref->self->PollIntoWith(info, kStride);
 }
 
 Napi::Value Epoll::FromFd(const Napi::CallbackInfo& info) {
@@ -324,13 +330,18 @@ void Epoll::EventsToRecords(int32_t* dst, int n, int stride) const {
 }
 
 Napi::Value Epoll::PollInto(const Napi::CallbackInfo& info) {
+  int32_t stride;
+  if (!ReadCount(info, 2, "stride", 2, &stride)) return info.Env().Undefined();
+  return PollIntoWith(info, stride);
+}
+
+// pollInto(out, timeoutMs) with the stride already known (2 or 3; anything else is refused).
+Napi::Value Epoll::PollIntoWith(const Napi::CallbackInfo& info, int32_t stride) {
   Napi::Env env = info.Env();
   if (!CheckCanWait(env)) return env.Undefined();
   Int32Span out;
   double ms;
-  int32_t stride;
-  if (!ReadInt32Span(info, 0, "out", &out) || !ReadTimeout(info, 1, &ms) ||
-      !ReadCount(info, 2, "stride", 2, &stride)) {
+  if (!ReadInt32Span(info, 0, "out", &out) || !ReadTimeout(info, 1, &ms)) {
     return env.Undefined();
   }
   size_t records = out.length / (stride == 2 || stride == 3 ? stride : 1);

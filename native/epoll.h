@@ -60,6 +60,8 @@ class Epoll : public Napi::ObjectWrap<Epoll> {
   Napi::Value Poll(const Napi::CallbackInfo& info);
   Napi::Value PollInto(const Napi::CallbackInfo& info);
   Napi::Value BoundPollInto(const Napi::CallbackInfo& info);
+  Napi::Value PollIntoWith(const Napi::CallbackInfo& info, int32_t stride);
+  template <int kStride>
   static Napi::Value CallPollInto(const Napi::CallbackInfo& info);
   static void ReleaseRef(EpollRef* ref);
   Napi::Value WaitAsync(const Napi::CallbackInfo& info);

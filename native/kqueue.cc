@@ -8,8 +8,6 @@
 // records are copied into a per-object struct kevent vector that grows and is reused.
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/types.h>
-#include <sys/event.h>
 #include <unistd.h>
 #if defined(__FreeBSD__)
 #include <sys/param.h>  // __FreeBSD_version, for kqueue1()
@@ -21,14 +19,30 @@
 #include "addon.h"
 #include "args.h"
 #include "errors.h"
+#include "kqueue.h"
 #include "kqueue_notes.h"
 #include "kqueue_record.h"
+#include "stats.h"
 #include "timeout.h"
+
+#if defined(HAVE_LIBKQUEUE)
+// libkqueue frees a closed kqueue (its epoll fd, the pipe's other end, an eventfd) later, from
+// its monitoring thread. Until then a fork() runs libkqueue's atfork handler in the child, which
+// closes the closed kqueue's fd number again, even if it now belongs to someone else: a
+// spawn()'s pipe then fails with EBADF. This call (exported by recent libkqueue for deterministic
+// teardown) waits for the monitoring thread to free it; weak, so an older libkqueue still loads.
+extern "C" void libkqueue_drain_pending_close(void) __attribute__((weak));
+#endif
 
 namespace iomux {
 
-// The largest maxevents accepted; lib/kqueue.ts enforces the same bound with Node's wording.
-static constexpr uint32_t kMaxEvents = 1u << 20;
+// Waits until libkqueue has freed every kqueue closed so far (a no-op on kernel kqueues).
+static void DrainClosedKqueues() {
+#if defined(HAVE_LIBKQUEUE)
+  if (libkqueue_drain_pending_close != nullptr) libkqueue_drain_pending_close();
+#endif
+}
+
 
 // A new kqueue fd with close-on-exec set. kqueue1(O_CLOEXEC) sets it atomically where it exists
 // (NetBSD, FreeBSD 14+); elsewhere fcntl() follows at once. macOS and the BSDs never pass a
@@ -49,26 +63,6 @@ static int NewKqueueFd() {
 #endif
 }
 
-class Kqueue : public Napi::ObjectWrap<Kqueue> {
- public:
-  static Napi::Function DefineClass(Napi::Env env);
-  explicit Kqueue(const Napi::CallbackInfo& info);
-  ~Kqueue() override;
-
- private:
-  static Napi::Value FromFd(const Napi::CallbackInfo& info);
-  Napi::Value Fileno(const Napi::CallbackInfo& info);
-  Napi::Value Closed(const Napi::CallbackInfo& info);
-  Napi::Value Close(const Napi::CallbackInfo& info);
-  Napi::Value Control(const Napi::CallbackInfo& info);
-  bool CheckOpen(Napi::Env env);
-  int Wait(int nchanges, int maxevents, double timeout_ms);
-
-  int fd_ = -1;
-  std::vector<struct kevent> changes_;
-  std::vector<struct kevent> events_;
-};
-
 Napi::Function Kqueue::DefineClass(Napi::Env env) {
   return ObjectWrap<Kqueue>::DefineClass(
       env, "Kqueue",
@@ -78,6 +72,11 @@ Napi::Function Kqueue::DefineClass(Napi::Env env) {
           InstanceAccessor<&Kqueue::Closed>("closed"),
           InstanceMethod<&Kqueue::Close>("close"),
           InstanceMethod<&Kqueue::Control>("control"),
+          InstanceMethod<&Kqueue::WaitAsync>("waitAsync"),
+          InstanceMethod<&Kqueue::CancelWait>("cancelWait"),
+          InstanceMethod<&Kqueue::GetStats>("stats"),
+          InstanceMethod<&Kqueue::ResetStats>("resetStats"),
+          InstanceMethod<&Kqueue::SetStatsTiming>("setStatsTiming"),
       });
 }
 
@@ -108,7 +107,11 @@ Kqueue::Kqueue(const Napi::CallbackInfo& info) : ObjectWrap<Kqueue>(info) {
 // A Kqueue that was never closed leaks no fd: the finalizer closes it. close() sets fd_ to -1,
 // so an fd it already closed (and the kernel may have handed out again) is never touched.
 Kqueue::~Kqueue() {
-  if (fd_ >= 0) close(fd_);
+  ReleaseWaiter(nullptr);
+  if (fd_ >= 0) {
+    close(fd_);
+    DrainClosedKqueues();
+  }
 }
 
 Napi::Value Kqueue::FromFd(const Napi::CallbackInfo& info) {
@@ -141,14 +144,21 @@ Napi::Value Kqueue::Closed(const Napi::CallbackInfo& info) {
 Napi::Value Kqueue::Close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (fd_ < 0) return env.Undefined();
+  // The uv poll handle must stop watching before the fd is closed (uv_poll_t docs).
+  KqueuePendingWait pending;
+  ReleaseWaiter(&pending);
   int fd = fd_;
   fd_ = -1;
   std::vector<struct kevent>().swap(changes_);
   std::vector<struct kevent>().swap(events_);
-  if (close(fd) < 0) {
-    int err = errno;
-    if (err != EINTR) return ThrowErrno(env, err, "close");
+  int rc = close(fd);
+  int err = errno;
+  DrainClosedKqueues();
+  if (pending.Active()) {
+    pending.Settle(env, CodeError(env, "ERR_CLOSED", "the Kqueue was closed during the wait").Value(),
+                   env.Undefined());
   }
+  if (rc < 0 && err != EINTR) return ThrowErrno(env, err, "close");
   return env.Undefined();
 }
 
@@ -159,9 +169,16 @@ int Kqueue::Wait(int nchanges, int maxevents, double timeout_ms) {
   Deadline deadline = MakeDeadline(timeout_ms);
   for (;;) {
     struct timespec ts;
+    struct timespec* left = TimeLeft(deadline, &ts);
+    long long t0 = stats_.Start();
     errno = 0;
-    int n = kevent(fd_, changes_.data(), nchanges, events_.data(), maxevents,
-                   TimeLeft(deadline, &ts));
+    int n = kevent(fd_, changes_.data(), nchanges, events_.data(), maxevents, left);
+    int err = errno;
+    stats_.Stop(kStatSyscallNs, t0);
+    stats_.Add(kStatSyscalls, 1);
+    stats_.Add(kStatFds, nchanges);
+    stats_.Add(kStatBytesIn, static_cast<double>(nchanges) * sizeof(struct kevent));
+    errno = err;
     if (n >= 0) return n;
     // libkqueue refuses some changes without setting errno (EV_ADD again on a socket's read
     // filter without EV_CLEAR: src/linux/read.c evfilt_read_knote_modify). Report EINVAL
@@ -183,6 +200,11 @@ Napi::Value Kqueue::Control(const Napi::CallbackInfo& info) {
       !ReadUint32(info, 3, "maxevents", &maxevents) || !ReadTimeout(info, 4, &timeout_ms)) {
     return env.Undefined();
   }
+  // Applying changes alone is fine during an async wait; a second wait is not.
+  if (maxevents > 0 && WaitPending()) {
+    return ThrowCodeError(env, "ERR_BUSY", "kqueue fd " + std::to_string(fd_) +
+                                               " already has a wait in progress");
+  }
   if (nchanges > kMaxEvents || maxevents > kMaxEvents) {
     return ThrowRangeError(env, "The value of \"nchanges\" or \"maxevents\" is out of range");
   }
@@ -195,6 +217,8 @@ Napi::Value Kqueue::Control(const Napi::CallbackInfo& info) {
       (maxevents > 0 && out.ElementLength() / kKevWords < maxevents)) {
     return ThrowRangeError(env, "The \"changes\" or \"out\" array is too short");
   }
+  long long t0 = stats_.Start();
+  stats_.Add(kStatCalls, 1);
   if (changes_.size() < nchanges) changes_.resize(nchanges);
   if (events_.size() < maxevents) events_.resize(maxevents);
   for (uint32_t i = 0; i < nchanges; i++) {
@@ -208,7 +232,19 @@ Napi::Value Kqueue::Control(const Napi::CallbackInfo& info) {
     return ThrowErrno(env, err, "kevent");
   }
   for (int i = 0; i < n; i++) PackKevent(events_[i], out.Data() + i * kKevWords);
+  stats_.Add(kStatEvents, n);
+  stats_.Stop(kStatCallNs, t0);
   return Napi::Number::New(env, n);
+}
+
+Napi::Value Kqueue::ResetStats(const Napi::CallbackInfo& info) {
+  stats_.Reset();
+  return info.Env().Undefined();
+}
+
+Napi::Value Kqueue::SetStatsTiming(const Napi::CallbackInfo& info) {
+  stats_.SetTiming(info[0].ToBoolean().Value());
+  return info.Env().Undefined();
 }
 
 // Filters and EV_* flags under CPython's names (KQ_FILTER_READ, KQ_EV_ADD), each only where

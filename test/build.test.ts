@@ -1,5 +1,6 @@
 /** binding.gyp is the build of record; CMakeLists.txt must build the same addon from the same files. */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -65,5 +66,15 @@ describe('binding.gyp and CMakeLists.txt agree', () => {
     const c = cmakeAppends(marker);
     expect(c.sources.sort()).toEqual([...g.sources].sort());
     expect(c.defines.sort()).toEqual([...g.defines].sort());
+  });
+});
+
+describe('the built addon', () => {
+  it('resolves every symbol at load time (RTLD_NOW), so no call can fail on a missing one', () => {
+    const file = path.join(root, 'build', 'Release', 'addon.node');
+    const mod = { exports: {} as Record<string, unknown> };
+    // A second, independent instance; RTLD_NOW makes the dynamic loader bind every symbol now.
+    process.dlopen(mod, file, os.constants.dlopen.RTLD_NOW);
+    expect(typeof mod.exports.select).toBe('function');
   });
 });

@@ -32,7 +32,7 @@ export class EpollSelector<T = unknown> extends PollLikeSelector<T> {
   readonly backend: BackendName = 'epoll';
   readonly #epoll: NativeEpoll;
   /** The hot wait, bound once: see NativeEpoll.boundPollInto. */
-  readonly #pollInto: (out: Int32Array, timeoutMs: number, stride: number) => number;
+  readonly #pollInto: (out: Int32Array, timeoutMs: number) => number;
 
   /**
    * @param factory Creates the native epoll instance (tests pass a fake).
@@ -42,7 +42,7 @@ export class EpollSelector<T = unknown> extends PollLikeSelector<T> {
     super();
     const epoll = factory();
     this.#epoll = epoll;
-    this.#pollInto = epoll.boundPollInto?.() ?? ((out, ms, stride) => epoll.pollInto(out, ms, stride));
+    this.#pollInto = epoll.boundPollInto?.(3) ?? ((out, ms) => epoll.pollInto(out, ms, 3));
   }
 
   /** @returns The epoll fd, or -1 after `close()`. */
@@ -63,7 +63,7 @@ export class EpollSelector<T = unknown> extends PollLikeSelector<T> {
   }
 
   protected override _nativeWait(out: Int32Array, timeoutMs: number): number {
-    return this.#pollInto(out, timeoutMs, 3);
+    return this.#pollInto(out, timeoutMs);
   }
 
   // Node's loop watches the epoll fd itself: no thread, and the records (tags included) are

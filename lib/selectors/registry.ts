@@ -5,6 +5,7 @@
 import { native } from '../binding';
 import type { BackendName, BaseSelector } from './base';
 import { EpollSelector } from './epoll';
+import { KqueueSelector } from './kqueue';
 import { PollSelector } from './poll';
 import { SelectSelector } from './select';
 
@@ -35,11 +36,26 @@ function works(fn: () => void): boolean {
 }
 
 /**
- * The known backends. The platform's own mechanism ranks 0, poll 1, select 2. A kqueue selector
- * joins with one entry: `{ name: 'kqueue', rank: (p) => (isBsdLike(p) ? 0 : undefined),
- * probe: ..., create: ... }` (on Linux with libkqueue it is then usable by name, never chosen).
+ * The known backends. The platform's own mechanism ranks 0 (kqueue on macOS/BSD, epoll on
+ * Linux), poll 1, select 2. On Linux a libkqueue build has kqueue too, but as an emulation over
+ * epoll it is usable by name only, never chosen by default.
  */
 export const BACKENDS: BackendEntry[] = [
+  {
+    name: 'kqueue',
+    rank: (platform) => (isBsdLike(platform) ? 0 : undefined),
+    // libkqueue makes process-wide fds and a thread on its first kqueue, kept for good: asking
+    // whether kqueue is there (every DefaultSelector does) must not cost that, so a libkqueue
+    // build counts as working once linked; a kernel kqueue is tried.
+    probe: () =>
+      native.Kqueue !== undefined &&
+      (native.has.libkqueue ||
+        works(() => {
+          const kq = new KqueueSelector();
+          kq.close();
+        })),
+    create: <T>() => new KqueueSelector<T>(),
+  },
   {
     name: 'epoll',
     rank: (platform) => (platform === 'linux' ? 0 : undefined),

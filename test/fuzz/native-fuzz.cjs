@@ -52,6 +52,7 @@ const objects = {
   Poll: () => new addon.Poll(),
   Epoll: addon.Epoll && (() => new addon.Epoll(-1, true)),
   Waiter: addon.Waiter && (() => new addon.Waiter()),
+  Kqueue: addon.Kqueue && (() => new addon.Kqueue()),
 };
 const live = {};
 for (const [k, make] of Object.entries(objects)) if (make) live[k] = make();

@@ -1,0 +1,76 @@
+// The Kqueue class shared by kqueue.cc (the synchronous calls) and kqueue_async.cc (waits on
+// Node's own event loop). Built where kqueue exists (HAVE_KQUEUE): macOS, the BSDs, and Linux
+// linked against libkqueue (HAVE_LIBKQUEUE).
+#pragma once
+
+#include <napi.h>
+#include <sys/types.h>
+#include <sys/event.h>
+
+#include <memory>
+#include <vector>
+
+#include "stats.h"
+
+namespace iomux {
+
+class KqueueWaiter;
+
+// The largest maxevents accepted; lib/kqueue.ts enforces the same bound with Node's wording.
+constexpr uint32_t kMaxEvents = 1u << 20;
+
+// The JS side of an asynchronous wait: the callback that settles it, the async context it runs
+// in, and the caller's output buffer, kept alive until the wait ends.
+struct KqueuePendingWait {
+  Napi::FunctionReference callback;
+  std::unique_ptr<Napi::AsyncContext> context;
+  Napi::Reference<Napi::Int32Array> out;
+  bool Active() const { return !callback.IsEmpty(); }
+  // Calls callback(err, count) through MakeCallback and empties this record.
+  void Settle(Napi::Env env, Napi::Value err, Napi::Value result);
+};
+
+// A kqueue that owns its fd (CLOEXEC). After close() every method refuses with ERR_CLOSED and
+// the old fd number is never used again.
+class Kqueue : public Napi::ObjectWrap<Kqueue> {
+ public:
+  static Napi::Function DefineClass(Napi::Env env);
+  explicit Kqueue(const Napi::CallbackInfo& info);
+  ~Kqueue() override;
+
+  // Called by the waiter when its uv handles go away (closed, or the env is torn down).
+  void ForgetWaiter() { waiter_ = nullptr; }
+
+ private:
+  static Napi::Value FromFd(const Napi::CallbackInfo& info);
+  Napi::Value Fileno(const Napi::CallbackInfo& info);
+  Napi::Value Closed(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value Control(const Napi::CallbackInfo& info);
+  Napi::Value WaitAsync(const Napi::CallbackInfo& info);
+  Napi::Value CancelWait(const Napi::CallbackInfo& info);
+  Napi::Value GetStats(const Napi::CallbackInfo& info) { return stats_.ToObject(info.Env()); }
+  Napi::Value ResetStats(const Napi::CallbackInfo& info);
+  Napi::Value SetStatsTiming(const Napi::CallbackInfo& info);
+  bool CheckOpen(Napi::Env env);
+  // One kevent() call with changes_[0..nchanges) and room for maxevents in events_, EINTR
+  // retried with the time left. Returns kevent()'s result; errno is kept.
+  int Wait(int nchanges, int maxevents, double timeout_ms);
+  // True while an asynchronous wait is in progress (kqueue_async.cc).
+  bool WaitPending() const;
+  // Stops and closes the uv handles of waitAsync before the fd goes away; a pending wait moves
+  // to `pending` (close() fails it with ERR_CLOSED) or is dropped when it is null.
+  void ReleaseWaiter(KqueuePendingWait* pending);
+
+  int fd_ = -1;
+  std::vector<struct kevent> changes_;
+  std::vector<struct kevent> events_;
+  // Counters of control() calls. For kqueue the interest set lives in the kernel, so "fds" is
+  // the number of changes handed over per syscall and "bytesIn" their size in struct kevents.
+  Stats stats_;
+  KqueueWaiter* waiter_ = nullptr;
+
+  friend class KqueueWaiter;
+};
+
+}  // namespace iomux
