@@ -5,8 +5,11 @@
  * way of waiting differs. This file holds iomux's ways; modes-node.ts the others.
  */
 import { createWaiter, threadedWait, WAIT_POLL } from '../../lib/async/threaded-wait';
-import { constants } from '../../lib/constants';
+import { constants, EVENT_READ } from '../../lib/constants';
 import { Epoll } from '../../lib/epoll';
+import { canUse } from '../../lib/selectors/default';
+import { EpollSelector } from '../../lib/selectors/epoll';
+import { PollSelector } from '../../lib/selectors/poll';
 import { Drain, onReadable, STALL_MS, type Mode } from './drain';
 import { epollPackageMode, netMode } from './modes-node';
 
@@ -74,46 +77,22 @@ export const threadedPollMode: Mode = {
   },
 };
 
-/** The selectors' shape this file needs, loaded at run time: selectAsync lands separately. */
-interface SelectorLike {
-  register(fd: number, events: number): unknown;
-  selectAsync?(timeout?: number | null): Promise<Array<[{ fd: number }, number]>>;
-  close(): void;
-}
+type SelectorClass = typeof EpollSelector | typeof PollSelector;
 
-type SelectorClass = new () => SelectorLike;
-
-function loadSelector(className: string): SelectorClass | string {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mod = require('../../lib/index') as Record<string, unknown>;
-    const cls = mod[className] as SelectorClass | undefined;
-    if (typeof cls !== 'function') return `${className} is not in lib/index.ts yet`;
-    if (typeof cls.prototype.selectAsync !== 'function') return `${className}#selectAsync is not wired yet`;
-    return cls;
-  } catch (err) {
-    return `lib/index.ts did not load: ${(err as Error).message}`;
-  }
-}
-
-function selectAsyncMode(backend: 'epoll' | 'poll', className: string): Mode {
+function selectAsyncMode(backend: 'epoll' | 'poll', Cls: SelectorClass): Mode {
   return {
     name: `selectAsync:${backend}`,
-    label: `iomux ${className}#selectAsync`,
-    unavailable() {
-      const cls = loadSelector(className);
-      return typeof cls === 'string' ? cls : null;
-    },
+    label: `iomux ${Cls.name}#selectAsync`,
+    unavailable: () => (canUse(backend) ? null : `the ${backend} backend is not available here`),
     async run(fixture, recorder, load) {
-      const Cls = loadSelector(className) as SelectorClass;
       const sel = new Cls();
       try {
-        for (const fd of fixture.idle) sel.register(fd, 1);
-        sel.register(fixture.active, 1);
+        for (const fd of fixture.idle) sel.register(fd, EVENT_READ);
+        sel.register(fixture.active, EVENT_READ);
         const drain = new Drain(fixture.active, load.window, load.oneMessage);
         drain.ack(recorder, load.window);
         for (;;) {
-          const ready = await sel.selectAsync!(STALL_MS);
+          const ready = await sel.selectAsync(STALL_MS);
           const at = process.hrtime.bigint();
           if (ready.length === 0) throw new Error(`no answer in ${STALL_MS} ms`);
           for (const [key] of ready) {
@@ -127,8 +106,8 @@ function selectAsyncMode(backend: 'epoll' | 'poll', className: string): Mode {
   };
 }
 
-export const selectAsyncEpollMode = selectAsyncMode('epoll', 'EpollSelector');
-export const selectAsyncPollMode = selectAsyncMode('poll', 'PollSelector');
+export const selectAsyncEpollMode = selectAsyncMode('epoll', EpollSelector);
+export const selectAsyncPollMode = selectAsyncMode('poll', PollSelector);
 
 /** Every mode, in table order. */
 export const MODES: readonly Mode[] = [

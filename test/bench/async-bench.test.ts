@@ -51,7 +51,8 @@ describe('bench:async --quick', () => {
   }, 180_000);
 
   it('counts exactly the quick number of wake-ups, with ordered percentiles', () => {
-    const must = ['threadedWait:poll', 'net', ...(process.platform === 'linux' ? ['pollAsync'] : [])];
+    const linux = process.platform === 'linux' ? ['pollAsync', 'selectAsync:epoll'] : [];
+    const must = ['selectAsync:poll', 'threadedWait:poll', 'net', ...linux];
     for (const mode of must) {
       for (const load of ['pingpong', 'readable']) {
         const run = report.runs.find((r) => r.mode === mode && r.load === load)!;
