@@ -15,7 +15,7 @@ let server: ChildProcess;
 let port = 0;
 
 beforeAll(async () => {
-  server = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  server = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'], timeout: 120_000 });
   port = Number((await waitForLine(server, /port (\d+)/))[1]);
 });
 

@@ -20,6 +20,8 @@ describe('README selectors example', () => {
     const child = spawn(process.execPath, ['-e', selectorsExample(), 'echo.js', '0'], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'inherit'],
+      // Killed by Node even if this test process dies first, so no server is left spinning.
+      timeout: 60_000,
     });
     try {
       const port = Number((await waitForLine(child, /listening on 127\.0\.0\.1:(\d+) with \w+/))[1]);

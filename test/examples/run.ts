@@ -7,7 +7,7 @@ export const root = path.join(__dirname, '..', '..');
 /** Starts examples/<name>.ts with args; stdout and stderr are piped. */
 export function startExample(name: string, args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
   const script = path.join(root, 'examples', `${name}.ts`);
-  return spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
 }
 
 /** Runs an example to its end. */
