@@ -9,6 +9,7 @@ import { abortError, isErrno, outOfRange, stateError } from '../errors';
 import type { NativeStats, WaitStats } from '../stats';
 import { fileLikeToFd, selectorTimeout, validateEvents, validateOptions, validateSignal, type FileLike } from '../validate';
 import { AsyncSelect, type AsyncWaitDone } from './async-select';
+import { FdTable } from './fd-table';
 import { SelectorMap } from './map';
 import { sumStats } from './stats';
 
@@ -65,7 +66,7 @@ export abstract class BaseSelector<T = unknown> {
   /** Which kernel mechanism this selector uses. */
   abstract readonly backend: BackendName;
 
-  readonly #keys = new Map<number, SelectorKey<T>>();
+  readonly #keys = new FdTable<SelectorKey<T>>();
   /** Registered objects (not numbers) -> fd, so a closed socket is still found by identity. */
   readonly #byObject = new Map<object, number>();
   readonly #view = new SelectorMap<T>(this.#keys);

@@ -1,5 +1,6 @@
 /** KqueueSelector: the selectors layer over kqueue(2) (CPython's `selectors.KqueueSelector`). */
 import { native, type NativeKqueue } from '../binding';
+import { FdTable } from './fd-table';
 import { EVENT_READ, EVENT_WRITE } from '../constants';
 import { stateError } from '../errors';
 import type { NativeStats } from '../stats';
@@ -61,14 +62,14 @@ export class KqueueSelector<T = unknown> extends BaseSelector<T> {
   /** Whether the kqueue is libkqueue's emulation over epoll (set for the default factory). */
   readonly #emulated: boolean;
   /** fd -> generation tag of its current registration, sent as udata. */
-  readonly #tags = new Map<number, number>();
+  readonly #tags = new FdTable<number>();
   #nextTag = 0;
   /** Filters registered in the kernel: the most events one wait can return. */
   #filters = 0;
   readonly #changes = new Int32Array(2 * KEV_WORDS);
   #out = new Int32Array(MIN_RECORDS * KEV_WORDS);
   /** libkqueue only: fd -> "dev:ino" of the file registered under it (see #dropOrphan). */
-  readonly #files = new Map<number, string>();
+  readonly #files = new FdTable<string>();
   /** fd -> index in the ready array, reused by every select() to merge read and write. */
   readonly #merged = new Map<number, number>();
 

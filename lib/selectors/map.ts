@@ -1,15 +1,17 @@
 /** SelectorMap: the read-only live view that `BaseSelector#getMap()` returns. */
 import type { SelectorKey } from './base';
+import type { FdTable } from './fd-table';
 
 /**
  * A live, read-only view of a selector's fd -> key map (CPython's `_SelectorMapping`). It has no
- * mutators; after the selector is closed it is empty.
+ * mutators; after the selector is closed it is empty. It iterates in fd order (CPython's dict
+ * iterates in registration order).
  */
 export class SelectorMap<T> implements ReadonlyMap<number, SelectorKey<T>> {
-  readonly #keys: Map<number, SelectorKey<T>>;
+  readonly #keys: FdTable<SelectorKey<T>>;
 
   /** @param keys The selector's own map, viewed and never copied. */
-  constructor(keys: Map<number, SelectorKey<T>>) {
+  constructor(keys: FdTable<SelectorKey<T>>) {
     this.#keys = keys;
   }
 
@@ -28,9 +30,9 @@ export class SelectorMap<T> implements ReadonlyMap<number, SelectorKey<T>> {
     return this.#keys.has(fd);
   }
 
-  /** Calls fn for each key, in registration order. */
+  /** Calls fn for each key, in fd order. */
   forEach(fn: (key: SelectorKey<T>, fd: number, map: ReadonlyMap<number, SelectorKey<T>>) => void, thisArg?: unknown): void {
-    for (const [fd, key] of this.#keys) fn.call(thisArg, key, fd, this);
+    for (const [fd, key] of this.#keys.entries()) fn.call(thisArg, key, fd, this);
   }
 
   /** @returns The registered fds. */

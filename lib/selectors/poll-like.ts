@@ -5,6 +5,7 @@
  * A subclass sets the static fields and implements the four native hooks.
  */
 import { EVENT_READ, EVENT_WRITE } from '../constants';
+import { FdTable } from './fd-table';
 import { BaseSelector, type SelectorEvent, type SelectorKey } from './base';
 
 /** The statics a PollLikeSelector subclass must define. */
@@ -29,7 +30,7 @@ export abstract class PollLikeSelector<T = unknown> extends BaseSelector<T> {
   readonly #writeFlag: number;
   readonly #stride: 2 | 3;
   /** fd -> generation tag of its current registration (only kept when STRIDE is 3). */
-  readonly #tags = new Map<number, number>();
+  readonly #tags = new FdTable<number>();
   #nextTag = 0;
   #out: Int32Array;
 

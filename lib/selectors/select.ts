@@ -1,5 +1,6 @@
 /** SelectSelector: the selectors layer over select(2) (CPython's `selectors.SelectSelector`). */
 import { native, type NativeBinding } from '../binding';
+import { FdTable } from './fd-table';
 import { constants, EVENT_READ, EVENT_WRITE, FD_SETSIZE } from '../constants';
 import { fdSetSizeError } from '../errors';
 import { WAIT_SELECT } from '../async/threaded-wait';
@@ -30,7 +31,7 @@ const { POLLIN, POLLOUT } = constants;
 class FdList {
   fds = new Int32Array(16);
   length = 0;
-  readonly #index = new Map<number, number>();
+  readonly #index = new FdTable<number>();
 
   add(fd: number): void {
     if (this.length === this.fds.length) {
