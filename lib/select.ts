@@ -34,12 +34,14 @@ const counters = new Float64Array(STAT_SLOTS);
 const shared: Scratch = { fds: new Int32Array(64), objs: [], used: 0 };
 let sharedBusy = false;
 
+function grow(s: Scratch): void {
+  const grown = new Int32Array(s.fds.length * 2);
+  grown.set(s.fds);
+  s.fds = grown;
+}
+
 function push(s: Scratch, n: number, fd: number, obj: unknown): void {
-  if (n === s.fds.length) {
-    const grown = new Int32Array(s.fds.length * 2);
-    grown.set(s.fds);
-    s.fds = grown;
-  }
+  if (n === s.fds.length) grow(s);
   s.fds[n] = fd;
   s.objs[n] = obj;
   s.used = n + 1;
@@ -57,7 +59,19 @@ function collect(s: Scratch, n: number, list: unknown, name: string, large: bool
   if (Array.isArray(list)) {
     // The length is read on every step, as CPython does: a fileno() that shrinks the list
     // ends the walk early instead of reading holes (CPython test_select_mutated).
-    for (let i = 0; i < list.length; i++) addFd(s, n++, list[i], name, large);
+    for (let i = 0; i < list.length; i++) {
+      const item: unknown = list[i];
+      // Plain fd numbers, the common case, skip the FileLike resolution: every call walks
+      // every fd, so this loop is part of select()'s per-fd cost.
+      if (typeof item === 'number' && (item | 0) === item && item >= 0 && (item < FD_SETSIZE || large)) {
+        if (n === s.fds.length) grow(s);
+        s.fds[n] = item;
+        s.objs[n++] = item;
+      } else {
+        addFd(s, n++, item, name, large);
+      }
+    }
+    s.used = Math.max(s.used, n);
     return n;
   }
   const iterable = list as Iterable<unknown> | null;
