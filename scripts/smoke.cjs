@@ -29,3 +29,38 @@ for (let i = 0; i < rounds; i++) {
   }
 }
 console.log(`smoke ok: ${path.relative(process.cwd(), file)} (${rounds} round${rounds === 1 ? '' : 's'})`);
+
+// The asynchronous paths: the addon's own waiter thread, and epoll watched by Node's loop.
+async function asyncRounds(n) {
+  for (let i = 0; i < n; i++) {
+    const [r, w] = addon.pipe(true);
+    const waiter = new addon.Waiter();
+    const pending = new Promise((resolve, reject) => {
+      waiter.wait(0, Int32Array.of(r, addon.constants.POLLIN), 1, 1000, false, new Int32Array(4), (err, k) =>
+        err ? reject(err) : resolve(k));
+    });
+    addon.write(w, Buffer.from('y'), 0, 1);
+    assert.strictEqual(await pending, 1);
+    waiter.close();
+    if (addon.Epoll) {
+      const ep = new addon.Epoll(-1, true);
+      ep.register(r, addon.constants.EPOLLIN, 0);
+      const events = await new Promise((resolve, reject) => {
+        ep.waitAsync(1000, 8, (err, ev) => (err ? reject(err) : resolve(ev)));
+      });
+      assert.deepStrictEqual(events, [[r, addon.constants.EPOLLIN]]);
+      const bound = ep.boundPollInto(2);
+      assert.strictEqual(bound(new Int32Array(2), 0), 1);
+      ep.close();
+    }
+    addon.close(r);
+    addon.close(w);
+  }
+}
+asyncRounds(Math.max(1, Math.floor(rounds / 10))).then(
+  () => console.log('smoke ok: async paths'),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
