@@ -72,7 +72,10 @@ function parseArgs(argv: string[]): Options {
       if (v === undefined) throw new Error(`${a} needs a value`);
       return v;
     };
-    if (a === '--quick') o.quick = true;
+    if (a === '--help' || a === '-h') {
+      process.stdout.write(USAGE);
+      process.exit(0);
+    } else if (a === '--quick') o.quick = true;
     else if (a === '--json') o.json = value();
     else if (a === '--sizes') {
       o.sizes = value().split(',').map(Number);
@@ -99,6 +102,21 @@ function parseArgs(argv: string[]): Options {
   }
   return o;
 }
+
+const USAGE = `usage: npm run bench:async -- [options]
+  --sizes LIST      idle sockets around the active one (default 100,10000)
+  --modes LIST      ways of waiting: ${MODES.map((m) => m.name).join(',')}
+  --loads LIST      pingpong (one message in flight), readable (256 in flight)
+  --duration MS     measuring time per run
+  --repeat R        runs per cell, the median is shown (all samples kept in --json)
+  --no-pin          skip the runs pinned to one CPU (taskset -c 0)
+  --pinned-only     only the pinned runs
+  --peer-cpu same|other   where the pinned peer runs (default same CPU)
+  --no-stats        skip the stats-timing overhead measurement
+  --stats-only      only that measurement
+  --quick           tiny runs that prove the harness works (judges no speed)
+  --json FILE       every record, schema iomux-async-bench/1
+`;
 
 function hasTaskset(): boolean {
   return process.platform === 'linux' && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
