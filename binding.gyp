@@ -18,7 +18,8 @@
         "native/fd.cc",
         "native/socket.cc",
         "native/waiter.cc",
-        "native/waiter_core.cc"
+        "native/waiter_core.cc",
+        "native/loop_watch.cc"
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api"],
       # A worker terminated in the middle of a native call makes napi calls fail; without this,

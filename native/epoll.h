@@ -5,10 +5,10 @@
 #include <napi.h>
 #include <sys/epoll.h>
 
-#include <memory>
 #include <string>
 #include <vector>
 
+#include "loop_watch.h"
 #include "stats.h"
 #include "timeout.h"
 
@@ -23,17 +23,6 @@ class Epoll;
 struct EpollRef {
   Epoll* self;
   int owners;
-};
-
-// The JS side of an asynchronous wait: the callback that settles it and the async context it
-// runs in (so async_hooks and promise microtasks behave as for Node's own I/O).
-struct PendingWait {
-  Napi::FunctionReference callback;
-  std::unique_ptr<Napi::AsyncContext> context;
-  bool Active() const { return !callback.IsEmpty(); }
-  // Calls callback(err, result) through MakeCallback and empties this record. An exception the
-  // callback throws goes to process 'uncaughtException', as for Node's own callbacks.
-  void Settle(Napi::Env env, Napi::Value err, Napi::Value result);
 };
 
 // An epoll instance that owns its fd. The fd is created CLOEXEC unless asked otherwise, closed

@@ -145,7 +145,7 @@ Napi::Value Kqueue::Close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (fd_ < 0) return env.Undefined();
   // The uv poll handle must stop watching before the fd is closed (uv_poll_t docs).
-  KqueuePendingWait pending;
+  PendingWait pending;
   ReleaseWaiter(&pending);
   int fd = fd_;
   fd_ = -1;

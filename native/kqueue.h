@@ -7,9 +7,9 @@
 #include <sys/types.h>
 #include <sys/event.h>
 
-#include <memory>
 #include <vector>
 
+#include "loop_watch.h"
 #include "stats.h"
 
 namespace iomux {
@@ -18,17 +18,6 @@ class KqueueWaiter;
 
 // The largest maxevents accepted; lib/kqueue.ts enforces the same bound with Node's wording.
 constexpr uint32_t kMaxEvents = 1u << 20;
-
-// The JS side of an asynchronous wait: the callback that settles it, the async context it runs
-// in, and the caller's output buffer, kept alive until the wait ends.
-struct KqueuePendingWait {
-  Napi::FunctionReference callback;
-  std::unique_ptr<Napi::AsyncContext> context;
-  Napi::Reference<Napi::Int32Array> out;
-  bool Active() const { return !callback.IsEmpty(); }
-  // Calls callback(err, count) through MakeCallback and empties this record.
-  void Settle(Napi::Env env, Napi::Value err, Napi::Value result);
-};
 
 // A kqueue that owns its fd (CLOEXEC). After close() every method refuses with ERR_CLOSED and
 // the old fd number is never used again.
@@ -60,7 +49,7 @@ class Kqueue : public Napi::ObjectWrap<Kqueue> {
   bool WaitPending() const;
   // Stops and closes the uv handles of waitAsync before the fd goes away; a pending wait moves
   // to `pending` (close() fails it with ERR_CLOSED) or is dropped when it is null.
-  void ReleaseWaiter(KqueuePendingWait* pending);
+  void ReleaseWaiter(PendingWait* pending);
 
   int fd_ = -1;
   std::vector<struct kevent> changes_;

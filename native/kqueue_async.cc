@@ -1,14 +1,13 @@
 // Kqueue#waitAsync: an asynchronous wait with no thread. A kernel kqueue fd is itself pollable
-// (it turns readable while events are pending), so a uv_poll_t watches it in Node's own loop;
-// when it fires, one zero-timeout kevent() drains as many events as were asked for. libkqueue's
-// fd is not pollable (it is one end of a close-detection pipe): there the epoll fd libkqueue
-// waits on internally is watched instead (FindLibkqueueEpoll), which turns readable in the same
-// cases. A uv_timer_t ends the wait at its deadline. The handles are made on the first wait and
-// kept (the timer stopped, the poll handle unreferenced) between waits; they are closed by
-// close(), the destructor, or an async cleanup hook when the env is torn down, and the memory is
-// freed only from libuv's close callbacks. Same model as epoll_async.cc.
+// (it turns readable while events are pending), so a LoopWatch (loop_watch.h: a uv_poll_t and a
+// uv_timer_t in Node's own loop) watches it; when it fires, one zero-timeout kevent() drains as
+// many events as were asked for, and the timer ends the wait at its deadline. libkqueue's fd is
+// not pollable (it is one end of a close-detection pipe): there the epoll fd libkqueue waits on
+// internally is watched instead (FindLibkqueueEpoll), which turns readable in the same cases.
+// The handles are made on the first wait and kept between waits; they are closed by close(), the
+// destructor, or the env's async cleanup hook (see loop_watch.h for their lifetime). Same model
+// as epoll_async.cc.
 #include <errno.h>
-#include <uv.h>
 #if defined(HAVE_LIBKQUEUE)
 #include <dirent.h>
 #include <stdio.h>
@@ -26,17 +25,10 @@
 #include "errors.h"
 #include "kqueue.h"
 #include "kqueue_record.h"
+#include "loop_watch.h"
 #include "timeout.h"
 
 namespace iomux {
-
-// A terminating worker can no longer run JS; this probe fails quietly then (NAPI_PREAMBLE).
-static bool CanRunJs(napi_env env) {
-  napi_value global;
-  bool has;
-  return napi_get_global(env, &global) == napi_ok &&
-         napi_has_element(env, global, 0, &has) == napi_ok;
-}
 
 #if defined(HAVE_LIBKQUEUE)
 // The target of /proc/self/fd/<fd> ("pipe:[123]", "anon_inode:[eventpoll]"), or "".
@@ -103,125 +95,44 @@ static int WatchFdOf(int kq) {
 #endif
 }
 
-class KqueueWaiter {
+// The LoopWatch of one Kqueue: watches watch_fd and drains with a zero-timeout kevent() into
+// the owner's buffer.
+class KqueueWaiter final : public LoopWatch {
  public:
   // Makes the handles watching watch_fd. Returns nullptr with *uverr set when libuv refuses.
   static KqueueWaiter* Create(Napi::Env env, Kqueue* owner, int watch_fd, int* uverr);
   // Starts a wait that will call cb(err, count) after writing count records into out.
   int Start(Napi::Function cb, Napi::Int32Array out, double ms, int maxevents);
-  bool Pending() const { return pending_.Active(); }
-  // Stops watching. A pending wait moves to *out, or is dropped when out is null.
-  void Stop(KqueuePendingWait* out);
-  // Detaches from the owner and closes the handles; `this` is deleted once libuv is done.
-  void Close();
 
  private:
-  KqueueWaiter(Napi::Env env, Kqueue* owner, int watch_fd)
-      : env_(env), owner_(owner), watch_fd_(watch_fd) {}
-  static void OnReadable(uv_poll_t* handle, int status, int events);
-  static void OnTimer(uv_timer_t* handle);
-  static void OnClosed(uv_handle_t* handle);
-  static void OnEnvCleanup(napi_async_cleanup_hook_handle hook, void* arg);
-  void ArmTimer();
-  // One zero-timeout kevent() into the owner's buffer: the count, or -1 with errno set.
-  int Drain();
-  // Settles the wait with n drained events, or with errno's error when n < 0.
-  void Complete(int n);
-  void Finish(Napi::Value err, Napi::Value result);
-  bool Ready();
+  KqueueWaiter(Napi::Env env, Kqueue* owner) : LoopWatch(env), owner_(owner) {}
+  int Drain() override;
+  void Complete(int n) override;
+  void WaitEnded() override {
+    if (owner_ != nullptr) owner_->Unref();
+  }
+  void Detach() override {
+    if (owner_ != nullptr) owner_->ForgetWaiter();
+    owner_ = nullptr;
+  }
 
-  Napi::Env env_;
   Kqueue* owner_;
-  int watch_fd_;
-  uv_poll_t poll_;
-  uv_timer_t timer_;
-  int open_handles_ = 0;
-  bool closing_ = false;
-  napi_async_cleanup_hook_handle hook_ = nullptr;
-  KqueuePendingWait pending_;
-  Deadline deadline_{};
-  int maxevents_ = 1;
 };
 
 KqueueWaiter* KqueueWaiter::Create(Napi::Env env, Kqueue* owner, int watch_fd, int* uverr) {
-  uv_loop_t* loop = nullptr;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
-    *uverr = UV_EINVAL;
-    return nullptr;
-  }
-  KqueueWaiter* w = new KqueueWaiter(env, owner, watch_fd);
-  int rc = uv_poll_init(loop, &w->poll_, watch_fd);
-  if (rc != 0) {
-    delete w;  // A handle whose init failed is not known to the loop.
-    *uverr = rc;
-    return nullptr;
-  }
-  uv_timer_init(loop, &w->timer_);
-  w->poll_.data = w;
-  w->timer_.data = w;
-  w->open_handles_ = 2;
-  napi_add_async_cleanup_hook(env, OnEnvCleanup, w, &w->hook_);
-  return w;
+  KqueueWaiter* w = new KqueueWaiter(env, owner);
+  *uverr = w->Open(watch_fd);
+  if (*uverr == 0) return w;
+  delete w;
+  return nullptr;
 }
 
 int KqueueWaiter::Start(Napi::Function cb, Napi::Int32Array out, double ms, int maxevents) {
-  // A handle left running since the last wait only needs its ref back (no re-registration).
-  if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&poll_))) {
-    int rc = uv_poll_start(&poll_, UV_READABLE, OnReadable);
-    if (rc != 0) return rc;
-  }
-  uv_ref(reinterpret_cast<uv_handle_t*>(&poll_));
-  pending_.callback = Napi::Persistent(cb);
-  pending_.context = std::make_unique<Napi::AsyncContext>(env_, "iomux:Kqueue.controlAsync");
-  pending_.out = Napi::Persistent(out);
-  deadline_ = MakeDeadline(ms);
-  maxevents_ = maxevents;
+  int rc = Begin(cb, "iomux:Kqueue.controlAsync", out, ms, maxevents);
+  if (rc != 0) return rc;
   owner_->Ref();  // The object must outlive its pending wait, even unreachable from JS.
   owner_->stats_.Add(kStatCalls, 1);
-  if (ms >= 0) ArmTimer();
   return 0;
-}
-
-void KqueueWaiter::ArmTimer() {
-  // The loop's clock was read when this iteration began; JS may have run since.
-  uv_update_time(poll_.loop);
-  // uv timers count whole ms: round up, and OnTimer checks the precise deadline.
-  uv_timer_start(&timer_, OnTimer, static_cast<uint64_t>(TimeLeftMs(deadline_)), 0);
-}
-
-void KqueueWaiter::Stop(KqueuePendingWait* out) {
-  uv_unref(reinterpret_cast<uv_handle_t*>(&poll_));
-  uv_timer_stop(&timer_);
-  if (!pending_.Active()) return;
-  if (owner_ != nullptr) owner_->Unref();
-  if (out != nullptr) {
-    *out = std::move(pending_);
-  } else {
-    pending_ = KqueuePendingWait();
-  }
-}
-
-void KqueueWaiter::Close() {
-  if (closing_) return;
-  closing_ = true;
-  if (owner_ != nullptr) owner_->ForgetWaiter();
-  owner_ = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(&poll_), OnClosed);
-  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), OnClosed);
-}
-
-void KqueueWaiter::OnClosed(uv_handle_t* handle) {
-  KqueueWaiter* w = static_cast<KqueueWaiter*>(handle->data);
-  if (--w->open_handles_ > 0) return;
-  if (w->hook_ != nullptr) napi_remove_async_cleanup_hook(w->hook_);
-  delete w;
-}
-
-void KqueueWaiter::OnEnvCleanup(napi_async_cleanup_hook_handle, void* arg) {
-  KqueueWaiter* w = static_cast<KqueueWaiter*>(arg);
-  if (w->closing_) return;
-  w->Stop(nullptr);
-  w->Close();
 }
 
 int KqueueWaiter::Drain() {
@@ -253,70 +164,9 @@ void KqueueWaiter::Complete(int n) {
   Finish(env_.Null(), Napi::Number::New(env_, n));
 }
 
-void KqueueWaiter::Finish(Napi::Value err, Napi::Value result) {
-  KqueuePendingWait done;
-  Stop(&done);
-  Napi::Env env = env_;
-  done.Settle(env, err, result);
-  // Nothing here may touch `this` any more: the callback may have closed the owner.
-  if (env.IsExceptionPending()) {
-    Napi::Error e = env.GetAndClearPendingException();
-    if (CanRunJs(env)) napi_fatal_exception(env, e.Value());
-  }
-}
-
-bool KqueueWaiter::Ready() {
-  if (CanRunJs(env_)) return true;
-  uv_poll_stop(&poll_);
-  uv_timer_stop(&timer_);
-  return false;
-}
-
-void KqueueWaiter::OnReadable(uv_poll_t* handle, int status, int) {
-  KqueueWaiter* w = static_cast<KqueueWaiter*>(handle->data);
-  if (!w->Pending()) {
-    uv_poll_stop(handle);  // Nobody waits: do not spin on a readable fd.
-    return;
-  }
-  Napi::HandleScope scope(w->env_);
-  if (!w->Ready()) return;
-  if (status < 0) {
-    w->Finish(ErrnoError(w->env_, -status, "uv_poll").Value(), w->env_.Undefined());
-    return;
-  }
-  int n = w->Drain();
-  // Zero: someone else (a fromFd twin) took the events, or libkqueue woke for its own
-  // bookkeeping; keep waiting.
-  if (n != 0) w->Complete(n);
-}
-
-void KqueueWaiter::OnTimer(uv_timer_t* handle) {
-  KqueueWaiter* w = static_cast<KqueueWaiter*>(handle->data);
-  Napi::HandleScope scope(w->env_);
-  if (!w->Ready()) return;
-  int n = w->Drain();
-  struct timespec left;
-  TimeLeft(w->deadline_, &left);
-  // libuv's clock has ms granularity and may fire a little before the precise deadline.
-  if (n == 0 && (left.tv_sec > 0 || left.tv_nsec > 0)) {
-    w->ArmTimer();
-    return;
-  }
-  w->Complete(n);
-}
-
-void KqueuePendingWait::Settle(Napi::Env env, Napi::Value err, Napi::Value result) {
-  Napi::FunctionReference cb = std::move(callback);
-  std::unique_ptr<Napi::AsyncContext> ctx = std::move(context);
-  out.Reset();
-  napi_value argv[2] = {err, result};
-  napi_value ignored;
-  napi_make_callback(env, *ctx, env.Global(), cb.Value(), 2, argv, &ignored);
-}
-
 bool Kqueue::WaitPending() const { return waiter_ != nullptr && waiter_->Pending(); }
 
-void Kqueue::ReleaseWaiter(KqueuePendingWait* pending) {
+void Kqueue::ReleaseWaiter(PendingWait* pending) {
   if (waiter_ == nullptr) return;
   KqueueWaiter* w = waiter_;
   w->Stop(pending);

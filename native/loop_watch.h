@@ -1,0 +1,91 @@
+// LoopWatch: the machinery of an asynchronous wait with no thread, shared by Epoll#waitAsync
+// (epoll_async.cc) and Kqueue#waitAsync (kqueue_async.cc). A kernel fd that turns readable
+// while events are pending is watched by a uv_poll_t in Node's own loop, and a uv_timer_t ends
+// the wait at its deadline. This class owns the two handles and their lifetime (ref/unref
+// between waits, the async cleanup hook for env teardown, the memory freed only from libuv's
+// close callbacks) and the JS side of the pending wait; a subclass says how to drain the
+// kernel's events and how to turn them into the callback's result.
+#pragma once
+
+#include <napi.h>
+#include <uv.h>
+
+#include <memory>
+
+#include "timeout.h"
+
+namespace iomux {
+
+// The JS side of an asynchronous wait: the callback that settles it, the async context it runs
+// in (so async_hooks and promise microtasks behave as for Node's own I/O), and the caller's
+// output buffer when there is one, kept alive until the wait ends.
+struct PendingWait {
+  Napi::FunctionReference callback;
+  std::unique_ptr<Napi::AsyncContext> context;
+  Napi::Reference<Napi::Int32Array> out;
+  bool Active() const { return !callback.IsEmpty(); }
+  // Calls callback(err, result) through MakeCallback and empties this record. An exception the
+  // callback throws goes to process 'uncaughtException', as for Node's own callbacks.
+  void Settle(Napi::Env env, Napi::Value err, Napi::Value result);
+};
+
+// One pair of uv handles watching one fd for a series of waits, one at a time. The handles are
+// made by Open() and kept between waits (the timer stopped, the poll handle unreferenced, so
+// neither keeps the loop alive; the poll handle is stopped the first time it fires with no wait
+// pending). They are closed by Close() or by the async cleanup hook when the env is torn down
+// (a worker terminated mid-wait); `this` is deleted once libuv is done with both.
+class LoopWatch {
+ public:
+  // Only Create() (when Open() fails) and the close callbacks delete a LoopWatch.
+  virtual ~LoopWatch() = default;
+  bool Pending() const { return pending_.Active(); }
+  // Stops watching. A pending wait moves to *out, or is dropped when out is null.
+  void Stop(PendingWait* out);
+  // Detaches from the owner and closes the handles; `this` is deleted once libuv is done.
+  void Close();
+
+ protected:
+  explicit LoopWatch(Napi::Env env) : env_(env) {}
+  // Makes the handles watching fd and registers the cleanup hook. Returns 0 or a libuv error;
+  // on error nothing is known to the loop and the caller deletes `this`.
+  int Open(int fd);
+  // Starts a wait that will call cb(err, result) when the fd turns readable and Drain() finds
+  // events, or when ms (negative: never) have passed. out (may be empty) is held until the
+  // wait ends. Returns 0 or a libuv error.
+  int Begin(Napi::Function cb, const char* resource, Napi::Int32Array out, double ms,
+            int maxevents);
+  // Ends the wait and calls its callback; nothing may touch `this` after it.
+  void Finish(Napi::Value err, Napi::Value result);
+
+  // One zero-timeout wait for at most maxevents_ events into the owner's buffer: the count, or
+  // -1 with errno set. Called when the fd turns readable and when the deadline passes.
+  virtual int Drain() = 0;
+  // Settles the wait (through Finish) with n drained events, or with errno's error when n < 0.
+  virtual void Complete(int n) = 0;
+  // The pending wait ended (settled, cancelled or dropped): the owner may be collected again.
+  virtual void WaitEnded() = 0;
+  // The handles are closing: the owner must forget this watch, and this watch its owner.
+  virtual void Detach() = 0;
+
+  Napi::Env env_;
+  PendingWait pending_;
+  int maxevents_ = 1;
+
+ private:
+  static void OnReadable(uv_poll_t* handle, int status, int events);
+  static void OnTimer(uv_timer_t* handle);
+  static void OnClosed(uv_handle_t* handle);
+  static void OnEnvCleanup(napi_async_cleanup_hook_handle hook, void* arg);
+  void ArmTimer();
+  // False (with the handles stopped) once the env can no longer run JS.
+  bool Ready();
+
+  uv_poll_t poll_;
+  uv_timer_t timer_;
+  int open_handles_ = 0;
+  bool closing_ = false;
+  napi_async_cleanup_hook_handle hook_ = nullptr;
+  Deadline deadline_{};
+};
+
+}  // namespace iomux
