@@ -29,14 +29,12 @@ struct EpollRef {
 // by close() or, when the object is collected unclosed, by the destructor. After close() every
 // method refuses with ERR_CLOSED and the old fd number is never used again: the kernel may have
 // handed it to someone else.
-class Epoll : public Napi::ObjectWrap<Epoll> {
+// The watch of its async waits (epoll_async.cc) hangs off LoopWatchOwner.
+class Epoll : public Napi::ObjectWrap<Epoll>, public LoopWatchOwner {
  public:
   static Napi::Function Define(Napi::Env env);
   explicit Epoll(const Napi::CallbackInfo& info);
   ~Epoll() override;
-
-  // Called by the waiter when its uv handles go away (closed, or the env is torn down).
-  void ForgetWaiter() { waiter_ = nullptr; }
 
  private:
   static Napi::Value FromFd(const Napi::CallbackInfo& info);
@@ -78,20 +76,12 @@ class Epoll : public Napi::ObjectWrap<Epoll> {
   // Writes the first n entries of the buffer into out as records of stride int32s: (fd, events)
   // or (fd, events, tag). The caller made sure that out holds n records.
   void EventsToRecords(int32_t* out, int n, int stride) const;
-  // True while an asynchronous wait is in progress (epoll_async.cc).
-  bool WaitPending() const;
-  // Stops and closes the uv handles of pollAsync (epoll_async.cc) before the fd goes away. A
-  // wait still pending is handed to `pending` (when given) so close() can fail it with
-  // ERR_CLOSED; without `pending` (the destructor) it is dropped silently.
-  void ReleaseWaiter(PendingWait* pending);
 
   int epfd_ = -1;
   std::vector<epoll_event> events_;
   // Wait counters. epoll hands the kernel no fds and no bytes per wait (the interest list lives
   // in the kernel), so `fds` and `bytesIn` stay 0: that is the point of epoll.
   Stats stats_;
-  // The uv handles that watch epfd_ for pollAsync; created on the first async wait.
-  EpollWaiter* waiter_ = nullptr;
   // Shared with the bound functions handed out by boundPollInto(); made on first request.
   EpollRef* ref_ = nullptr;
 

@@ -16,7 +16,7 @@
 namespace iomux {
 
 // The LoopWatch of one Epoll: drains with a zero-timeout epoll_wait into the owner's buffer.
-class EpollWaiter final : public LoopWatch {
+class EpollWaiter final : public OwnedWatch<Epoll> {
  public:
   // Makes the handles for owner's fd. Returns nullptr with *uverr set when libuv refuses.
   static EpollWaiter* Create(Napi::Env env, Epoll* owner, int* uverr);
@@ -25,37 +25,24 @@ class EpollWaiter final : public LoopWatch {
   int Start(Napi::Function cb, double ms, int maxevents, Napi::Int32Array out, int stride);
 
  private:
-  EpollWaiter(Napi::Env env, Epoll* owner) : LoopWatch(env), owner_(owner) {}
+  EpollWaiter(Napi::Env env, Epoll* owner) : OwnedWatch(env, owner) {}
   int Drain() override;
   void Complete(int n) override;
-  void WaitEnded() override {
-    if (owner_ != nullptr) owner_->Unref();
-  }
-  void Detach() override {
-    if (owner_ != nullptr) owner_->ForgetWaiter();
-    owner_ = nullptr;
-  }
 
-  Epoll* owner_;
   // waitIntoAsync's record size; 0 for waitAsync, which answers with a new array of pairs.
   int stride_ = 0;
 };
 
 EpollWaiter* EpollWaiter::Create(Napi::Env env, Epoll* owner, int* uverr) {
-  EpollWaiter* w = new EpollWaiter(env, owner);
-  *uverr = w->Open(owner->epfd_);
-  if (*uverr == 0) return w;
-  delete w;
-  return nullptr;
+  return Opened(new EpollWaiter(env, owner), owner->epfd_, uverr);
 }
 
 int EpollWaiter::Start(Napi::Function cb, double ms, int maxevents, Napi::Int32Array out,
                        int stride) {
-  int rc = Begin(cb, "iomux:Epoll.pollAsync", stride != 0 ? out : Napi::Int32Array(), ms,
-                 maxevents);
+  int rc = BeginFor(cb, "iomux:Epoll.pollAsync", stride != 0 ? out : Napi::Int32Array(), ms,
+                    maxevents);
   if (rc != 0) return rc;
   stride_ = stride;
-  owner_->Ref();  // The object must outlive its pending wait, even unreachable from JS.
   owner_->stats_.Add(kStatCalls, 1);
   return 0;
 }
@@ -90,15 +77,6 @@ void EpollWaiter::Complete(int n) {
     owner_->stats_.Add(kStatEvents, n);
     Finish(env_.Null(), owner_->EventsToArray(env_, n));
   }
-}
-
-bool Epoll::WaitPending() const { return waiter_ != nullptr && waiter_->Pending(); }
-
-void Epoll::ReleaseWaiter(PendingWait* pending) {
-  if (waiter_ == nullptr) return;
-  EpollWaiter* w = waiter_;
-  w->Stop(pending);
-  w->Close();  // Clears waiter_.
 }
 
 Napi::Value Epoll::WaitAsync(const Napi::CallbackInfo& info) {
@@ -137,21 +115,21 @@ Napi::Value Epoll::StartAsync(Napi::Env env, Napi::Value cb, double ms, int maxe
   if (!cb.IsFunction()) {
     return ThrowTypeError(env, "The \"callback\" argument must be of type function");
   }
-  if (waiter_ == nullptr) {
+  EpollWaiter* w = static_cast<EpollWaiter*>(waiter_);  // Only this file makes Epoll's watch.
+  if (w == nullptr) {
     int uverr;
-    waiter_ = EpollWaiter::Create(env, this, &uverr);
-    if (waiter_ == nullptr) return ThrowErrno(env, -uverr, "uv_poll_init");
+    w = EpollWaiter::Create(env, this, &uverr);
+    if (w == nullptr) return ThrowErrno(env, -uverr, "uv_poll_init");
+    waiter_ = w;
   }
-  int rc = waiter_->Start(cb.As<Napi::Function>(), ms, maxevents, out, stride);
+  int rc = w->Start(cb.As<Napi::Function>(), ms, maxevents, out, stride);
   if (rc != 0) return ThrowErrno(env, -rc, "uv_poll_start");
   return env.Undefined();
 }
 
 Napi::Value Epoll::CancelWait(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  bool was = WaitPending();
-  if (was) waiter_->Stop(nullptr);
-  return Napi::Boolean::New(env, was);
+  return Napi::Boolean::New(env, CancelPendingWait());
 }
 
 }  // namespace iomux

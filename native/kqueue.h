@@ -21,14 +21,12 @@ constexpr uint32_t kMaxEvents = 1u << 20;
 
 // A kqueue that owns its fd (CLOEXEC). After close() every method refuses with ERR_CLOSED and
 // the old fd number is never used again.
-class Kqueue : public Napi::ObjectWrap<Kqueue> {
+// The watch of its async waits (kqueue_async.cc) hangs off LoopWatchOwner.
+class Kqueue : public Napi::ObjectWrap<Kqueue>, public LoopWatchOwner {
  public:
   static Napi::Function DefineClass(Napi::Env env);
   explicit Kqueue(const Napi::CallbackInfo& info);
   ~Kqueue() override;
-
-  // Called by the waiter when its uv handles go away (closed, or the env is torn down).
-  void ForgetWaiter() { waiter_ = nullptr; }
 
  private:
   static Napi::Value FromFd(const Napi::CallbackInfo& info);
@@ -45,11 +43,6 @@ class Kqueue : public Napi::ObjectWrap<Kqueue> {
   // One kevent() call with changes_[0..nchanges) and room for maxevents in events_, EINTR
   // retried with the time left. Returns kevent()'s result; errno is kept.
   int Wait(int nchanges, int maxevents, double timeout_ms);
-  // True while an asynchronous wait is in progress (kqueue_async.cc).
-  bool WaitPending() const;
-  // Stops and closes the uv handles of waitAsync before the fd goes away; a pending wait moves
-  // to `pending` (close() fails it with ERR_CLOSED) or is dropped when it is null.
-  void ReleaseWaiter(PendingWait* pending);
 
   int fd_ = -1;
   std::vector<struct kevent> changes_;
@@ -57,7 +50,6 @@ class Kqueue : public Napi::ObjectWrap<Kqueue> {
   // Counters of control() calls. For kqueue the interest set lives in the kernel, so "fds" is
   // the number of changes handed over per syscall and "bytesIn" their size in struct kevents.
   Stats stats_;
-  KqueueWaiter* waiter_ = nullptr;
 
   friend class KqueueWaiter;
 };

@@ -97,7 +97,7 @@ static int WatchFdOf(int kq) {
 
 // The LoopWatch of one Kqueue: watches watch_fd and drains with a zero-timeout kevent() into
 // the owner's buffer.
-class KqueueWaiter final : public LoopWatch {
+class KqueueWaiter final : public OwnedWatch<Kqueue> {
  public:
   // Makes the handles watching watch_fd. Returns nullptr with *uverr set when libuv refuses.
   static KqueueWaiter* Create(Napi::Env env, Kqueue* owner, int watch_fd, int* uverr);
@@ -105,32 +105,18 @@ class KqueueWaiter final : public LoopWatch {
   int Start(Napi::Function cb, Napi::Int32Array out, double ms, int maxevents);
 
  private:
-  KqueueWaiter(Napi::Env env, Kqueue* owner) : LoopWatch(env), owner_(owner) {}
+  KqueueWaiter(Napi::Env env, Kqueue* owner) : OwnedWatch(env, owner) {}
   int Drain() override;
   void Complete(int n) override;
-  void WaitEnded() override {
-    if (owner_ != nullptr) owner_->Unref();
-  }
-  void Detach() override {
-    if (owner_ != nullptr) owner_->ForgetWaiter();
-    owner_ = nullptr;
-  }
-
-  Kqueue* owner_;
 };
 
 KqueueWaiter* KqueueWaiter::Create(Napi::Env env, Kqueue* owner, int watch_fd, int* uverr) {
-  KqueueWaiter* w = new KqueueWaiter(env, owner);
-  *uverr = w->Open(watch_fd);
-  if (*uverr == 0) return w;
-  delete w;
-  return nullptr;
+  return Opened(new KqueueWaiter(env, owner), watch_fd, uverr);
 }
 
 int KqueueWaiter::Start(Napi::Function cb, Napi::Int32Array out, double ms, int maxevents) {
-  int rc = Begin(cb, "iomux:Kqueue.controlAsync", out, ms, maxevents);
+  int rc = BeginFor(cb, "iomux:Kqueue.controlAsync", out, ms, maxevents);
   if (rc != 0) return rc;
-  owner_->Ref();  // The object must outlive its pending wait, even unreachable from JS.
   owner_->stats_.Add(kStatCalls, 1);
   return 0;
 }
@@ -164,15 +150,6 @@ void KqueueWaiter::Complete(int n) {
   Finish(env_.Null(), Napi::Number::New(env_, n));
 }
 
-bool Kqueue::WaitPending() const { return waiter_ != nullptr && waiter_->Pending(); }
-
-void Kqueue::ReleaseWaiter(PendingWait* pending) {
-  if (waiter_ == nullptr) return;
-  KqueueWaiter* w = waiter_;
-  w->Stop(pending);
-  w->Close();  // Clears waiter_.
-}
-
 // waitAsync(out: Int32Array, maxevents, timeoutMs, callback(err, count)).
 Napi::Value Kqueue::WaitAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -194,25 +171,25 @@ Napi::Value Kqueue::WaitAsync(const Napi::CallbackInfo& info) {
   if (!info[3].IsFunction()) {
     return ThrowTypeError(env, "The \"callback\" argument must be of type function");
   }
-  if (waiter_ == nullptr) {
+  KqueueWaiter* w = static_cast<KqueueWaiter*>(waiter_);  // Only this file makes the watch.
+  if (w == nullptr) {
     int watch_fd = WatchFdOf(fd_);
     if (watch_fd < 0) {
       return ThrowCodeError(env, "ERR_NOT_SUPPORTED",
                             "libkqueue's internal epoll fd was not found: no async waits");
     }
     int uverr;
-    waiter_ = KqueueWaiter::Create(env, this, watch_fd, &uverr);
-    if (waiter_ == nullptr) return ThrowErrno(env, -uverr, "uv_poll_init");
+    w = KqueueWaiter::Create(env, this, watch_fd, &uverr);
+    if (w == nullptr) return ThrowErrno(env, -uverr, "uv_poll_init");
+    waiter_ = w;
   }
-  int rc = waiter_->Start(info[3].As<Napi::Function>(), out, ms, static_cast<int>(maxevents));
+  int rc = w->Start(info[3].As<Napi::Function>(), out, ms, static_cast<int>(maxevents));
   if (rc != 0) return ThrowErrno(env, -rc, "uv_poll_start");
   return env.Undefined();
 }
 
 Napi::Value Kqueue::CancelWait(const Napi::CallbackInfo& info) {
-  bool was = WaitPending();
-  if (was) waiter_->Stop(nullptr);
-  return Napi::Boolean::New(info.Env(), was);
+  return Napi::Boolean::New(info.Env(), CancelPendingWait());
 }
 
 }  // namespace iomux

@@ -46,6 +46,15 @@ class LoopWatch {
 
  protected:
   explicit LoopWatch(Napi::Env env) : env_(env) {}
+  // Opens w's handles on fd: returns w, or nullptr (w deleted) with *uverr set when libuv
+  // refuses.
+  template <class W>
+  static W* Opened(W* w, int fd, int* uverr) {
+    *uverr = w->Open(fd);
+    if (*uverr == 0) return w;
+    delete w;
+    return nullptr;
+  }
   // Makes the handles watching fd and registers the cleanup hook. Returns 0 or a libuv error;
   // on error nothing is known to the loop and the caller deletes `this`.
   int Open(int fd);
@@ -86,6 +95,58 @@ class LoopWatch {
   bool closing_ = false;
   napi_async_cleanup_hook_handle hook_ = nullptr;
   Deadline deadline_{};
+};
+
+// The owner's side of a LoopWatch (Epoll, Kqueue): the watch it made on its first async wait,
+// until the watch closes. Inherited next to Napi::ObjectWrap.
+class LoopWatchOwner {
+ public:
+  // Called by the watch when its uv handles go away (closed, or the env is torn down).
+  void ForgetWaiter() { waiter_ = nullptr; }
+
+ protected:
+  // True while an asynchronous wait is in progress.
+  bool WaitPending() const { return waiter_ != nullptr && waiter_->Pending(); }
+  // Stops and closes the watch before the fd goes away. A pending wait moves to `pending`
+  // (close() fails it with ERR_CLOSED), or is dropped silently when it is null (destructor).
+  void ReleaseWaiter(PendingWait* pending) {
+    if (waiter_ == nullptr) return;
+    LoopWatch* w = waiter_;
+    w->Stop(pending);
+    w->Close();  // Clears waiter_.
+  }
+  // Drops a pending wait unsettled (cancelWait); returns whether there was one.
+  bool CancelPendingWait() {
+    bool was = WaitPending();
+    if (was) waiter_->Stop(nullptr);
+    return was;
+  }
+
+  LoopWatch* waiter_ = nullptr;
+};
+
+// The owner-typed part of a watch: a pending wait holds the owner (a Napi::ObjectWrap, kept
+// alive even when unreachable from JS), and closing the handles detaches the two both ways.
+template <class Owner>
+class OwnedWatch : public LoopWatch {
+ protected:
+  OwnedWatch(Napi::Env env, Owner* owner) : LoopWatch(env), owner_(owner) {}
+  // Begin(), then holds the owner until the wait ends.
+  int BeginFor(Napi::Function cb, const char* resource, Napi::Int32Array out, double ms,
+               int maxevents) {
+    int rc = Begin(cb, resource, out, ms, maxevents);
+    if (rc == 0) owner_->Ref();
+    return rc;
+  }
+  void WaitEnded() override {
+    if (owner_ != nullptr) owner_->Unref();
+  }
+  void Detach() override {
+    if (owner_ != nullptr) owner_->ForgetWaiter();
+    owner_ = nullptr;
+  }
+
+  Owner* owner_;
 };
 
 }  // namespace iomux
