@@ -88,13 +88,16 @@ export abstract class PollLikeSelector<T = unknown> extends BaseSelector<T> {
     const stride = this.#stride;
     const readFlag = this.#readFlag;
     const writeFlag = this.#writeFlag;
+    let stale = 0;
     for (let i = 0, at = 0; i < n; i++, at += stride) {
       const fd = out[at];
       const key = this._keyFor(fd);
-      if (key === undefined) continue;
       // A record tagged for an older registration of this fd number (closed, reused, registered
       // again) must not reach the newer key.
-      if (stride === 3 && this.#tags.get(fd) !== out[at + 2]) continue;
+      if (key === undefined || (stride === 3 && this.#tags.get(fd) !== out[at + 2])) {
+        stale++;
+        continue;
+      }
       const flags = out[at + 1];
       // As CPython: anything but "readable" (HUP, ERR, NVAL too) wakes writers, and anything but
       // "writable" wakes readers, so an error or hang-up reaches whoever waits.
@@ -104,7 +107,18 @@ export abstract class PollLikeSelector<T = unknown> extends BaseSelector<T> {
       events &= key.events;
       if (events !== 0) ready.push([key, events]);
     }
+    this._staleRecords(stale);
     return n;
+  }
+
+  /** Told after each wait how many of its records were stale; a subclass may act on it. */
+  protected _staleRecords(_count: number): void {}
+
+  /** Registers every current key again through register(fd, flags, tag), for a new kernel set. */
+  protected _registerAllWith(register: (fd: number, flags: number, tag: number) => void): void {
+    for (const key of this.getMap().values()) {
+      register(key.fd, this.#toFlags(key.events), this.#tags.get(key.fd) ?? 0);
+    }
   }
 
   #toFlags(events: number): number {

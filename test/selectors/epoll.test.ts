@@ -6,11 +6,39 @@ import { describe, expect, it } from 'vitest';
 import { EVENT_READ, EVENT_WRITE } from '../../lib/constants';
 import { canUse } from '../../lib/selectors/default';
 import { EpollSelector } from '../../lib/selectors/epoll';
-import { closeNow, openFdCount, testSocketPair } from '../helpers/fds';
+import { close, dup2, write } from '../../lib/fd';
+import { closeNow, fdFlags, openFdCount, testSocketPair } from '../helpers/fds';
 import { selectorConformance } from './conformance';
 
 describe.skipIf(!canUse('epoll'))('EpollSelector', () => {
   selectorConformance(() => new EpollSelector());
+
+  it('leaves behind a closed fd whose file lives on (dup): no spinning on its stale events', () => {
+    const sel = new EpollSelector();
+    const [a, b] = testSocketPair();
+    const [c, d] = testSocketPair();
+    let copy = 3000;
+    while (fdFlags(copy) !== undefined) copy++;
+    dup2(a, copy); // a's file now lives on through the copy
+    try {
+      sel.register(a, EVENT_READ, 'orphan');
+      sel.register(c, EVENT_READ, 'live');
+      write(b, Buffer.from('x')); // a's file stays readable: epoll reports it on every wait
+      closeNow(a);
+      sel.unregister(a); // the kernel keeps (file, fd) in the set: the fd is closed, the file is not
+      const before = sel.fileno();
+      sel.resetStats();
+      expect(sel.select(200)).toEqual([]);
+      // Without the move to a new epoll set, the 200 ms wait spins on the orphan's records.
+      expect(sel.stats().syscalls).toBeLessThan(10);
+      expect(sel.fileno()).not.toBe(before);
+      write(d, Buffer.from('y'));
+      expect(sel.select(1000).map(([key, ev]) => [key.data, ev])).toEqual([['live', EVENT_READ]]);
+    } finally {
+      close(copy);
+      sel.close();
+    }
+  });
 
   it('is the epoll backend and owns an fd', () => {
     const before = openFdCount();
