@@ -267,6 +267,17 @@ int Epoll::Wait(Napi::Env env, int maxevents, double ms, const char** syscall) {
   }
 }
 
+int Epoll::CountedWait(Napi::Env env, int maxevents, double ms) {
+  stats_.Add(kStatCalls, 1);
+  const char* syscall;
+  int n = Wait(env, maxevents, ms, &syscall);
+  if (n < 0) {
+    int err = errno;
+    ThrowErrno(env, err, syscall);
+  }
+  return n;
+}
+
 bool Epoll::CheckCanWait(Napi::Env env) {
   if (!CheckOpen(env)) return false;
   if (WaitPending()) {
@@ -296,13 +307,8 @@ Napi::Value Epoll::Poll(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   long long t0 = stats_.Start();
-  stats_.Add(kStatCalls, 1);
-  const char* syscall;
-  int n = Wait(env, maxevents, ms, &syscall);
-  if (n < 0) {
-    int err = errno;
-    return ThrowErrno(env, err, syscall);
-  }
+  int n = CountedWait(env, maxevents, ms);
+  if (n < 0) return env.Undefined();
   Napi::Array out = EventsToArray(env, n);
   stats_.Add(kStatEvents, n);
   stats_.Stop(kStatCallNs, t0);
@@ -350,13 +356,8 @@ Napi::Value Epoll::PollIntoWith(const Napi::CallbackInfo& info, int32_t stride) 
   }
   int maxevents = records > INT_MAX ? INT_MAX : static_cast<int>(records);
   long long t0 = stats_.Start();
-  stats_.Add(kStatCalls, 1);
-  const char* syscall;
-  int n = Wait(env, maxevents, ms, &syscall);
-  if (n < 0) {
-    int err = errno;
-    return ThrowErrno(env, err, syscall);
-  }
+  int n = CountedWait(env, maxevents, ms);
+  if (n < 0) return env.Undefined();
   // No JS ran during the wait, so the array's memory is still where it was.
   EventsToRecords(out.data, n, stride);
   stats_.Add(kStatEvents, n);

@@ -71,6 +71,9 @@ class Epoll : public Napi::ObjectWrap<Epoll>, public LoopWatchOwner {
   // One wait for at most maxevents events, EINTR retried with the time left. Returns the
   // count, or -1 with errno set.
   int Wait(Napi::Env env, int maxevents, double ms, const char** syscall);
+  // One JS-visible wait: counts the call, waits, and on failure throws the errno error and
+  // returns -1.
+  int CountedWait(Napi::Env env, int maxevents, double ms);
   // A new JS array of [fd, events] pairs from the first n entries of the buffer.
   Napi::Array EventsToArray(Napi::Env env, int n);
   // Writes the first n entries of the buffer into out as records of stride int32s: (fd, events)

@@ -20,6 +20,18 @@ static int SetFlag(int fd, int get, int set, int flag, bool on) {
   return next == flags ? 0 : fcntl(fd, set, next);
 }
 
+// The fallback for systems without pipe2/SOCK_CLOEXEC: CLOEXEC (and O_NONBLOCK when asked) on
+// both ends after the fact. Returns 0, or -1 with errno set.
+[[maybe_unused]] static int SetPairFlags(const int fds[2], bool nonblocking) {
+  for (int i = 0; i < 2; i++) {
+    if (SetFlag(fds[i], F_GETFD, F_SETFD, FD_CLOEXEC, true) != 0 ||
+        (nonblocking && SetFlag(fds[i], F_GETFL, F_SETFL, O_NONBLOCK, true) != 0)) {
+      return -1;
+    }
+  }
+  return 0;
+}
+
 // Closes both fds of a pair made by a fallback path, keeping the errno that made it fail.
 [[maybe_unused]] static Napi::Value ClosePairAndThrow(Napi::Env env, int fds[2], const char* syscall) {
   int err = errno;
@@ -51,12 +63,7 @@ static Napi::Value Pipe(const Napi::CallbackInfo& info) {
     int err = errno;
     return ThrowErrno(env, err, "pipe");
   }
-  for (int fd : fds) {
-    if (SetFlag(fd, F_GETFD, F_SETFD, FD_CLOEXEC, true) != 0 ||
-        (nonblocking && SetFlag(fd, F_GETFL, F_SETFL, O_NONBLOCK, true) != 0)) {
-      return ClosePairAndThrow(env, fds, "fcntl");
-    }
-  }
+  if (SetPairFlags(fds, nonblocking) != 0) return ClosePairAndThrow(env, fds, "fcntl");
 #endif
   return PairToArray(env, fds);
 }
@@ -77,12 +84,7 @@ static Napi::Value SocketPair(const Napi::CallbackInfo& info) {
     int err = errno;
     return ThrowErrno(env, err, "socketpair");
   }
-  for (int fd : fds) {
-    if (SetFlag(fd, F_GETFD, F_SETFD, FD_CLOEXEC, true) != 0 ||
-        (nonblocking && SetFlag(fd, F_GETFL, F_SETFL, O_NONBLOCK, true) != 0)) {
-      return ClosePairAndThrow(env, fds, "fcntl");
-    }
-  }
+  if (SetPairFlags(fds, nonblocking) != 0) return ClosePairAndThrow(env, fds, "fcntl");
 #endif
   return PairToArray(env, fds);
 }

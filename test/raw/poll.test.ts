@@ -1,5 +1,4 @@
 // Raw poll(2): the Poll object as the kernel sees it. Ports CPython's Lib/test/test_poll.py.
-import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { native } from '../../lib/binding';
@@ -7,6 +6,7 @@ import { constants } from '../../lib/constants';
 import { read, write } from '../../lib/fd';
 import { Poll } from '../../lib/poll';
 import { closeNow, testPipe, testSocketPair } from '../helpers/fds';
+import { timed, withSignalDuringWait } from '../helpers/timing';
 
 const { POLLIN, POLLOUT, POLLHUP, POLLNVAL } = constants;
 const MSG = Buffer.from(' This is a test.');
@@ -20,33 +20,7 @@ function thrown(fn: () => unknown): Error & { code?: string } {
   throw new Error('expected a throw');
 }
 
-function timed<T>(fn: () => T): [T, number] {
-  const t0 = performance.now();
-  const result = fn();
-  return [result, performance.now() - t0];
-}
 
-/**
- * Runs a blocking wait of about 400 ms while a child process sends SIGUSR2 after 100 ms, then
- * checks that the signal really arrived (its JS handler runs once the loop turns again).
- */
-async function withSignalDuringWait(wait: () => void): Promise<void> {
-  let signals = 0;
-  const onSignal = (): void => {
-    signals++;
-  };
-  process.on('SIGUSR2', onSignal);
-  try {
-    const child = spawn('sh', ['-c', `sleep 0.1; kill -USR2 ${process.pid}`], { stdio: 'ignore' });
-    const exited = new Promise((resolve) => child.on('exit', resolve));
-    wait();
-    await exited;
-    for (let i = 0; i < 100 && signals === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(signals).toBe(1);
-  } finally {
-    process.off('SIGUSR2', onSignal);
-  }
-}
 
 function readyWith(ready: Array<[number, number]>, flag: number): number[] {
   return ready.filter(([, ev]) => ev & flag).map(([fd]) => fd);

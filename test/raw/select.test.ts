@@ -10,6 +10,7 @@ import { dup2, getNofileLimit, read, setNofileLimit, write } from '../../lib/fd'
 import { select } from '../../lib/select';
 import type { FileLike } from '../../lib/validate';
 import { closeNow, testPipe, testSocketPair, track } from '../helpers/fds';
+import { timed, withSignalDuringWait } from '../helpers/timing';
 
 const TYPE = 'ERR_INVALID_ARG_TYPE';
 const RANGE = 'ERR_OUT_OF_RANGE';
@@ -23,11 +24,6 @@ function thrown(fn: () => unknown): Error & { code?: string; errno?: number; sys
   throw new Error('expected a throw');
 }
 
-function timed<T>(fn: () => T): [T, number] {
-  const t0 = performance.now();
-  const result = fn();
-  return [result, performance.now() - t0];
-}
 
 function isOpen(fd: number): boolean {
   try {
@@ -45,27 +41,6 @@ function freeFdFrom(from: number): number {
   return fd;
 }
 
-/**
- * Runs a blocking wait of about 400 ms while a child process sends SIGUSR2 after 100 ms, then
- * checks that the signal really arrived (its JS handler runs once the loop turns again).
- */
-async function withSignalDuringWait(wait: () => void): Promise<void> {
-  let signals = 0;
-  const onSignal = (): void => {
-    signals++;
-  };
-  process.on('SIGUSR2', onSignal);
-  try {
-    const child = spawn('sh', ['-c', `sleep 0.1; kill -USR2 ${process.pid}`], { stdio: 'ignore' });
-    const exited = new Promise((resolve) => child.on('exit', resolve));
-    wait();
-    await exited;
-    for (let i = 0; i < 100 && signals === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(signals).toBe(1);
-  } finally {
-    process.off('SIGUSR2', onSignal);
-  }
-}
 
 describe('select', () => {
   it('returns three new arrays holding the very objects given (CPython test_returned_list_identity)', () => {
