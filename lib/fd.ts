@@ -1,4 +1,5 @@
 /** File-descriptor helpers on raw fds: enough to feed the multiplexers without node:net. */
+import { fstatSync } from 'node:fs';
 import { native } from './binding';
 import { invalidArgType, outOfRange } from './errors';
 import { validateFd, validateInteger, validateOptions } from './validate';
@@ -132,4 +133,14 @@ export function setNofileLimit(soft: number, hard?: number): void {
   const s = validateLimit(soft, 'soft');
   const h = hard === undefined ? native.getNofileLimit().hard : validateLimit(hard, 'hard');
   native.setNofileLimit(s, h);
+}
+
+/**
+ * Asks the kernel whether fd is open (one fstat(2)); for numbers that a table must not take on
+ * trust. Internal: not exported from the package.
+ * @param fd A validated fd number.
+ * @throws ErrnoError `EBADF` (syscall 'fstat', Node's own UVException shape) when it is not open.
+ */
+export function assertOpenFd(fd: number): void {
+  fstatSync(fd);
 }

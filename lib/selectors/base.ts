@@ -6,6 +6,7 @@
  */
 import { EVENT_READ, EVENT_WRITE } from '../constants';
 import { abortError, isErrno, outOfRange, stateError } from '../errors';
+import { assertOpenFd } from '../fd';
 import type { NativeStats, WaitStats } from '../stats';
 import { fileLikeToFd, selectorTimeout, validateEvents, validateOptions, validateSignal, type FileLike } from '../validate';
 import { AsyncSelect, type AsyncWaitDone } from './async-select';
@@ -103,6 +104,10 @@ export abstract class BaseSelector<T = unknown> {
     const mask = validateSelectorEvents(events);
     const fd = fileLikeToFd(fileobj, 'fileobj');
     if (this.#keys.has(fd)) throw stateError('ERR_ALREADY_REGISTERED', `fd ${fd} is already registered`);
+    this._checkFd(fd);
+    // A number past the fd limit cannot be open unless the limit was lowered since: ask the
+    // kernel (EBADF) before any table keeps it, whatever the backend would do with it.
+    if (!this.#keys.fitsDense(fd)) assertOpenFd(fd);
     const key = makeKey(fileobj, fd, mask, data as T);
     this.#insert(key);
     this.#generation++;
@@ -351,6 +356,12 @@ export abstract class BaseSelector<T = unknown> {
   protected _keyFor(fd: number): SelectorKey<T> | undefined {
     return this.#keys.get(fd);
   }
+
+  /**
+   * Refuses an fd this backend can never watch, before any bookkeeping or kernel check
+   * (select: ERR_FD_SETSIZE).
+   */
+  protected _checkFd(_fd: number): void {}
 
   /** Tells the kernel about a new key. Throwing rolls the registration back. */
   protected abstract _add(key: SelectorKey<T>): void;

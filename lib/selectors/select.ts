@@ -106,6 +106,10 @@ export class SelectSelector<T = unknown> extends BaseSelector<T> {
     );
   }
 
+  protected override _checkFd(fd: number): void {
+    if (fd >= FD_SETSIZE && !this.#allowLargeFds) throw fdSetSizeError(fd, FD_SETSIZE);
+  }
+
   protected override _add(key: SelectorKey<T>): void {
     if (key.fd >= FD_SETSIZE) {
       if (!this.#allowLargeFds) throw fdSetSizeError(key.fd, FD_SETSIZE);

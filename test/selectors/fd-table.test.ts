@@ -34,4 +34,22 @@ describe('FdTable', () => {
     expect(t.size).toBe(1000);
     expect(t.has(1000)).toBe(false);
   });
+
+  it('keeps fds past the dense bound in a sparse map, in fd order, and moves them in when the bound rises', () => {
+    let bound = 1024;
+    const t = new FdTable<string>(() => bound);
+    t.set(2 ** 31 - 1, 'max').set(5000, 'high').set(3, 'low');
+    expect(t.fitsDense(5000)).toBe(false);
+    expect(t.size).toBe(3);
+    expect([...t.entries()]).toEqual([[3, 'low'], [5000, 'high'], [2 ** 31 - 1, 'max']]);
+    expect([...t.values()]).toEqual(['low', 'high', 'max']);
+    bound = 8000;
+    expect(t.fitsDense(5000)).toBe(true);
+    expect(t.get(5000)).toBe('high');
+    expect([...t.keys()]).toEqual([3, 5000, 2 ** 31 - 1]);
+    expect(t.delete(2 ** 31 - 1)).toBe(true);
+    expect(t.delete(2 ** 31 - 1)).toBe(false);
+    expect(t.delete(5000)).toBe(true);
+    expect(t.size).toBe(1);
+  });
 });
