@@ -103,6 +103,8 @@ export abstract class BaseSelector<T = unknown> {
     this.#checkOpen();
     const mask = validateSelectorEvents(events);
     const fd = fileLikeToFd(fileobj, 'fileobj');
+    // fileno() is the caller's code and may have closed this selector or registered this fd.
+    this.#checkOpen();
     if (this.#keys.has(fd)) throw stateError('ERR_ALREADY_REGISTERED', `fd ${fd} is already registered`);
     this._checkFd(fd);
     // A number past the fd limit cannot be open unless the limit was lowered since: ask the
@@ -435,6 +437,8 @@ export abstract class BaseSelector<T = unknown> {
       if (key !== undefined && key.fileobj === fileobj) return key;
     }
     const fd = fileLikeToFd(fileobj, 'fileobj');
+    // fileno() is the caller's code and may have closed this selector.
+    this.#checkOpen();
     const key = this.#keys.get(fd);
     if (key === undefined) throw stateError('ERR_NOT_REGISTERED', `fd ${fd} is not registered`);
     return key;

@@ -292,6 +292,43 @@ export function selectorConformance(factory: () => BaseSelector<unknown>, option
     }
   });
 
+  it('a fileno() that closes the selector or registers its own fd: ERR_CLOSED / ERR_ALREADY_REGISTERED, no key left (issue 12)', () => {
+    const [rd] = testSocketPair();
+    // register(): the selector is closed while fileno() runs.
+    const sel = make();
+    expect(() => sel.register({ fileno: () => (sel.close(), rd) }, EVENT_READ)).toThrow(
+      expect.objectContaining({ code: 'ERR_CLOSED' }),
+    );
+    expect(sel.closed).toBe(true);
+    expect(sel.getMap().size).toBe(0);
+    // register(): fileno() registers the same fd first; the inner key stays, alone.
+    const sel2 = make();
+    const inner = { fileno: () => rd };
+    expect(() => sel2.register({ fileno: () => (sel2.register(inner, EVENT_READ, 'inner'), rd) }, EVENT_WRITE)).toThrow(
+      expect.objectContaining({ code: 'ERR_ALREADY_REGISTERED' }),
+    );
+    expect([...sel2.getMap().values()].map((k) => k.data)).toEqual(['inner']);
+    // modify(), unregister(), getKey() through a new object whose fileno() closes the selector.
+    for (const call of [
+      (s: BaseSelector<unknown>, f: { fileno(): number }) => s.modify(f, EVENT_WRITE),
+      (s: BaseSelector<unknown>, f: { fileno(): number }) => s.unregister(f),
+      (s: BaseSelector<unknown>, f: { fileno(): number }) => s.getKey(f),
+    ]) {
+      const s = make();
+      s.register(rd, EVENT_READ);
+      expect(() => call(s, { fileno: () => (s.close(), rd) })).toThrow(expect.objectContaining({ code: 'ERR_CLOSED' }));
+      expect(s.getMap().size).toBe(0);
+    }
+    // modify(): fileno() unregisters the fd it names.
+    const sel3 = make();
+    sel3.register(rd, EVENT_READ);
+    expect(() => sel3.modify({ fileno: () => (sel3.unregister(rd), rd) }, EVENT_WRITE)).toThrow(
+      expect.objectContaining({ code: 'ERR_NOT_REGISTERED' }),
+    );
+    expect(sel3.getMap().size).toBe(0);
+    expect(sel3.select(0)).toEqual([]);
+  });
+
   it('Symbol.dispose closes', () => {
     let outer: BaseSelector<unknown> | undefined;
     {
