@@ -10,7 +10,10 @@ import { validateOptions } from '../validate';
 import { BaseSelector, type BackendName } from './base';
 import { BACKENDS, type BackendEntry } from './registry';
 
-/** Probe results, kept for the process: what the kernel offers does not change while it runs. */
+/**
+ * Definitive probe results, kept for the process: what the kernel offers does not change while
+ * it runs. A probe that met a shortage (EMFILE, ...) or another refusal is not kept.
+ */
 const probed = new Map<string, boolean>();
 
 function entryFor(name: string): BackendEntry | undefined {
@@ -18,19 +21,21 @@ function entryFor(name: string): BackendEntry | undefined {
 }
 
 /**
- * Whether a backend works in this process (checked once, by creating its kernel object).
+ * Whether a backend works in this process (checked by creating its kernel object; a definitive
+ * answer is kept for the life of the process).
  * @param name 'select', 'poll', 'epoll' or 'kqueue'.
  * @returns false for a backend this platform or build lacks, or an unknown name.
+ * @throws ErrnoError EMFILE, ENFILE, ENOMEM (ENOBUFS, EAGAIN): the probe could not tell, for
+ *   want of an fd or memory; nothing is kept, so a later call probes again.
  */
 export function canUse(name: string): boolean {
   const entry = entryFor(name);
   if (entry === undefined) return false;
-  let ok = probed.get(name);
-  if (ok === undefined) {
-    ok = entry.probe();
-    probed.set(name, ok);
-  }
-  return ok;
+  const known = probed.get(name);
+  if (known !== undefined) return known;
+  const verdict = entry.probe();
+  if (verdict !== 'failed') probed.set(name, verdict === 'works');
+  return verdict === 'works';
 }
 
 /**
@@ -61,6 +66,8 @@ function checkedName(name: unknown, argName: string): BackendName {
  * @returns The backend name.
  * @throws Error ERR_INVALID_ARG_VALUE: IOMUX_BACKEND names an unknown or unavailable backend;
  *   the message lists the available ones.
+ * @throws ErrnoError EMFILE, ENFILE, ENOMEM: a backend could not be probed for want of an fd
+ *   or memory (see canUse); a later call probes again.
  */
 export function defaultBackend(): BackendName {
   const forced = process.env.IOMUX_BACKEND;
@@ -77,6 +84,8 @@ export function defaultBackend(): BackendName {
  * @returns A new selector.
  * @throws Error ERR_INVALID_ARG_VALUE: an unknown or unavailable name (the message lists the
  *   available backends); TypeError ERR_INVALID_ARG_TYPE: name is not a string.
+ * @throws ErrnoError EMFILE, ENFILE, ENOMEM: from the probe (see canUse) or from creating the
+ *   kernel object.
  */
 export function createSelector<T = unknown>(name?: BackendName): BaseSelector<T> {
   const chosen = name === undefined ? defaultBackend() : checkedName(name, 'backend');
@@ -106,6 +115,8 @@ export class DefaultSelector<T = unknown> {
   /**
    * @param options `{ backend }` to choose the backend by name.
    * @throws Error ERR_INVALID_ARG_VALUE: an unknown or unavailable backend (options or IOMUX_BACKEND).
+   * @throws ErrnoError EMFILE, ENFILE, ENOMEM: no fd or memory to probe or create the backend;
+   *   the choice is not kept, so a later DefaultSelector picks the same backend as ever.
    */
   constructor(options?: DefaultSelectorOptions) {
     const opts = validateOptions<DefaultSelectorOptions>(options);
@@ -153,6 +164,7 @@ export interface Capabilities {
  * Describes what this machine and build offer, as `npx iomux probe` prints it.
  * @returns A plain JSON-safe object (nofile limits of Infinity become the string "unlimited"
  *   only in the table; JSON.stringify gives null for them).
+ * @throws ErrnoError EMFILE, ENFILE, ENOMEM: a backend could not be probed (see canUse).
  */
 export function capabilities(): Capabilities {
   let chosen: BackendName | null;
