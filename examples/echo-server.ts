@@ -8,7 +8,6 @@
  * Runs until killed. IOMUX_BACKEND=poll|select|epoll picks the selector.
  */
 import {
-  accept,
   close,
   DefaultSelector,
   EVENT_READ,
@@ -18,6 +17,7 @@ import {
   localAddress,
   read,
   setNofileLimit,
+  SpareFd,
   write,
   type SelectorKey,
 } from '../lib/index';
@@ -36,6 +36,8 @@ if (soft < hard) setNofileLimit(hard);
 const port = Number(process.argv[2] ?? 0);
 const server = listen({ host: '127.0.0.1', port }, 4096);
 const sel = new DefaultSelector<Handler>();
+// One fd kept in reserve: out of fds, accept() would leave connections queued and the loop spin.
+const spare = new SpareFd();
 
 function drop(fd: number): void {
   sel.unregister(fd);
@@ -89,15 +91,19 @@ const onClient: Handler = (key, events) => {
 
 const onAccept: Handler = () => {
   for (;;) {
+    const dropped = spare.dropped;
     let conn;
     try {
-      conn = accept(server);
+      conn = spare.accept(server);
     } catch (err) {
-      // EMFILE and friends: leave the connection queued and serve the clients we have.
       console.error(`accept: ${(err as Error).message}`);
       return;
     }
-    if (conn === null) return; // no more connections waiting
+    if (conn === null) {
+      // Out of fds (EMFILE): the waiting connections were accepted and closed at once.
+      if (spare.dropped > dropped) console.error(`accept: out of fds, closed ${spare.dropped - dropped} connection(s)`);
+      return; // no more connections waiting
+    }
     try {
       sel.register(conn.fd, EVENT_READ, onClient);
     } catch (err) {

@@ -9,7 +9,7 @@
  * IOMUX_BACKEND=poll|select|epoll picks the selector.
  */
 import http from 'node:http';
-import { accept, close, DefaultSelector, EVENT_READ, EVENT_WRITE, listen, localAddress, read, write } from '../lib/index';
+import { close, DefaultSelector, EVENT_READ, EVENT_WRITE, listen, localAddress, read, SpareFd, write } from '../lib/index';
 
 const httpPort = Number(process.argv[2] ?? 0);
 const rawPort = Number(process.argv[3] ?? 0);
@@ -17,6 +17,9 @@ const rawPort = Number(process.argv[3] ?? 0);
 const sel = new DefaultSelector<'server' | 'client'>();
 const server = listen({ host: '127.0.0.1', port: rawPort });
 sel.register(server, EVENT_READ, 'server');
+// One fd kept in reserve: out of fds, spare.accept() closes waiting connections instead of
+// leaving them queued (the listener would stay readable and the loop spin).
+const spare = new SpareFd();
 /** Bytes a client sent that the kernel could not take back yet. */
 const unsent = new Map<number, Uint8Array>();
 const counts = { accepted: 0, echoedBytes: 0, open: 0 };
@@ -54,7 +57,7 @@ async function serveRaw(signal: AbortSignal): Promise<void> {
   try {
     for await (const [key, events] of sel.events({ signal })) {
       if (key.data === 'server') {
-        for (let c = accept(server); c !== null; c = accept(server)) {
+        for (let c = spare.accept(server); c !== null; c = spare.accept(server)) {
           sel.register(c.fd, EVENT_READ, 'client');
           counts.accepted++;
           counts.open++;
@@ -69,13 +72,14 @@ async function serveRaw(signal: AbortSignal): Promise<void> {
     for (const fd of sel.getMap().keys()) if (fd !== server) close(fd);
     sel.close();
     close(server);
+    spare.close();
   }
 }
 
 const web = http.createServer((req, res) => {
   if (req.url === '/stats') {
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ backend: sel.backend, ...counts, waits: sel.stats() }));
+    res.end(JSON.stringify({ backend: sel.backend, ...counts, dropped: spare.dropped, waits: sel.stats() }));
   } else {
     res.statusCode = 404;
     res.end('try /stats\n');

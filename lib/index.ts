@@ -9,7 +9,7 @@ export { Epoll } from './epoll';
 export type { EpollOptions, EpollPollAsyncOptions } from './epoll';
 export { select, selectStats, resetSelectStats } from './select';
 export type { WaitStats } from './stats';
-export { listen, accept, connect, socketError, localAddress, shutdown } from './socket';
+export { listen, accept, connect, socketError, localAddress, shutdown, SpareFd } from './socket';
 export type { TcpAddress, UnixAddress, SocketAddress, AcceptedSocket, LocalAddress, ShutdownHow } from './socket';
 export type { SelectOptions } from './select';
 export { Poll } from './poll';
