@@ -2,7 +2,7 @@
 import { fstatSync } from 'node:fs';
 import { native } from './binding';
 import { invalidArgType, outOfRange } from './errors';
-import { validateFd, validateInteger, validateOptions } from './validate';
+import { checkNotDetached, validateFd, validateInteger, validateOptions } from './validate';
 
 /** Options for pipe() and socketpair(). */
 export interface PairOptions {
@@ -11,11 +11,11 @@ export interface PairOptions {
 }
 
 function pairOptions(options: unknown): boolean {
-  const o = validateOptions<PairOptions>(options);
-  if (o.nonblocking !== undefined && typeof o.nonblocking !== 'boolean') {
-    throw invalidArgType('options.nonblocking', 'of type boolean', o.nonblocking);
+  const nonblocking = validateOptions<PairOptions>(options).nonblocking; // read once (getters)
+  if (nonblocking !== undefined && typeof nonblocking !== 'boolean') {
+    throw invalidArgType('options.nonblocking', 'of type boolean', nonblocking);
   }
-  return o.nonblocking ?? false;
+  return nonblocking ?? false;
 }
 
 /**
@@ -49,6 +49,8 @@ export function close(fd: number): void {
 
 function span(buf: unknown, offset: unknown, length: unknown): [Uint8Array, number, number] {
   if (!(buf instanceof Uint8Array)) throw invalidArgType('buffer', 'an instance of Buffer or Uint8Array', buf);
+  // A detached buffer reads as empty: read() would answer 0, which means end of file.
+  checkNotDetached(buf, 'buffer');
   const off = offset === undefined ? 0 : validateInteger(offset, 'offset', 0, buf.length);
   const len = length === undefined ? buf.length - off : validateInteger(length, 'length', 0, buf.length - off);
   return [buf, off, len];
@@ -61,7 +63,8 @@ function span(buf: unknown, offset: unknown, length: unknown): [Uint8Array, numb
  * @param offset start in buf (default 0).
  * @param length most bytes to read (default: the rest of buf).
  * @returns the count read, 0 at end of file, or null when a non-blocking fd has nothing (EAGAIN).
- * @throws ErrnoError (`EBADF`, `ECONNRESET`, ...); RangeError `ERR_OUT_OF_RANGE` for a span outside buf.
+ * @throws ErrnoError (`EBADF`, `ECONNRESET`, ...); RangeError `ERR_OUT_OF_RANGE` for a span outside buf;
+ *   Error `ERR_INVALID_ARG_VALUE` for a buffer whose memory was detached (transferred).
  */
 export function read(fd: number, buf: Uint8Array, offset?: number, length?: number): number | null {
   const f = validateFd(fd);
@@ -77,7 +80,8 @@ export function read(fd: number, buf: Uint8Array, offset?: number, length?: numb
  * @param offset start in buf (default 0).
  * @param length most bytes to write (default: the rest of buf).
  * @returns the count written, or null when a non-blocking fd is full (EAGAIN).
- * @throws ErrnoError (`EBADF`, `EPIPE`, ...); RangeError `ERR_OUT_OF_RANGE` for a span outside buf.
+ * @throws ErrnoError (`EBADF`, `EPIPE`, ...); RangeError `ERR_OUT_OF_RANGE` for a span outside buf;
+ *   Error `ERR_INVALID_ARG_VALUE` for a buffer whose memory was detached (transferred).
  */
 export function write(fd: number, buf: Uint8Array, offset?: number, length?: number): number | null {
   const f = validateFd(fd);

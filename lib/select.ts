@@ -4,7 +4,7 @@ import { FD_SETSIZE } from './constants';
 import { fdSetSizeError, invalidArgType } from './errors';
 import { STAT_SLOTS, statsFromSlots } from './stats';
 import type { WaitStats } from './stats';
-import { fileLikeToFd, selectTimeout, validateOptions } from './validate';
+import { checkNotDetached, fileLikeToFd, selectTimeout, validateOptions } from './validate';
 import type { FileLike } from './validate';
 
 /** Options for {@link select}. */
@@ -78,6 +78,7 @@ function collect(s: Scratch, n: number, list: unknown, name: string, large: bool
   if (iterable === null || typeof iterable !== 'object' || typeof iterable[Symbol.iterator] !== 'function') {
     throw invalidArgType(name, 'an iterable of file-likes', list);
   }
+  checkNotDetached(iterable, name);
   for (const item of iterable) addFd(s, n++, item, name, large);
   return n;
 }
@@ -108,6 +109,7 @@ function pick<T>(s: Scratch, from: number, to: number): T[] {
  * @returns three new arrays holding the very objects passed in that are ready, in input order.
  * @throws TypeError `ERR_INVALID_ARG_TYPE` for a list that is not iterable, an item that is not
  *   a FileLike, a `fileno()` that returns a non-number, or a non-number timeout.
+ * @throws Error `ERR_INVALID_ARG_VALUE` for a typed array list whose memory was detached.
  * @throws RangeError `ERR_OUT_OF_RANGE` for a negative or non-integer fd, or a timeout that is
  *   negative, NaN or > 2^31-1.
  * @throws RangeError `ERR_FD_SETSIZE` for an fd >= FD_SETSIZE without `allowLargeFds`.

@@ -44,6 +44,8 @@ export type ShutdownHow = 'read' | 'write' | 'both';
 const DEFAULT_HOST = '127.0.0.1';
 const MAX_BACKLOG = 2 ** 31 - 1;
 const HOW: Record<ShutdownHow, number> = { read: 0, write: 1, both: 2 };
+/** More UTF-16 units than any sun_path has bytes (108 on Linux, 104 on macOS and the BSDs). */
+const MAX_PATH_UNITS = 1024;
 
 type Parsed = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
 
@@ -55,7 +57,37 @@ function validateHost(value: unknown): string {
   if (isIP(value) === 0) {
     throw invalidArgValue('address.host', value, "must be a numeric IPv4 or IPv6 address or 'localhost'");
   }
+  const pct = value.indexOf('%');
+  if (pct >= 0) validateScope(value, value.slice(pct + 1));
   return value;
+}
+
+/** IFNAMSIZ - 1 on Linux and macOS: the longest interface name. */
+const MAX_IFNAME = 15;
+const MAX_SCOPE_ID = 2 ** 32 - 1;
+
+/**
+ * An IPv6 zone: an interface index 1..2^32-1 or an interface name. The native parser reads a
+ * number with strtoul(), which takes a sign and wraps ('-1' became 4294967295): a number is
+ * checked here, and a name is left to if_nametoindex() (unknown: ERR_INVALID_ARG_VALUE there).
+ */
+function validateScope(host: string, scope: string): void {
+  if (/^[0-9]+$/.test(scope)) {
+    const id = Number(scope);
+    if (id >= 1 && id <= MAX_SCOPE_ID) return;
+  } else if (scope.length <= MAX_IFNAME && !/^[+-]/.test(scope)) {
+    return;
+  }
+  throw invalidArgValue(
+    'address.host',
+    host,
+    `has a bad scope id '${scope.slice(0, 20)}': it must be an interface index 1..${MAX_SCOPE_ID} or an interface name`,
+  );
+}
+
+/** String#isWellFormed (Node 20; ES2024, newer than this project's TypeScript lib setting). */
+function isWellFormed(value: string): boolean {
+  return (value as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
 function validatePath(value: unknown): string {
@@ -63,7 +95,11 @@ function validatePath(value: unknown): string {
   if (value.length === 0 || value.includes('\0')) {
     throw invalidArgValue('address.path', value, 'must be a non-empty string without null bytes');
   }
-  return value;
+  // A lone surrogate has no UTF-8 form: it would become U+FFFD and name another file.
+  if (!isWellFormed(value)) throw invalidArgValue('address.path', value, 'must be well-formed Unicode (no lone surrogates)');
+  // Longer than any sun_path: refused as the native side would (ENAMETOOLONG, from bind or
+  // connect), but without copying a string of any length into native memory first.
+  return value.length > MAX_PATH_UNITS ? value.slice(0, MAX_PATH_UNITS + 1) : value;
 }
 
 function parseAddress(value: unknown, minPort: number): Parsed {
@@ -88,7 +124,9 @@ function parseAddress(value: unknown, minPort: number): Parsed {
  * @returns The listening fd, non-blocking and close-on-exec.
  * @throws TypeError ERR_INVALID_ARG_TYPE for a non-object address, non-string host/path or non-number port/backlog.
  * @throws RangeError ERR_OUT_OF_RANGE for a port outside 0..65535 or a backlog outside 0..2^31-1.
- * @throws Error ERR_INVALID_ARG_VALUE for a host that is not an IP literal, or an empty path or one with a NUL.
+ * @throws Error ERR_INVALID_ARG_VALUE for a host that is not an IP literal or has a bad IPv6 scope
+ *   (not an index 1..2^32-1 nor a known interface name), or a path that is empty, has a NUL or
+ *   is not well-formed Unicode (a lone surrogate).
  * @throws Errno errors EADDRINUSE, EACCES, EADDRNOTAVAIL (bind), ENAMETOOLONG (path too long for sun_path), EMFILE (socket).
  *
  * Portability: on macOS/BSD the fd gets O_NONBLOCK and FD_CLOEXEC through fcntl right after

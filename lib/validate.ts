@@ -1,5 +1,5 @@
 /** Argument checks shared by every public entry point. All policy on inputs lives here. */
-import { invalidArgType, outOfRange } from './errors';
+import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 
 /** Anything that names a file descriptor: the number itself, `{ fd }`, or `{ fileno() }`. */
 export type FileLike = number | { fd: number } | { fileno(): number };
@@ -28,14 +28,18 @@ export function fileLikeToFd(value: unknown, name = 'fd'): number {
   if (typeof value === 'number') return checkFdNumber(value, name);
   if (typeof value === 'object' && value !== null) {
     const obj = value as { fd?: unknown; fileno?: unknown };
-    if (typeof obj.fileno === 'function') {
-      const fd: unknown = (obj.fileno as () => unknown).call(value);
+    // Each property is read once: a getter (or a Proxy) may answer differently the next time,
+    // and what is checked must be what is used.
+    const fileno = obj.fileno;
+    if (typeof fileno === 'function') {
+      const fd: unknown = (fileno as () => unknown).call(value);
       if (typeof fd !== 'number') throw invalidArgType(`${name}.fileno()`, 'of type number', fd);
       return checkFdNumber(fd, `${name}.fileno()`);
     }
     if ('fd' in obj) {
-      if (typeof obj.fd !== 'number') throw invalidArgType(`${name}.fd`, 'of type number', obj.fd);
-      return checkFdNumber(obj.fd, `${name}.fd`);
+      const fd = obj.fd;
+      if (typeof fd !== 'number') throw invalidArgType(`${name}.fd`, 'of type number', fd);
+      return checkFdNumber(fd, `${name}.fd`);
     }
   }
   throw invalidArgType(name, 'of type number or an object with an fd property or a fileno() method', value);
@@ -92,9 +96,33 @@ export function selectorTimeout(value: unknown): number {
   return t < 0 ? 0 : t;
 }
 
+/**
+ * Whether a typed array's memory was detached (transferred to a worker, `structuredClone` with
+ * `transfer`, `ArrayBuffer#transfer`): it then reads as empty, and iterating it throws a
+ * TypeError without a code. Node 20 has no `ArrayBuffer#detached`; only an empty view can be
+ * detached, and constructing a view of a detached buffer throws.
+ */
+export function isDetachedView(value: ArrayBufferView): boolean {
+  if (value.byteLength !== 0) return false;
+  try {
+    new Uint8Array(value.buffer, 0, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** Throws ERR_INVALID_ARG_VALUE when value is a typed array (or DataView) whose memory is detached. */
+export function checkNotDetached(value: unknown, name: string): void {
+  if (ArrayBuffer.isView(value) && isDetachedView(value)) {
+    throw invalidArgValue(name, value, 'must not be a view of a detached ArrayBuffer');
+  }
+}
+
 /** An Int32Array of even length >= minRecord to receive (fd, events) records. */
 export function validateOutBuffer(value: unknown, record = 2, name = 'out'): Int32Array {
   if (!(value instanceof Int32Array)) throw invalidArgType(name, 'an instance of Int32Array', value);
+  checkNotDetached(value, name);
   if (value.length < record || value.length % record !== 0) {
     throw outOfRange(`${name}.length`, `a multiple of ${record} and >= ${record}`, value.length);
   }

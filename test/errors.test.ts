@@ -12,8 +12,11 @@ import { Epoll } from '../lib/epoll';
 import { KEvent, Kqueue } from '../lib/kqueue';
 import { Poll } from '../lib/poll';
 import { select } from '../lib/select';
+import os from 'node:os';
+import path from 'node:path';
+import { PollSelector } from '../lib/selectors/poll';
 import { fdFlags } from './helpers/fds';
-import { accept, connect, listen, localAddress, shutdown, socketError } from '../lib/socket';
+import { accept, connect, listen, localAddress, shutdown, socketError, SpareFd } from '../lib/socket';
 
 const [r, w] = pipe({ nonblocking: true });
 // A number that is not open and that the kernel will not hand out during this file: it gives
@@ -29,6 +32,25 @@ afterAll(() => {
 });
 
 const throwing = { fileno: () => { throw new Error('fileno failed'); } };
+// A getter and a Proxy trap that throw: their error passes through, as a throwing fileno() does.
+const throwingGetter = { get fileno(): () => number { throw new Error('fileno failed'); } };
+const throwingProxy = new Proxy({}, { get: () => { throw new Error('fileno failed'); }, has: () => true });
+
+/** A typed array whose memory was transferred away (as to a worker). */
+function detached<T extends ArrayBufferView>(view: T): T {
+  structuredClone(view.buffer, { transfer: [view.buffer as ArrayBuffer] });
+  return view;
+}
+const detachedInts = detached(new Int32Array([0, 1]));
+const detachedBytes = detached(new Uint8Array(8));
+
+// A path with a lone surrogate would name 'x\uFFFDy' once encoded: the old code bound that file.
+const surrogatePath = path.join(os.tmpdir(), `iomux-errors-${process.pid}-x\uD800y`);
+afterAll(() => fs.rmSync(surrogatePath.replace('\uD800', '\uFFFD'), { force: true }));
+const spare = new SpareFd();
+afterAll(() => spare.close());
+const sel = new PollSelector();
+afterAll(() => sel.close());
 const stringy = { fileno: () => '3' };
 const negative = { fileno: () => -1 };
 const fractional = { fd: 1.5 };
@@ -62,6 +84,13 @@ const cases: Case[] = [
   ['select timeout "1"', () => select([r], [], [], '1' as unknown as number), T, 'ERR_INVALID_ARG_TYPE'],
   ['select fd >= FD_SETSIZE', () => select([constants.FD_SETSIZE], [], [], 0), R, 'ERR_FD_SETSIZE'],
   ['select closed fd', () => select([closedFd], [], [], 0, { allowLargeFds: true }), E, 'EBADF'],
+  ['select(detached Int32Array as rlist)', () => select(detachedInts as unknown as number[], [], [], 0), E, 'ERR_INVALID_ARG_VALUE'],
+  ['select(detached Int32Array as wlist)', () => select([], detachedInts as unknown as number[], [], 0), E, 'ERR_INVALID_ARG_VALUE'],
+  ['select([getter fileno throws])', () => select([throwingGetter as never], [], [], 0), E, ''],
+  ['select([Proxy whose get throws])', () => select([throwingProxy as never], [], [], 0), E, ''],
+  ['select([Infinity])', () => select([Infinity], [], [], 0), R, 'ERR_OUT_OF_RANGE'],
+  ['select timeout 1e300', () => select([r], [], [], 1e300), R, 'ERR_OUT_OF_RANGE'],
+  ['select options.allowLargeFds "yes"', () => select([r], [], [], 0, { allowLargeFds: 'yes' as never }), T, 'ERR_INVALID_ARG_TYPE'],
   ['native.select fds not Int32Array', () => native.select([1] as unknown as Int32Array, 1, 0, 0, 0, false), T, 'ERR_INVALID_ARG_TYPE'],
   ['native.select counts past the array', () => native.select(new Int32Array(1), 5, 0, 0, 0, false), R, 'ERR_OUT_OF_RANGE'],
   ['native.select large fd without large', () => native.select(Int32Array.of(5000), 1, 0, 0, 0, false), R, 'ERR_OUT_OF_RANGE'],
@@ -78,6 +107,21 @@ const cases: Case[] = [
   ['Poll.pollInto(odd length)', () => poll.pollInto(new Int32Array(3), 0), R, 'ERR_OUT_OF_RANGE'],
   ['Poll.pollInto(Uint32Array)', () => poll.pollInto(new Uint32Array(2) as unknown as Int32Array, 0), T, 'ERR_INVALID_ARG_TYPE'],
   ['Poll.pollInto([])', () => poll.pollInto([] as unknown as Int32Array, 0), T, 'ERR_INVALID_ARG_TYPE'],
+  ['Poll.pollInto(detached Int32Array)', () => poll.pollInto(detached(new Int32Array(4)), 0), E, 'ERR_INVALID_ARG_VALUE'],
+  ['Poll.register(fd, 0x10000)', () => poll.register(r, 0x10000), R, 'ERR_OUT_OF_RANGE'],
+  ['Poll.register(fd, -1)', () => poll.register(r, -1), R, 'ERR_OUT_OF_RANGE'],
+  ['Poll.register(fd, NaN)', () => poll.register(r, NaN), R, 'ERR_OUT_OF_RANGE'],
+  ['Poll.modify(fd, Infinity)', () => poll.modify(r, Infinity), R, 'ERR_OUT_OF_RANGE'],
+  ['Poll.register({ fd: Proxy getter throws })', () => poll.register(throwingProxy as never), E, ''],
+  ['Poll.poll(1e300)', () => poll.poll(1e300), R, 'ERR_OUT_OF_RANGE'],
+  // selectors
+  ['PollSelector.register(fd, NaN)', () => sel.register(r, NaN), R, 'ERR_OUT_OF_RANGE'],
+  ['PollSelector.register(fd, Infinity)', () => sel.register(r, Infinity), R, 'ERR_OUT_OF_RANGE'],
+  ['PollSelector.register(2**31, READ)', () => sel.register(2 ** 31, 1), R, 'ERR_OUT_OF_RANGE'],
+  ['PollSelector.register(closed 2**31-1, READ)', () => sel.register(2 ** 31 - 1, 1), E, 'EBADF'],
+  ['PollSelector.register(getter fileno throws)', () => sel.register(throwingGetter as never, 1), E, ''],
+  ['PollSelector.select(1e300)', () => sel.select(1e300), R, 'ERR_OUT_OF_RANGE'],
+  ['PollSelector.select(NaN)', () => sel.select(NaN), R, 'ERR_OUT_OF_RANGE'],
   // fd helpers
   ['close(-1)', () => close(-1), R, 'ERR_OUT_OF_RANGE'],
   ['close({})', () => close({} as unknown as number), T, 'ERR_INVALID_ARG_TYPE'],
@@ -89,6 +133,14 @@ const cases: Case[] = [
   ['write(read end)', () => write(r, Buffer.alloc(1)), E, 'EBADF'],
   ['setNonBlocking(fd, "yes")', () => setNonBlocking(r, 'yes' as unknown as boolean), T, 'ERR_INVALID_ARG_TYPE'],
   ['dup2(closed, 900)', () => dup2(closedFd, 900), E, 'EBADF'],
+  ['read(fd, detached buffer)', () => read(r, detachedBytes), E, 'ERR_INVALID_ARG_VALUE'],
+  ['write(fd, detached buffer)', () => write(w, detachedBytes), E, 'ERR_INVALID_ARG_VALUE'],
+  ['read(fd, buf, NaN)', () => read(r, Buffer.alloc(1), NaN), R, 'ERR_OUT_OF_RANGE'],
+  ['write(fd, buf, 0, Infinity)', () => write(w, Buffer.alloc(1), 0, Infinity), R, 'ERR_OUT_OF_RANGE'],
+  ['close(NaN)', () => close(NaN), R, 'ERR_OUT_OF_RANGE'],
+  ['close(1e300)', () => close(1e300), R, 'ERR_OUT_OF_RANGE'],
+  ['setNofileLimit(1e300)', () => setNofileLimit(1e300), R, 'ERR_OUT_OF_RANGE'],
+  ['pipe({ nonblocking: 1 })', () => pipe({ nonblocking: 1 as never }), T, 'ERR_INVALID_ARG_TYPE'],
   ['setNofileLimit(NaN)', () => setNofileLimit(NaN), R, 'ERR_OUT_OF_RANGE'],
   ['pipe("x")', () => pipe('x' as never), T, 'ERR_INVALID_ARG_TYPE'],
   // socket helpers
@@ -103,6 +155,20 @@ const cases: Case[] = [
   ['socketError(closed fd)', () => socketError(closedFd), E, 'EBADF'],
   ['localAddress(pipe fd)', () => localAddress(r), E, 'ENOTSOCK'],
   ['shutdown(fd, "sideways")', () => shutdown(r, 'sideways' as never), E, 'ERR_INVALID_ARG_VALUE'],
+  ['connect({ host: "::1%-1" })', () => connect({ host: '::1%-1', port: 1 }), E, 'ERR_INVALID_ARG_VALUE'],
+  ['connect({ host: "::1%0" })', () => connect({ host: '::1%0', port: 1 }), E, 'ERR_INVALID_ARG_VALUE'],
+  ['connect({ host: "::1%4294967296" })', () => connect({ host: '::1%4294967296', port: 1 }), E, 'ERR_INVALID_ARG_VALUE'],
+  ['connect({ host: "::1%nosuchif0" })', () => connect({ host: '::1%nosuchif0', port: 1 }), E, 'ERR_INVALID_ARG_VALUE'],
+  ['listen({ host: "::1%-1" })', () => listen({ host: '::1%-1', port: 0 }), E, 'ERR_INVALID_ARG_VALUE'],
+  ['listen({ path: lone surrogate })', () => listen({ path: surrogatePath }), E, 'ERR_INVALID_ARG_VALUE'],
+  ['connect({ path: lone surrogate })', () => connect({ path: '\uDC00' }), E, 'ERR_INVALID_ARG_VALUE'],
+  ['listen({ path: 50M chars })', () => listen({ path: 'x'.repeat(5e7) }), E, 'ENAMETOOLONG'],
+  ['listen({ host: 10M chars })', () => listen({ host: 'x'.repeat(1e7), port: 0 }), E, 'ERR_INVALID_ARG_VALUE'],
+  ['listen({ port: NaN })', () => listen({ port: NaN }), R, 'ERR_OUT_OF_RANGE'],
+  ['listen({ port: 0 }, Infinity)', () => listen({ port: 0 }, Infinity), R, 'ERR_OUT_OF_RANGE'],
+  ['connect({ port: -0 })', () => connect({ port: -0 }), R, 'ERR_OUT_OF_RANGE'],
+  ['SpareFd.accept(-1)', () => spare.accept(-1), R, 'ERR_OUT_OF_RANGE'],
+  ['SpareFd.accept(pipe fd)', () => spare.accept(r), E, 'ENOTSOCK'],
   // kqueue
   ['new KEvent("x")', () => new KEvent('x' as unknown as number), T, 'ERR_INVALID_ARG_TYPE'],
   ['new KEvent(1, filter 1.5)', () => new KEvent(1, 1.5), R, 'ERR_OUT_OF_RANGE'],
@@ -129,6 +195,7 @@ if (native.has.epoll) {
     ['Epoll.poll(0, 2**40)', () => ep.poll(0, 2 ** 40), R, 'ERR_OUT_OF_RANGE'],
     ['Epoll.poll(NaN)', () => ep.poll(NaN), R, 'ERR_OUT_OF_RANGE'],
     ['Epoll.pollInto(new Int32Array(0))', () => ep.pollInto(new Int32Array(0)), R, 'ERR_OUT_OF_RANGE'],
+    ['Epoll.pollInto(detached Int32Array)', () => ep.pollInto(detached(new Int32Array(4))), E, 'ERR_INVALID_ARG_VALUE'],
     ['closed Epoll.poll()', () => closedEp.poll(0), E, 'ERR_CLOSED'],
     ['closed Epoll.register()', () => closedEp.register(r), E, 'ERR_CLOSED'],
     ['closed Epoll.fileno()', () => closedEp.fileno(), E, 'ERR_CLOSED'],
@@ -163,6 +230,16 @@ describe('bad inputs give their documented errors', () => {
       expect(getSystemErrorName(err.errno)).toBe(err.code);
       expect(err.message).toMatch(new RegExp(`^${err.code}: .+, ${err.syscall}$`));
     }
+  });
+
+  it('reads each FileLike property once: a getter that changes its answer cannot slip past the check', () => {
+    let reads = 0;
+    const flippingFd = { get fd(): number { return reads++ === 0 ? r : ('x' as never); } };
+    expect(select([flippingFd], [], [], 0)).toEqual([[], [], []]);
+    let calls = 0;
+    const flippingFileno = { get fileno(): () => number { return calls++ === 0 ? () => r : ('x' as never); } };
+    expect(select([flippingFileno], [], [], 0)).toEqual([[], [], []]);
+    expect([reads, calls]).toEqual([1, 1]);
   });
 
   it('leaves the process healthy', () => {
