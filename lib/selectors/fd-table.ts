@@ -51,7 +51,10 @@ export class FdTable<V> {
   }
 
   get(fd: number): V | undefined {
-    return fd < this.#bound ? this.#slots[fd] : this.#sparse?.get(fd);
+    // The array first: a hit or a miss with no sparse entries (the usual case) costs one load.
+    const v = this.#slots[fd];
+    if (v !== undefined || this.#sparse === undefined) return v;
+    return fd >= this.#bound ? this.#sparse.get(fd) : undefined;
   }
 
   has(fd: number): boolean {
@@ -83,14 +86,13 @@ export class FdTable<V> {
   }
 
   delete(fd: number): boolean {
-    if (fd >= this.#bound) {
-      if (this.#sparse?.delete(fd) !== true) return false;
+    const slots = this.#slots;
+    if (slots[fd] !== undefined) {
+      slots[fd] = undefined;
       this.#size--;
       return true;
     }
-    const slots = this.#slots;
-    if (slots[fd] === undefined) return false;
-    slots[fd] = undefined;
+    if (this.#sparse === undefined || fd < this.#bound || !this.#sparse.delete(fd)) return false;
     this.#size--;
     return true;
   }
