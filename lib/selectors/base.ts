@@ -94,10 +94,11 @@ export abstract class BaseSelector<T = unknown> {
    * @throws TypeError ERR_INVALID_ARG_TYPE: fileobj is not a FileLike or events not a number.
    * @throws RangeError ERR_OUT_OF_RANGE: a negative fd, events 0 or with other bits.
    * @throws Error ERR_ALREADY_REGISTERED: this fd is registered already (also through another object).
-   * @throws Error ERR_CLOSED: the selector is closed.
+   * @throws Error ERR_CLOSED: the selector is closed (also when fileobj's `fileno()` closed it).
    * @throws RangeError ERR_FD_SETSIZE: (SelectSelector) fd >= FD_SETSIZE without allowLargeFds.
-   * @throws Error with an errno code: the kernel refused (epoll: EPERM for a regular file).
-   *   Nothing is left registered then.
+   * @throws Error with an errno code: the kernel refused (epoll: EPERM for a regular file), or
+   *   EBADF (syscall 'fstat') for an fd at or past RLIMIT_NOFILE that is not open: such a
+   *   number is checked with the kernel before any table takes it. Nothing is left registered then.
    */
   register(fileobj: FileLike, events: number, data?: T): SelectorKey<T> {
     this.#checkOpen();
