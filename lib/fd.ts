@@ -46,7 +46,8 @@ export function close(fd: number): void {
   native.close(validateFd(fd));
 }
 
-function span(buf: unknown, offset: unknown, length: unknown): [Uint8Array, number, number] {
+/** Checks (buf, offset, length): a Uint8Array and a range inside it. */
+export function span(buf: unknown, offset: unknown, length: unknown): [Uint8Array, number, number] {
   if (!(buf instanceof Uint8Array)) throw invalidArgType('buffer', 'an instance of Buffer or Uint8Array', buf);
   const off = offset === undefined ? 0 : validateInteger(offset, 'offset', 0, buf.length);
   const len = length === undefined ? buf.length - off : validateInteger(length, 'length', 0, buf.length - off);
