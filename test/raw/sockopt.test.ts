@@ -11,6 +11,7 @@ import { getsockopt, setsockopt } from '../../lib/sockopt';
 import { udpSocket } from '../../lib/udp';
 import { closeNow, track } from '../helpers/fds';
 import { expectErrno, readN, tcpPair, thrown, waitReady } from '../helpers/sockets';
+import { measure } from '../../scripts/servers/nodelay';
 
 const c = constants;
 const isLinux = process.platform === 'linux';
@@ -41,6 +42,20 @@ describe('flags: set, read back, clear', () => {
       expect(getsockopt(fd, c[level], c[name])).toBe(true);
     });
   }
+});
+
+describe('TCP_NODELAY effect', () => {
+  // Behaviour only, with wide bounds (figures: scripts/servers/nodelay.ts and the README). A
+  // request sent as two small writes: with Nagle on, the second waits for the ACK of the first,
+  // which the server delays (Linux: 40 ms at least); with TCP_NODELAY it leaves at once.
+  if (!isLinux) console.log('skipping the TCP_NODELAY effect test: delayed-ACK timing is only known on Linux');
+  it.skipIf(!isLinux)('a request in two small writes waits for the delayed ACK with Nagle, not with TCP_NODELAY', () => {
+    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+    const nagle = median(measure(false, 11, 5));
+    const nodelay = median(measure(true, 11, 5));
+    expect(nagle).toBeGreaterThan(10_000); // µs
+    expect(nodelay).toBeLessThan(nagle / 4);
+  });
 });
 
 describe('numbers: set and read back as the kernel reports them', () => {
