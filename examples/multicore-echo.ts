@@ -34,7 +34,6 @@ import {
   read,
   setNofileLimit,
   write,
-  type SelectorKey,
 } from '../lib/index';
 
 type Mode = 'reuseport' | 'exclusive';
@@ -88,8 +87,10 @@ class Echo {
     return fds;
   }
 
-  onReady(fd: number, writable: boolean): void {
-    if (writable) return this.#flush(fd, this.#pending.get(fd)!);
+  /** A client is ready: it waits either to be read or, while a reply is pending, to be written. */
+  onReady(fd: number): void {
+    const pending = this.#pending.get(fd);
+    if (pending !== undefined) return this.#flush(fd, pending);
     let n: number | null;
     try {
       n = read(fd, this.#buf);
@@ -143,8 +144,8 @@ function runReusePort(job: Job, report: (port: number, echo: Echo) => void): voi
   sel.register(job.stopFd, EVENT_READ, 'stop');
   report(localAddress(lfd).port, echo);
   for (;;) {
-    for (const [key, events] of sel.select() as Array<[SelectorKey<'listen' | 'stop' | 'client'>, number]>) {
-      if (key.data === 'client') echo.onReady(key.fd, (events & EVENT_WRITE) !== 0);
+    for (const [key] of sel.select()) {
+      if (key.data === 'client') echo.onReady(key.fd);
       else if (key.data === 'listen') for (const fd of echo.acceptSome(lfd, Infinity)) sel.register(fd, EVENT_READ, 'client');
       else return stop([...sel.getMap().values()].filter((k) => k.data === 'client').map((k) => k.fd), [lfd], () => sel.close());
     }
@@ -167,7 +168,7 @@ function runExclusive(job: Job, report: (port: number, echo: Echo) => void): voi
   ep.register(job.stopFd, EPOLLIN);
   report(job.port, echo);
   for (;;) {
-    for (const [fd, events] of ep.poll(null)) {
+    for (const [fd] of ep.poll(null)) {
       if (fd === job.listenFd) {
         // One connection per wake-up (nginx's multi_accept off): connections that arrive
         // meanwhile wake another worker instead of queueing behind this one.
@@ -187,7 +188,7 @@ function runExclusive(job: Job, report: (port: number, echo: Echo) => void): voi
       } else if (fd === job.stopFd) {
         return stop(clients, [], () => ep.close());
       } else {
-        echo.onReady(fd, (events & EPOLLOUT) !== 0 && (events & EPOLLIN) === 0);
+        echo.onReady(fd);
       }
     }
   }
