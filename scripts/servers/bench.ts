@@ -10,7 +10,7 @@
  *   npx tsx scripts/servers/bench.ts [--runs 5] [--workers N] [--connections 200] [--active 100]
  *     [--size 64] [--warmup 1] [--duration 3] [--json file]
  *
- * Linux only (epoll, /proc). The load generator needs a core too: on a 2-core machine the
+ * Linux only (epoll, /proc). The load generator runs on the same machine: on a 2-core machine the
  * server and the client share the two.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
