@@ -50,6 +50,8 @@ interface Sample {
   msgsPerSec: number;
   cpuUsPerMsg: number;
   rttUs: number;
+  /** The load generator's own CPU seconds per second. */
+  loadgenCores: number;
   load1: number;
 }
 
@@ -91,7 +93,7 @@ async function runOne(loadgen: string, config: Config): Promise<Sample> {
     args.push('-w', values.warmup!, '-d', values.duration!, '-p', pids);
     const line = execFileSync(loadgen, args, { encoding: 'utf8' });
     const r = JSON.parse(line) as Sample;
-    return { msgsPerSec: r.msgsPerSec, cpuUsPerMsg: r.cpuUsPerMsg, rttUs: r.rttUs, load1 };
+    return { msgsPerSec: r.msgsPerSec, cpuUsPerMsg: r.cpuUsPerMsg, rttUs: r.rttUs, loadgenCores: r.loadgenCores, load1 };
   } finally {
     const exited = new Promise((resolve) => server.once('exit', resolve));
     server.kill('SIGTERM');
@@ -128,15 +130,16 @@ async function main(): Promise<void> {
     `\n${os.availableParallelism()} CPUs (${os.cpus()[0]?.model ?? '?'}), ${c.connections} connections, ${c.active} active, ` +
       `${c.size}-byte messages, ${c.warmup} s warm-up + ${c.duration} s measured, ${runs} interleaved runs each (median, min-max)\n`,
   );
-  console.log('| server | msgs/s | server CPU µs/msg | load avg (1 min) |');
-  console.log('|---|---|---|---|');
+  console.log('| server | msgs/s | server CPU µs/msg | load generator CPU (cores) | load avg (1 min) |');
+  console.log('|---|---|---|---|---|');
   for (const [name, xs] of results) {
     const m = xs.map((x) => x.msgsPerSec);
     const cpu = xs.map((x) => x.cpuUsPerMsg);
     const load = xs.map((x) => x.load1);
+    const gen = median(xs.map((x) => x.loadgenCores));
     console.log(
       `| ${name} | ${median(m).toFixed(0)} (${Math.min(...m).toFixed(0)}-${Math.max(...m).toFixed(0)}) | ` +
-        `${median(cpu).toFixed(2)} (${Math.min(...cpu).toFixed(2)}-${Math.max(...cpu).toFixed(2)}) | ` +
+        `${median(cpu).toFixed(2)} (${Math.min(...cpu).toFixed(2)}-${Math.max(...cpu).toFixed(2)}) | ${gen.toFixed(2)} | ` +
         `${Math.min(...load).toFixed(1)}-${Math.max(...load).toFixed(1)} |`,
     );
   }

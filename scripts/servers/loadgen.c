@@ -3,7 +3,7 @@
  * wait for all S to come back, check every byte, send the next); the others stay idle.
  * One thread, epoll, non-blocking connects. After W warm-up seconds it counts messages for
  * D seconds and reads the CPU time (utime + stime) of the server pids given with -p at the
- * window's start and end. Prints one JSON line. Exits 1 on a connect failure or a wrong byte.
+ * window's start and end, and its own (loadgenCores: CPU seconds per second). Prints one JSON line. Exits 1 on a connect failure or a wrong byte.
  *
  *   cc -O2 -o loadgen loadgen.c
  *   ./loadgen -h 127.0.0.1 -P 8000 -c 200 -a 100 -s 64 -w 1 -d 3 [-n] [-p pid,pid,...]
@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -63,6 +64,13 @@ static long long cpu_ticks(const int* pids, int npids) {
     if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2) total += ut + st;
   }
   return total;
+}
+
+/* This process's own CPU time (user + system), in µs. */
+static double self_cpu_us(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
 }
 
 static void fail(const char* what, int id) {
@@ -188,6 +196,7 @@ int main(int argc, char** argv) {
 
   double start = now(), window = start + warmup, end = window + duration;
   long long msgs = 0, ticks0 = 0;
+  double self0 = 0;
   int measuring = 0;
   for (;;) {
     double t = now();
@@ -195,6 +204,7 @@ int main(int argc, char** argv) {
       measuring = 1;
       msgs = 0;
       ticks0 = cpu_ticks(pids, npids);
+      self0 = self_cpu_us();
       window = t;
     }
     if (t >= end) break;
@@ -209,10 +219,11 @@ int main(int argc, char** argv) {
   double secs = now() - window;
   long long ticks = cpu_ticks(pids, npids) - ticks0;
   double cpu_us = ticks * 1e6 / (double)sysconf(_SC_CLK_TCK);
+  double self_us = self_cpu_us() - self0;
   printf("{\"connections\":%d,\"active\":%d,\"size\":%zu,\"nodelay\":%d,\"seconds\":%.3f,\"msgs\":%lld,"
-         "\"msgsPerSec\":%.1f,\"serverCpuUs\":%.0f,\"cpuUsPerMsg\":%.3f,\"rttUs\":%.1f}\n",
+         "\"msgsPerSec\":%.1f,\"serverCpuUs\":%.0f,\"cpuUsPerMsg\":%.3f,\"rttUs\":%.1f,\"loadgenCores\":%.2f}\n",
          nconn, nactive, msg_size, nodelay, secs, msgs, msgs / secs, cpu_us, msgs ? cpu_us / msgs : 0,
-         msgs ? nactive * secs * 1e6 / msgs : 0);
+         msgs ? nactive * secs * 1e6 / msgs : 0, self_us / (secs * 1e6));
   for (int i = 0; i < nconn; i++) close(conns[i].fd);
   return 0;
 }
