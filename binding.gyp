@@ -17,6 +17,10 @@
         "native/poll.cc",
         "native/fd.cc",
         "native/socket.cc",
+        "native/sockaddr.cc",
+        "native/sockopt.cc",
+        "native/udp.cc",
+        "native/iovec.cc",
         "native/waiter.cc",
         "native/waiter_core.cc",
         "native/loop_watch.cc"

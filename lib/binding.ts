@@ -219,7 +219,7 @@ export interface NativeBinding {
   setNofileLimit(soft: number, hard: number): void;
 
   // socket helpers (lib/socket.ts); every fd is non-blocking and CLOEXEC
-  listenTcp(host: string, port: number, backlog: number): number;
+  listenTcp(host: string, port: number, backlog: number, reusePort?: boolean, ipv6Only?: boolean): number;
   listenUnix(path: string, backlog: number): number;
   accept(fd: number): { fd: number; address: string; port?: number } | null;
   connectTcp(host: string, port: number): number;
@@ -227,8 +227,33 @@ export interface NativeBinding {
   /** SO_ERROR as an errno code ('ECONNREFUSED'), or null. */
   socketError(fd: number): string | null;
   localAddress(fd: number): { address: string; port: number };
+  /** getpeername(2), in localAddress()'s shape. */
+  remoteAddress(fd: number): { address: string; port: number };
   /** how: 0 = SHUT_RD, 1 = SHUT_WR, 2 = SHUT_RDWR. */
   shutdown(fd: number, how: number): void;
+
+  // socket options (lib/sockopt.ts): an int, or SO_LINGER's struct; the kernel's answer as is
+  setsockoptInt(fd: number, level: number, name: number, value: number): void;
+  getsockoptInt(fd: number, level: number, name: number): number;
+  setsockoptLinger(fd: number, onoff: boolean, seconds: number): void;
+  getsockoptLinger(fd: number): { onoff: boolean; linger: number };
+
+  // datagram sockets (lib/udp.ts); every fd is non-blocking and CLOEXEC
+  /** family: 0 = AF_INET, 1 = AF_INET6, 2 = AF_UNIX; an unbound SOCK_DGRAM socket. */
+  udpSocket(family: number): number;
+  bindUdp(host: string, port: number): number;
+  bindUdpUnix(path: string): number;
+  /** Bytes sent, or null for EAGAIN. */
+  sendTo(fd: number, buf: Uint8Array, offset: number, length: number, host: string, port: number): number | null;
+  sendToUnix(fd: number, buf: Uint8Array, offset: number, length: number, path: string): number | null;
+  /** One datagram (cut to length), or null for EAGAIN. */
+  recvFrom(fd: number, buf: Uint8Array, offset: number, length: number): { bytes: number; address: { address: string; port: number } } | null;
+
+  // vectored I/O (lib/iovec.ts): at most IOV_MAX buffers (RangeError beyond)
+  /** Bytes read, 0 at EOF, or null for EAGAIN. */
+  readv(fd: number, buffers: Uint8Array[]): number | null;
+  /** Bytes written, or null for EAGAIN. */
+  writev(fd: number, buffers: Uint8Array[]): number | null;
 }
 
 function load(): NativeBinding {

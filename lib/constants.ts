@@ -7,7 +7,8 @@ export const EVENT_WRITE = 2;
 
 /**
  * C constants under their C names: POLL*, EPOLL* (Linux), KQ_FILTER_* / KQ_EV_* / KQ_NOTE_*
- * (kqueue builds) and FD_SETSIZE. A flag the platform lacks is absent (undefined).
+ * (kqueue builds), FD_SETSIZE, and for sockets SOL_SOCKET, IPPROTO_TCP, IPPROTO_IPV6, SO_*,
+ * TCP_*, IPV6_V6ONLY and IOV_MAX. A flag the platform lacks is absent (undefined).
  * EPOLLET is 1 << 31 and is given as the signed value JS bit operations produce (-2147483648).
  */
 export const constants: Readonly<Record<string, number>> = Object.freeze({ ...native.constants });

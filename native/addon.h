@@ -28,6 +28,11 @@ void InitSelect(Napi::Env env, Napi::Object exports);
 void InitPoll(Napi::Env env, Napi::Object exports);
 void InitFd(Napi::Env env, Napi::Object exports);
 void InitSocket(Napi::Env env, Napi::Object exports);
+void InitSockopt(Napi::Env env, Napi::Object exports);
+void InitUdp(Napi::Env env, Napi::Object exports);
+void InitIovec(Napi::Env env, Napi::Object exports);
+// Adds SOL_SOCKET, SO_*, TCP_*, IPV6_V6ONLY, IOV_MAX (where defined) to the constants object.
+void AddSocketConstants(Napi::Env env, Napi::Object constants);
 void InitWaiter(Napi::Env env, Napi::Object exports);
 void InitEpoll(Napi::Env env, Napi::Object exports);
 void InitKqueue(Napi::Env env, Napi::Object exports);
