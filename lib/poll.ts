@@ -10,7 +10,7 @@ import type { FileLike } from './validate';
 const POLL_FLAGS = [
   'POLLIN', 'POLLPRI', 'POLLOUT', 'POLLERR', 'POLLHUP', 'POLLNVAL',
   'POLLRDNORM', 'POLLRDBAND', 'POLLWRNORM', 'POLLWRBAND', 'POLLMSG', 'POLLRDHUP',
-];
+] as const;
 
 /** Every POLL* bit this platform defines: an events mask may hold only these. */
 const POLL_MASK = POLL_FLAGS.reduce((mask, name) => mask | (constants[name] ?? 0), 0);

@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+// npm's install step. A prebuilt binary that loads here (prebuilds/<platform>-<arch>, made by
+// prebuildify) means nothing to do; otherwise node-gyp-build compiles the addon from native/.
+// When that is needed and no toolchain is on PATH, say in one line what to install instead of
+// letting node-gyp fail with a page of stack (parcel-bundler/watcher and better-sqlite3 users
+// hit that page on platforms without prebuilds).
+'use strict';
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.join(__dirname, '..');
+const platform = process.env.npm_config_platform || process.platform;
+const arch = process.env.npm_config_arch || process.arch;
+
+/** Loads the addon in a child process, as node-gyp-build's own install check does. */
+function prebuildLoads() {
+  const loader = require.resolve('node-gyp-build');
+  const code = `require(${JSON.stringify(loader)})(${JSON.stringify(root)})`;
+  return spawnSync(process.execPath, ['-e', code], { stdio: 'ignore' }).status === 0;
+}
+
+/** Whether `name` is an executable file in one of PATH's directories. */
+function onPath(name) {
+  return (process.env.PATH || '').split(path.delimiter).some((dir) => {
+    try {
+      fs.accessSync(path.join(dir || '.', name), fs.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** What node-gyp needs and is missing: python3, make (gmake on the BSDs), a C++ compiler. */
+function missingTools() {
+  const bsd = /bsd$/.test(platform);
+  const missing = [];
+  if (!process.env.npm_config_python && !process.env.PYTHON && !onPath('python3')) missing.push('python3');
+  if (!onPath(bsd ? 'gmake' : 'make')) missing.push(bsd ? 'gmake' : 'make');
+  if (!process.env.CXX && !['c++', 'g++', 'clang++'].some(onPath)) missing.push('a C++17 compiler (g++ or clang++)');
+  return missing;
+}
+
+function howToInstall() {
+  if (platform === 'darwin') return 'xcode-select --install';
+  if (/bsd$/.test(platform)) return 'pkg install python3 gmake (FreeBSD) or pkg_add python3 gmake (OpenBSD)';
+  return 'apt-get install python3 make g++ (Debian, Ubuntu), dnf install python3 make gcc-c++, apk add python3 make g++ (Alpine)';
+}
+
+// A git checkout (a contributor's, or CI's) always builds, so that build/Release is what is
+// tested; an installed package uses its prebuild when one loads.
+const checkout = fs.existsSync(path.join(root, '.git'));
+const fromSource = process.env.npm_config_build_from_source === 'true';
+if (!checkout && !fromSource && prebuildLoads()) process.exit(0);
+
+const missing = missingTools();
+if (missing.length > 0) {
+  process.stderr.write(
+    `iomux: no prebuilt binary for ${platform}-${arch}, ` +
+      `and building it needs ${missing.join(', ')}: install ${missing.length > 1 ? 'them' : 'it'} ` +
+      `(${howToInstall()}), then run npm install again.\n`,
+  );
+  process.exit(1);
+}
+
+// node-gyp-build's installer runs `node-gyp rebuild` (npm puts its own node-gyp on PATH).
+const bin = path.join(path.dirname(require.resolve('node-gyp-build/package.json')), 'bin.js');
+const env = checkout ? { ...process.env, npm_config_build_from_source: 'true' } : process.env;
+const result = spawnSync(process.execPath, [bin], { stdio: 'inherit', cwd: root, env });
+process.exit(result.status ?? 1);
