@@ -21,6 +21,7 @@ export type { TcpAddress, UnixAddress, SocketAddress, AcceptedSocket, LocalAddre
 export type { SelectOptions } from './select';
 export { Poll } from './poll';
 export { KEvent, Kqueue } from './kqueue';
+export type { KqueueControlAsyncOptions } from './kqueue';
 export { BaseSelector, SelectorMap } from './selectors/base';
 export type { AsyncWaitDone, BackendName, SelectAsyncOptions, SelectorEvent, SelectorKey } from './selectors/base';
 export { SelectSelector } from './selectors/select';
