@@ -44,8 +44,12 @@ function missingTools() {
 
 function howToInstall() {
   if (platform === 'darwin') return 'xcode-select --install';
-  if (/bsd$/.test(platform)) return 'pkg install python3 gmake (FreeBSD) or pkg_add python3 gmake (OpenBSD)';
-  return 'apt-get install python3 make g++ (Debian, Ubuntu), dnf install python3 make gcc-c++, apk add python3 make g++ (Alpine)';
+  if (/bsd$/.test(platform)) return 'FreeBSD: pkg install python3 gmake; OpenBSD: pkg_add python3 gmake';
+  return 'Debian/Ubuntu: apt-get install python3 make g++; Fedora: dnf install python3 make gcc-c++; Alpine: apk add python3 make g++';
+}
+
+function listed(items) {
+  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
 // A git checkout (a contributor's, or CI's) always builds, so that build/Release is what is
@@ -57,9 +61,8 @@ if (!checkout && !fromSource && prebuildLoads()) process.exit(0);
 const missing = missingTools();
 if (missing.length > 0) {
   process.stderr.write(
-    `iomux: no prebuilt binary for ${platform}-${arch}, ` +
-      `and building it needs ${missing.join(', ')}: install ${missing.length > 1 ? 'them' : 'it'} ` +
-      `(${howToInstall()}), then run npm install again.\n`,
+    `iomux: no prebuilt binary for ${platform}-${arch}, and building one needs ${listed(missing)}, ` +
+      `not found on PATH: install ${missing.length > 1 ? 'them' : 'it'} (${howToInstall()}) and run npm install again.\n`,
   );
   process.exit(1);
 }
