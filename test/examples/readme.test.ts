@@ -6,13 +6,13 @@
  * repository root, as from a clone, with each fixed port number replaced by one the kernel
  * picked (tests never use fixed ports); a line that starts a server runs in the background until
  * it prints its address. The Install block needs the packed tarball: test/package/install.test.ts
- * runs it in an empty project.
+ * runs it in an empty project. The programs in docs/*.md (blocks that import iomux) run too.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { availableBackends } from '../../lib/selectors/default';
+import { availableBackends, canUse } from '../../lib/selectors/default';
 import { freePort, readmeBlocks, root, shellCommands } from '../helpers/readme';
 
 const blocks = readmeBlocks();
@@ -115,4 +115,38 @@ describe('README shell blocks of the Examples section', () => {
       for (const s of servers) if (s.pid !== undefined) process.kill(-s.pid, 'SIGTERM');
     }
   }, 400_000);
+});
+
+/** The js and ts blocks of docs/*.md that import iomux: whole programs, run as a reader would. */
+function docsPrograms(): Array<[name: string, lang: string, code: string]> {
+  const out: Array<[string, string, string]> = [];
+  for (const file of fs.readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md'))) {
+    const text = fs.readFileSync(path.join(root, 'docs', file), 'utf8');
+    let i = 0;
+    for (const m of text.matchAll(/^```(js|ts)\n([\s\S]*?)^```$/gm)) {
+      if (/'iomux'/.test(m[2] ?? '')) out.push([`${file}#${i}`, m[1] ?? '', m[2] ?? '']);
+      i++;
+    }
+  }
+  return out;
+}
+
+describe('docs programs', () => {
+  const programs = docsPrograms();
+  const kqueue = canUse('kqueue');
+  if (!kqueue) console.log('docs/kqueue.md programs skipped: no kqueue on this machine (macOS/BSD, or a libkqueue build)');
+
+  it.each(programs.filter(([name]) => kqueue || !name.startsWith('kqueue.md')).map(([name], i) => [name, i] as const))(
+    '%s runs',
+    (name) => {
+      const [, lang, code] = programs.find(([n]) => n === name)!;
+      // js blocks in docs use require(); ts blocks are ES modules, run through tsx.
+      const file = path.join(dir, `${name.replace(/[#.]/g, '-')}.${lang === 'js' ? 'cjs' : 'mts'}`);
+      fs.writeFileSync(file, code);
+      const args = lang === 'js' ? [file] : ['--import', 'tsx', file];
+      const run = spawnSync(process.execPath, args, { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+    },
+  );
 });
