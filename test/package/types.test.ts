@@ -4,7 +4,8 @@
  * (strict, noUncheckedIndexedAccess, exactOptionalPropertyTypes), in the three ways TypeScript
  * resolves a package: CommonJS with node10 resolution, CommonJS under node16 (.cts) and ES
  * modules under NodeNext (.mts). The consumer code is test/package/consumer.ts, the README's
- * JavaScript blocks (checked as JavaScript, with checkJs) and the TypeScript examples of docs/.
+ * JavaScript blocks (checked as JavaScript, with checkJs), the TypeScript programs of docs/ and
+ * examples/*.ts (CommonJS, as tsx runs them, without noUncheckedIndexedAccess).
  * Needs dist/ (npm run build:ts).
  */
 import { spawn } from 'node:child_process';
@@ -61,6 +62,9 @@ beforeAll(() => {
   readmeBlocks()
     .filter((b) => b.lang === 'js')
     .forEach((b, i) => write(`readme/block-${i}.mjs`, b.code));
+  for (const file of fs.readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.ts'))) {
+    write(`examples/${file}`, fs.readFileSync(path.join(root, 'examples', file), 'utf8'));
+  }
   for (const [name, code] of docsPrograms()) {
     write(`docs-cjs/${name}.ts`, `${code}\nexport {};\n`);
     write(`docs-esm/${name}.mts`, code);
@@ -69,6 +73,8 @@ beforeAll(() => {
   write('tsconfig.cjs.json', config({ module: 'commonjs', moduleResolution: 'node10', esModuleInterop: true }, ['cjs', 'docs-cjs']));
   write('tsconfig.cts.json', config({ module: 'node16', moduleResolution: 'node16' }, ['cts']));
   write('tsconfig.esm.json', config({ module: 'nodenext', moduleResolution: 'nodenext' }, ['esm', 'docs-esm']));
+  // The examples as tsx runs them (CommonJS); strict, but their typed-array loops index freely.
+  write('tsconfig.examples.json', config({ module: 'commonjs', moduleResolution: 'node10', esModuleInterop: true, noUncheckedIndexedAccess: false }, ['examples']));
   write('tsconfig.readme.json', config({ module: 'nodenext', moduleResolution: 'nodenext', allowJs: true, checkJs: true }, ['readme']));
 });
 
@@ -83,7 +89,7 @@ function tscRun(args: string[]): Promise<{ status: number | null; out: string }>
   });
 }
 
-const CONFIGS = ['cjs', 'cts', 'esm', 'readme'] as const;
+const CONFIGS = ['cjs', 'cts', 'esm', 'readme', 'examples'] as const;
 let results: Record<string, { status: number | null; out: string }> = {};
 
 beforeAll(async () => {
