@@ -13,11 +13,18 @@ const root = path.join(__dirname, '..');
 const platform = process.env.npm_config_platform || process.platform;
 const arch = process.env.npm_config_arch || process.arch;
 
-/** Loads the addon in a child process, as node-gyp-build's own install check does. */
-function prebuildLoads() {
-  const loader = require.resolve('node-gyp-build');
-  const code = `require(${JSON.stringify(loader)})(${JSON.stringify(root)})`;
-  return spawnSync(process.execPath, ['-e', code], { stdio: 'ignore' }).status === 0;
+/** Loads a file in a child process, as node-gyp-build's own install check does. */
+function loads(file) {
+  return spawnSync(process.execPath, ['-e', `require(${JSON.stringify(file)})`], { stdio: 'ignore' }).status === 0;
+}
+
+/** The addon node-gyp-build would load here (build/Release, else a matching prebuild), if any. */
+function resolved() {
+  try {
+    return require('node-gyp-build').path(root);
+  } catch {
+    return null;
+  }
 }
 
 /** Whether `name` is an executable file in one of PATH's directories. */
@@ -52,11 +59,14 @@ function listed(items) {
   return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
-// A git checkout (a contributor's, or CI's) always builds, so that build/Release is what is
-// tested; an installed package uses its prebuild when one loads.
+// An installed package uses what loads: its prebuild, or a build left by an earlier install. A
+// git checkout (a contributor's, or CI's) never uses prebuilds/, so that build/Release is what
+// is tested, but keeps a build/Release that loads (`npm run build` recompiles it).
 const checkout = fs.existsSync(path.join(root, '.git'));
 const fromSource = process.env.npm_config_build_from_source === 'true';
-if (!checkout && !fromSource && prebuildLoads()) process.exit(0);
+const found = fromSource ? null : resolved();
+const usable = found !== null && (!checkout || found.startsWith(path.join(root, 'build') + path.sep)) && loads(found);
+if (usable) process.exit(0);
 
 const missing = missingTools();
 if (missing.length > 0) {
