@@ -26,6 +26,16 @@ const EXPECTED: Array<[heading: RegExp, output: RegExp[]]> = [
   [/^The raw layer/, [/^\[ \[ \d+, 1 \] \]$/m, /^1 true true$/m]],
 ];
 
+describe('README', () => {
+  it('stays at most 20 KB, with the headings other sections link to', () => {
+    const text = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(20 * 1024);
+    for (const heading of ['Install', 'Errors, timeouts and signals', 'Servers', 'Benchmark']) {
+      expect(text).toMatch(new RegExp(`^## ${heading}$`, 'm'));
+    }
+  });
+});
+
 describe('README JavaScript blocks', () => {
   const js = blocks.filter((b) => b.lang === 'js');
 
