@@ -70,8 +70,13 @@ if (usable) process.exit(0);
 
 const missing = missingTools();
 if (missing.length > 0) {
+  const why = checkout
+    ? 'a git checkout does not use prebuilt binaries'
+    : fromSource
+      ? '--build-from-source was asked for'
+      : `no prebuilt binary for ${platform}-${arch}`;
   process.stderr.write(
-    `iomux: no prebuilt binary for ${platform}-${arch}, and building one needs ${listed(missing)}, ` +
+    `iomux: ${why}; compiling the addon needs ${listed(missing)}, ` +
       `not found on PATH: install ${missing.length > 1 ? 'them' : 'it'} (${howToInstall()}) and run npm install again.\n`,
   );
   process.exit(1);

@@ -137,7 +137,7 @@ describe.skipIf(!supported)('npm install on a platform with no prebuild, no comp
     const ours = (run.stdout + run.stderr).split('\n').filter((l) => l.includes('iomux: '));
     expect(ours).toEqual([
       expect.stringMatching(
-        /^(npm error )?iomux: no prebuilt binary for linux-riscv64, and building one needs python3, make and a C\+\+17 compiler \(g\+\+ or clang\+\+\), not found on PATH: install them \(Debian\/Ubuntu: apt-get install python3 make g\+\+; .*\) and run npm install again\.$/,
+        /^(npm error )?iomux: no prebuilt binary for linux-riscv64; compiling the addon needs python3, make and a C\+\+17 compiler \(g\+\+ or clang\+\+\), not found on PATH: install them \(Debian\/Ubuntu: apt-get install python3 make g\+\+; .*\) and run npm install again\.$/,
       ),
     ]);
     expect(run.stdout + run.stderr).not.toMatch(/gyp (ERR|info)/);
