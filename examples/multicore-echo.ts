@@ -34,7 +34,7 @@ import {
   read,
   setNofileLimit,
   write,
-} from '../lib/index';
+} from 'iomux';
 
 type Mode = 'reuseport' | 'exclusive';
 interface Job {

@@ -9,7 +9,7 @@
  * Runs until killed. IOMUX_BACKEND=poll|select|epoll picks the selector.
  */
 import fs from 'node:fs';
-import { bindUdp, DefaultSelector, EVENT_READ, EVENT_WRITE, localAddress, recvFrom, sendTo, type LocalAddress } from '../lib/index';
+import { bindUdp, DefaultSelector, EVENT_READ, EVENT_WRITE, localAddress, recvFrom, sendTo, type LocalAddress } from 'iomux';
 
 const MAX_QUEUED = 1024;
 

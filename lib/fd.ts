@@ -117,7 +117,12 @@ export function dup2(oldfd: number, newfd: number): number {
  * The RLIMIT_NOFILE limits of this process.
  * @returns `{ soft, hard }`, `Infinity` for RLIM_INFINITY.
  */
-export function getNofileLimit(): { soft: number; hard: number } {
+export function getNofileLimit(): {
+  /** The limit in force for this process. */
+  soft: number;
+  /** The ceiling up to which the soft limit may be raised without privileges. */
+  hard: number;
+} {
   return native.getNofileLimit();
 }
 

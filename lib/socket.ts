@@ -13,11 +13,13 @@ import { validateFd, validateInteger, validateOptions } from './validate';
 export interface TcpAddress {
   /** Numeric IPv4 or IPv6 address ('::1', 'fe80::1%eth0'), or 'localhost' for 127.0.0.1. */
   host?: string;
+  /** The TCP port, 0 to 65535 (0 for `listen()`: the kernel picks a free one). */
   port: number;
 }
 
 /** A Unix-domain socket address: a filesystem path. */
 export interface UnixAddress {
+  /** The socket file's path (non-empty, no NUL byte, at most `sun_path`'s size). */
   path: string;
 }
 
@@ -26,9 +28,11 @@ export type SocketAddress = TcpAddress | UnixAddress;
 
 /** A connection taken by `accept()`. `port` is absent for Unix sockets. */
 export interface AcceptedSocket {
+  /** The new connection's fd: non-blocking and close-on-exec. */
   fd: number;
   /** The peer's IP address (IPv4 peers of a dual-stack '::' listener read '::ffff:a.b.c.d'), or for Unix sockets its path, usually ''. */
   address: string;
+  /** The peer's TCP port; absent for Unix sockets. */
   port?: number;
 }
 
@@ -37,7 +41,9 @@ export interface AcceptedSocket {
  * `recvFrom()`. Unix sockets give their path ('' if unnamed) and port 0. `sendTo()` takes it back.
  */
 export interface LocalAddress {
+  /** The IPv4 or IPv6 address, or a Unix socket's path. */
   address: string;
+  /** The TCP port; 0 for Unix sockets. */
   port: number;
 }
 

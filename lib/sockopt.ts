@@ -5,12 +5,14 @@
  */
 import { native } from './binding';
 import { invalidArgType, invalidArgValue } from './errors';
-import { constants } from './constants';
+import { constants, type ConstantName } from './constants';
 import { validateFd, validateInteger } from './validate';
 
 /** SO_LINGER's value: whether close() lingers, and for how many seconds. */
 export interface Linger {
+  /** Whether close() lingers to send what is queued (SO_LINGER on). */
   onoff: boolean;
+  /** How long close() may linger, in seconds (0 with onoff: close() resets the connection). */
   linger: number;
 }
 
@@ -22,7 +24,7 @@ type Kind = 'bool' | 'int' | 'linger' | 'error';
 const MAX_INT32 = 2 ** 31 - 1;
 
 // The options iomux knows, by level. A name this OS lacks is simply left out.
-const KNOWN: ReadonlyArray<[level: string, kind: Kind, names: string[]]> = [
+const KNOWN: ReadonlyArray<[level: ConstantName, kind: Kind, names: ConstantName[]]> = [
   ['SOL_SOCKET', 'bool', ['SO_REUSEADDR', 'SO_REUSEPORT', 'SO_KEEPALIVE', 'SO_BROADCAST']],
   ['SOL_SOCKET', 'int', ['SO_RCVBUF', 'SO_SNDBUF']],
   ['SOL_SOCKET', 'linger', ['SO_LINGER']],

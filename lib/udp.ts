@@ -15,7 +15,9 @@ export type DatagramFamily = 'ipv4' | 'ipv6' | 'unix';
 
 /** One datagram taken by `recvFrom()`: its length and its sender, in `localAddress()`'s shape. */
 export interface Datagram {
+  /** Bytes of the datagram written into the buffer (cut to the length given). */
   bytes: number;
+  /** The sender, in `localAddress()`'s shape: pass it to `sendTo()` to reply. */
   address: LocalAddress;
 }
 

@@ -34,8 +34,11 @@ function bindPollInto(epoll: NativeEpoll): (out: Int32Array, timeoutMs: number) 
  * @typeParam T The type of the data attached to each key.
  */
 export class EpollSelector<T = unknown> extends PollLikeSelector<T> {
+  /** The epoll bit that stands for EVENT_READ (PollLikeSelector's setup). @internal */
   static readonly READ_FLAG: number = native.constants.EPOLLIN ?? 0x001;
+  /** The epoll bit that stands for EVENT_WRITE (PollLikeSelector's setup). @internal */
   static readonly WRITE_FLAG: number = native.constants.EPOLLOUT ?? 0x004;
+  /** Int32s per ready record: (fd, events, tag). @internal */
   static readonly STRIDE = 3 as const;
 
   /** Which kernel mechanism this selector uses: 'epoll'. */

@@ -19,8 +19,11 @@ const defaultFactory: NativePollFactory = () => new native.Poll();
  * @typeParam T The type of the data attached to each key.
  */
 export class PollSelector<T = unknown> extends PollLikeSelector<T> {
+  /** The poll(2) bit that stands for EVENT_READ (PollLikeSelector's setup). @internal */
   static readonly READ_FLAG: number = native.constants.POLLIN;
+  /** The poll(2) bit that stands for EVENT_WRITE (PollLikeSelector's setup). @internal */
   static readonly WRITE_FLAG: number = native.constants.POLLOUT;
+  /** Int32s per ready record: (fd, revents). @internal */
   static readonly STRIDE = 2 as const;
 
   /** Which kernel mechanism this selector uses: 'poll'. */
