@@ -232,6 +232,13 @@ export interface NativeBinding {
 }
 
 function load(): NativeBinding {
+  // IOMUX_ADDON_PATH loads one given addon file instead (npm run test:sanitize points it at the
+  // ASan/UBSan build in build-sanitize/; tests of an old build use it too).
+  const override = process.env.IOMUX_ADDON_PATH;
+  if (override) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(path.resolve(override)) as NativeBinding;
+  }
   // tsc puts this file in dist/lib/; vitest and tsx run it from lib/.
   const inDist = path.basename(path.dirname(__dirname)) === 'dist';
   const base = path.join(__dirname, inDist ? '../..' : '..');

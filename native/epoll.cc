@@ -8,6 +8,7 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "addon.h"
 #include "args.h"
@@ -230,12 +231,22 @@ Napi::Value Epoll::Modify(const Napi::CallbackInfo& info) { return Ctl(info, EPO
 Napi::Value Epoll::Unregister(const Napi::CallbackInfo& info) { return Ctl(info, EPOLL_CTL_DEL); }
 
 epoll_event* Epoll::Buffer(int n) {
-  if (events_.size() < static_cast<size_t>(n)) events_.resize(static_cast<size_t>(n));
-  return events_.data();
+  if (n <= kKeptEvents) {
+    if (events_.size() < static_cast<size_t>(n)) events_.resize(static_cast<size_t>(n));
+    cur_ = events_.data();
+  } else {
+    big_.reset(new (std::nothrow) epoll_event[static_cast<size_t>(n)]);
+    cur_ = big_.get();
+    if (cur_ == nullptr) errno = ENOMEM;
+  }
+  return cur_;
 }
 
 int Epoll::Wait(Napi::Env env, int maxevents, double ms, const char** syscall) {
+  *syscall = "epoll_wait";
+  if (maxevents > kMaxEventsPerWait) maxevents = kMaxEventsPerWait;
   epoll_event* buf = Buffer(maxevents);
+  if (buf == nullptr) return -1;
   // epoll_wait() is enough for 0, forever and whole milliseconds, and it is the cheaper call
   // (no timespec, no clock read); epoll_pwait2() only for fractions, where the kernel has it.
   bool whole = ms < 0 || ms == static_cast<double>(static_cast<long long>(ms));
@@ -273,6 +284,7 @@ int Epoll::CountedWait(Napi::Env env, int maxevents, double ms) {
   int n = Wait(env, maxevents, ms, &syscall);
   if (n < 0) {
     int err = errno;
+    ReleaseBuffer();
     ThrowErrno(env, err, syscall);
   }
   return n;
@@ -310,6 +322,7 @@ Napi::Value Epoll::Poll(const Napi::CallbackInfo& info) {
   int n = CountedWait(env, maxevents, ms);
   if (n < 0) return env.Undefined();
   Napi::Array out = EventsToArray(env, n);
+  ReleaseBuffer();
   stats_.Add(kStatEvents, n);
   stats_.Stop(kStatCallNs, t0);
   return out;
@@ -319,8 +332,8 @@ Napi::Array Epoll::EventsToArray(Napi::Env env, int n) {
   Napi::Array out = Napi::Array::New(env, static_cast<size_t>(n));
   for (int i = 0; i < n; i++) {
     Napi::Array pair = Napi::Array::New(env, 2);
-    pair.Set(0u, Napi::Number::New(env, static_cast<int32_t>(events_[i].data.u64 & 0xffffffffu)));
-    pair.Set(1u, Napi::Number::New(env, events_[i].events));
+    pair.Set(0u, Napi::Number::New(env, static_cast<int32_t>(cur_[i].data.u64 & 0xffffffffu)));
+    pair.Set(1u, Napi::Number::New(env, cur_[i].events));
     out.Set(static_cast<uint32_t>(i), pair);
   }
   return out;
@@ -328,9 +341,9 @@ Napi::Array Epoll::EventsToArray(Napi::Env env, int n) {
 
 void Epoll::EventsToRecords(int32_t* dst, int n, int stride) const {
   for (int i = 0; i < n; i++, dst += stride) {
-    uint64_t data = events_[i].data.u64;
+    uint64_t data = cur_[i].data.u64;
     dst[0] = static_cast<int32_t>(data & 0xffffffffu);
-    dst[1] = static_cast<int32_t>(events_[i].events);
+    dst[1] = static_cast<int32_t>(cur_[i].events);
     if (stride == 3) dst[2] = static_cast<int32_t>(data >> 32);
   }
 }
@@ -360,6 +373,7 @@ Napi::Value Epoll::PollIntoWith(const Napi::CallbackInfo& info, int32_t stride) 
   if (n < 0) return env.Undefined();
   // No JS ran during the wait, so the array's memory is still where it was.
   EventsToRecords(out.data, n, stride);
+  ReleaseBuffer();
   stats_.Add(kStatEvents, n);
   stats_.Stop(kStatCallNs, t0);
   return Napi::Number::New(env, n);

@@ -14,11 +14,14 @@
 #include <climits>
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
 #include "addon.h"
 #include "args.h"
+#include "fd_limit.h"
 #include "stats.h"
 #include "timeout.h"
 
@@ -36,6 +39,10 @@ using Word = unsigned long;
 constexpr int kWordBits = static_cast<int>(sizeof(Word) * CHAR_BIT);
 static_assert(sizeof(fd_set) % sizeof(Word) == 0, "fd_set is a whole number of words");
 constexpr size_t kSetWords = sizeof(fd_set) / sizeof(Word);
+
+// The most bitmap memory select() keeps per env between calls (fds up to about 87,000 on
+// 64-bit Linux); a wait with higher fds allocates its bitmaps for the call and frees them.
+constexpr size_t kKeptScratchBytes = 32 * 1024;
 
 inline size_t WordsFor(int maxfd) { return static_cast<size_t>(maxfd / kWordBits) + 1; }
 
@@ -154,15 +161,28 @@ Napi::Value Select(const Napi::CallbackInfo& info) {
   int maxfd = MaxFd(env, fds, n, large);
   if (env.IsExceptionPending()) return env.Undefined();
 
-  // Small fds use three fd_sets on the stack; only fds past FD_SETSIZE need the per-env
-  // scratch buffer, which grows to the largest size seen and is then reused.
+  // Small fds use three fd_sets on the stack; only fds past FD_SETSIZE need heap bitmaps.
+  // Those are checked against RLIMIT_NOFILE first: no fd at or past it can be open, so it is
+  // EBADF (as the kernel says for a closed fd) before anything is sized to it, and maxfd + 1
+  // below cannot overflow (the limit is at most INT_MAX).
   Word stack[3 * kSetWords];
   Sets sets{stack, kSetWords};
+  std::unique_ptr<Word[]> big;
   if (maxfd >= FD_SETSIZE) {
-    std::vector<unsigned char>& scratch = GetAddonData(env)->select_scratch;
+    if (maxfd >= FdLimit()) return ThrowErrno(env, EBADF, "select");
     size_t words = WordsFor(maxfd);
-    if (scratch.size() < 3 * words * sizeof(Word)) scratch.resize(3 * words * sizeof(Word));
-    sets = Sets{reinterpret_cast<Word*>(scratch.data()), words};
+    std::vector<unsigned char>& scratch = GetAddonData(env)->select_scratch;
+    if (3 * words * sizeof(Word) <= kKeptScratchBytes) {
+      // Up to kKeptScratchBytes the per-env scratch is kept and reused: a warm wait allocates
+      // nothing.
+      if (scratch.size() < 3 * words * sizeof(Word)) scratch.resize(3 * words * sizeof(Word));
+      sets = Sets{reinterpret_cast<Word*>(scratch.data()), words};
+    } else {
+      // Bigger bitmaps (a raised RLIMIT_NOFILE) live for this call only.
+      big.reset(new (std::nothrow) Word[3 * words]);
+      if (!big) return ThrowErrno(env, ENOMEM, "select");
+      sets = Sets{big.get(), words};
+    }
   } else if (maxfd >= 0) {
     // Only the words that hold fds up to maxfd need clearing and copying by the kernel.
     sets.words = WordsFor(maxfd);

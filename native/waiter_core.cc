@@ -21,6 +21,8 @@ namespace iomux {
 
 using UWord = std::make_unsigned_t<FdWord>;
 constexpr int kWordBits = static_cast<int>(sizeof(FdWord) * 8);
+// select bitmaps bigger than this (per set) are freed after the wait instead of kept.
+constexpr size_t kKeptSetBytes = 8 * 1024;
 
 static void SetBit(FdWord* set, int fd) {
   set[fd / kWordBits] = static_cast<FdWord>(static_cast<UWord>(set[fd / kWordBits]) |
@@ -210,6 +212,7 @@ int WaiterCore::RunSelect(int* err, WaitCounts* counts) {
   int maxfd = wake_r_;
   for (size_t i = 0; i < count; i++) maxfd = std::max(maxfd, recs_[2 * i]);
   // Never shorter than an fd_set, so the libc and the kernel may read a whole one.
+  // Every fd is below RLIMIT_NOFILE (checked by Waiter::ReadRecords), so maxfd + 1 fits an int.
   size_t words = std::max<size_t>(maxfd / kWordBits + 1, sizeof(fd_set) / sizeof(FdWord));
   sets_in_.assign(3 * words, 0);
   FdWord* in = sets_in_.data();
@@ -246,12 +249,18 @@ int WaiterCore::RunSelect(int* err, WaitCounts* counts) {
   const FdWord* out = sets_.data();
   if (HasBit(out, wake_r_)) {
     DrainWake();
-    return kWaitCancelled;
+    r = kWaitCancelled;
+  } else {
+    for (size_t i = 0; i < count; i++) {
+      int fd = recs_[2 * i];
+      revents_[i] = (HasBit(out, fd) ? POLLIN : 0) | (HasBit(out + words, fd) ? POLLOUT : 0) |
+                    (HasBit(out + 2 * words, fd) ? POLLPRI : 0);
+    }
   }
-  for (size_t i = 0; i < count; i++) {
-    int fd = recs_[2 * i];
-    revents_[i] = (HasBit(out, fd) ? POLLIN : 0) | (HasBit(out + words, fd) ? POLLOUT : 0) |
-                  (HasBit(out + 2 * words, fd) ? POLLPRI : 0);
+  // Bitmaps for high fds are not kept past the wait that needed them.
+  if (words * sizeof(FdWord) > kKeptSetBytes) {
+    std::vector<FdWord>().swap(sets_in_);
+    std::vector<FdWord>().swap(sets_);
   }
   return r;
 }
