@@ -91,8 +91,6 @@ int LoopWatch::WatchOnThread() {
     thread_ = WaiterCore::Create(env_, OnThreadDone, this, &err, &syscall);
     if (thread_ == nullptr) return -err;
   }
-  // A cancel of the previous wait may still be on its way: the thread then either reports it
-  // (ignored below) or runs this job straight after; both watch the same fd.
   int32_t rec[2] = {fd_, POLLIN};
   int err = thread_->Start(WaitKind::kPoll, false, false, -1, rec, 1, &syscall);
   if (err != 0) return -err;
@@ -103,10 +101,10 @@ int LoopWatch::WatchOnThread() {
 
 void LoopWatch::StopWatching() {
   if (poll_open_) uv_poll_stop(&poll_);  // Also takes fd_ out of libuv's epoll set at once.
-  if (on_thread_) {
-    on_thread_ = false;
-    thread_->Cancel();
+  on_thread_ = false;
+  if (thread_ != nullptr) {
     thread_->SetActive(false);
+    thread_->StopThread();  // Wakes and joins it: an idle object holds no thread and no fd.
   }
 }
 
@@ -115,7 +113,7 @@ void LoopWatch::OnThreadDone(void* self) {
   int n, err;
   WaitCounts counts;
   if (!w->thread_->TakeResult(&n, &err, &counts)) return;
-  // A cancelled job belongs to a wait that is over (a newer job, if any, reports later).
+  // A result that arrives after the wait ended (the thread was stopped) is stale.
   if (n == kWaitCancelled || !w->on_thread_ || !w->Pending()) return;
   w->on_thread_ = false;
   w->thread_->SetActive(false);

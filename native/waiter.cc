@@ -208,6 +208,9 @@ void Waiter::Complete() {
   // MakeCallback runs the microtasks (promise reactions) once the callback returns.
   napi_value result;
   napi_make_callback(env, async_context_, Value(), cb, 2, args, &result);
+  // The callback (and the promise reactions it ran) started no new wait: end the thread now,
+  // so a Waiter left idle, or dropped without close(), holds no thread and no fd.
+  if (!pending_ && core_ != nullptr) core_->StopThread();
   if (env.IsExceptionPending()) {
     // Nobody above this uv callback can catch it: report it as Node reports its own.
     napi_value e;
