@@ -2,6 +2,7 @@
 #include "epoll.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include "addon.h"
 #include "args.h"
 #include "errors.h"
+#include "sync_interrupt.h"
 
 #ifdef SYS_epoll_pwait2
 #include <linux/time_types.h>  // struct __kernel_timespec: what the syscall takes on every ABI
@@ -242,7 +244,8 @@ epoll_event* Epoll::Buffer(int n) {
   return cur_;
 }
 
-int Epoll::Wait(Napi::Env env, int maxevents, double ms, const char** syscall) {
+int Epoll::Wait(Napi::Env env, int maxevents, double ms, const char** syscall, WakeReason* why,
+                int* signum) {
   *syscall = "epoll_wait";
   if (maxevents > kMaxEventsPerWait) maxevents = kMaxEventsPerWait;
   epoll_event* buf = Buffer(maxevents);
@@ -252,14 +255,49 @@ int Epoll::Wait(Napi::Env env, int maxevents, double ms, const char** syscall) {
   bool whole = ms < 0 || ms == static_cast<double>(static_cast<long long>(ms));
   bool precise = !whole && EpollPwait2Supported(env);
   *syscall = precise ? "epoll_pwait2" : "epoll_wait";
-  if (ms == 0) {
-    long long t0 = stats_.Start();
-    int n = epoll_wait(epfd_, buf, maxevents, 0);
-    stats_.Stop(kStatSyscallNs, t0);
-    stats_.Add(kStatSyscalls, 1);
-    return n;  // A zero timeout cannot be interrupted by a signal (epoll_wait(2)).
-  }
+  long long t0 = stats_.Start();
+  int ready = epoll_wait(epfd_, buf, maxevents, 0);
+  stats_.Stop(kStatSyscallNs, t0);
+  stats_.Add(kStatSyscalls, 1);
+  // A zero timeout cannot be interrupted by a signal (epoll_wait(2)), and a wait that finds
+  // events at once costs one syscall.
+  if (ms == 0 || ready != 0) return ready;
   Deadline deadline = MakeDeadline(ms);
+  // A wait that blocks also watches the env's interrupt fd (sync_interrupt.h): ppoll on both
+  // fds, then a zero-timeout epoll_wait once the epoll fd is readable. No event is taken from
+  // the set before the wait is known to go on, so a signal that ends it loses none.
+  SyncInterrupt* intr = GetSyncInterrupt(env);
+  int intfd = intr->Fd(env);
+  if (intfd >= 0) {
+    *syscall = "ppoll";
+    for (;;) {
+      struct pollfd p[2] = {{epfd_, POLLIN, 0}, {intfd, POLLIN, 0}};
+      struct timespec ts;
+      t0 = stats_.Start();
+      int rc = ppoll(p, 2, TimeLeft(deadline, &ts), nullptr);
+      int err = errno;
+      stats_.Stop(kStatSyscallNs, t0);
+      stats_.Add(kStatSyscalls, 1);
+      if (rc < 0 && err != EINTR) {
+        errno = err;
+        return -1;
+      }
+      if (rc < 0 || p[1].revents != 0) {
+        *why = intr->Check(env, signum);
+        if (*why != WakeReason::kNone) return 0;
+      }
+      if (rc == 0) return 0;  // The deadline passed.
+      if (p[0].revents != 0) {
+        *syscall = "epoll_wait";
+        t0 = stats_.Start();
+        int n = epoll_wait(epfd_, buf, maxevents, 0);
+        stats_.Stop(kStatSyscallNs, t0);
+        stats_.Add(kStatSyscalls, 1);
+        // Zero: a fromFd twin took the events first; wait on with the time left.
+        if (n != 0) return n;
+      }
+    }
+  }
   for (;;) {
     int n;
     long long t0 = stats_.Start();
@@ -281,11 +319,20 @@ int Epoll::Wait(Napi::Env env, int maxevents, double ms, const char** syscall) {
 int Epoll::CountedWait(Napi::Env env, int maxevents, double ms) {
   stats_.Add(kStatCalls, 1);
   const char* syscall;
-  int n = Wait(env, maxevents, ms, &syscall);
+  WakeReason why = WakeReason::kNone;
+  int signum = 0;
+  int n = Wait(env, maxevents, ms, &syscall, &why, &signum);
   if (n < 0) {
     int err = errno;
     ReleaseBuffer();
     ThrowErrno(env, err, syscall);
+    return -1;
+  }
+  if (why != WakeReason::kNone) {
+    ReleaseBuffer();
+    // kStopping: V8 is unwinding this thread already.
+    if (why == WakeReason::kSignal) ThrowInterrupted(env, "epoll_wait", signum);
+    return -1;
   }
   return n;
 }

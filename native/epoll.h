@@ -11,6 +11,7 @@
 
 #include "loop_watch.h"
 #include "stats.h"
+#include "sync_interrupt.h"
 #include "timeout.h"
 
 namespace iomux {
@@ -83,8 +84,9 @@ class Epoll : public Napi::ObjectWrap<Epoll>, public LoopWatchOwner {
   // Frees a buffer Buffer() allocated for one big wait, once its events were copied out.
   void ReleaseBuffer() { big_.reset(); }
   // One wait for at most maxevents events, EINTR retried with the time left. Returns the
-  // count, or -1 with errno set.
-  int Wait(Napi::Env env, int maxevents, double ms, const char** syscall);
+  // count, or -1 with errno set; 0 with *why set when an interrupt (sync_interrupt.h) ended it.
+  int Wait(Napi::Env env, int maxevents, double ms, const char** syscall, WakeReason* why,
+           int* signum);
   // One JS-visible wait: counts the call, waits, and on failure throws the errno error and
   // returns -1.
   int CountedWait(Napi::Env env, int maxevents, double ms);
