@@ -268,6 +268,10 @@ int Epoll::Wait(Napi::Env env, int maxevents, double ms, const char** syscall, W
   // the set before the wait is known to go on, so a signal that ends it loses none.
   SyncInterrupt* intr = GetSyncInterrupt(env);
   int intfd = intr->Fd(env);
+  if (intfd >= 0 && (*signum = intr->Unhandled()) != 0) {
+    *why = WakeReason::kSignal;
+    return 0;
+  }
   if (intfd >= 0) {
     *syscall = "ppoll";
     for (;;) {

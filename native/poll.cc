@@ -123,6 +123,10 @@ int Poll::Wait(Napi::Env env, double timeout_ms, WakeReason* why, int* signum) {
   Deadline deadline = MakeDeadline(timeout_ms);
   SyncInterrupt* intr = timeout_ms != 0 ? GetSyncInterrupt(env) : nullptr;
   int intfd = intr != nullptr ? intr->Fd(env) : -1;
+  if (intfd >= 0 && (*signum = intr->Unhandled()) != 0) {
+    *why = WakeReason::kSignal;
+    return 0;
+  }
   size_t count = fds_.size();
   // Register() keeps a spare slot, so this never reallocates.
   if (intfd >= 0) fds_.push_back(pollfd{intfd, POLLIN, 0});

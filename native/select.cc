@@ -182,6 +182,7 @@ Napi::Value Select(const Napi::CallbackInfo& info) {
   // A wait that may block also watches the env's interrupt fd (sync_interrupt.h).
   SyncInterrupt* intr = timeout_ms != 0 ? GetSyncInterrupt(env) : nullptr;
   int intfd = intr != nullptr ? intr->Fd(env) : -1;
+  if (intfd >= 0 && intr->Unhandled() != 0) return ThrowInterrupted(env, "select", intr->Unhandled());
   int top = maxfd > intfd ? maxfd : intfd;
   Word stack[3 * kSetWords];
   Sets sets{stack, kSetWords};

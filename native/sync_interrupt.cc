@@ -123,7 +123,10 @@ WakeReason SyncInterrupt::Check(napi_env env, int* signum) {
     sched_yield();
     *signum = PendingSignal();
   }
-  if (*signum != 0) return WakeReason::kSignal;
+  if (*signum != 0) {
+    unhandled_ = *signum;
+    return WakeReason::kSignal;
+  }
   return Stopping(env) ? WakeReason::kStopping : WakeReason::kNone;
 }
 

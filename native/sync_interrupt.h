@@ -31,6 +31,12 @@ class SyncInterrupt {
   // After Fd() turned readable (or a syscall failed with EINTR): consumes the edges and says
   // whether the wait must end: kSignal (with *signum) or kStopping; kNone to go on waiting.
   WakeReason Check(napi_env env, int* signum);
+  // Before a blocking wait: the signal that ended an earlier wait when JS has not run its
+  // handler yet (the wait must throw again at once), else 0. Free unless a signal ended one.
+  int Unhandled() {
+    if (unhandled_ && (unhandled_ = PendingSignal()) == 0) return 0;
+    return unhandled_;
+  }
 
  private:
   // The signal number of a uv_signal_t on loop_ that caught a signal not yet dispatched to JS.
@@ -41,6 +47,7 @@ class SyncInterrupt {
   int watch_fd_ = -1;   // the epoll/kqueue set
   int signal_fd_ = -1;  // libuv's signal pipe read end, once it exists and is watched
   napi_ref probe_ = nullptr;  // a JS function whose call fails once termination is requested
+  int unhandled_ = 0;         // the signal Check() last reported, until JS has handled it
 };
 
 // The env's SyncInterrupt (in AddonData).
