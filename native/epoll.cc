@@ -287,7 +287,7 @@ int Epoll::Wait(Napi::Env env, int maxevents, double ms, const char** syscall, W
         return -1;
       }
       if (rc < 0 || p[1].revents != 0) {
-        *why = intr->Check(env, signum);
+        *why = intr->Check(env, rc < 0, signum);
         if (*why != WakeReason::kNone) return 0;
       }
       if (rc == 0) return 0;  // The deadline passed.

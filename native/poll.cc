@@ -155,7 +155,7 @@ int Poll::Wait(Napi::Env env, double timeout_ms, WakeReason* why, int* signum) {
     }
     bool woken = intfd >= 0 && rc > 0 && fds_[count].revents != 0;
     if (intr != nullptr && (rc < 0 || woken)) {
-      *why = intr->Check(env, signum);
+      *why = intr->Check(env, rc < 0, signum);
       if (*why != WakeReason::kNone) break;
     }
     // Done unless only the interrupt fd (or a signal) woke the wait.

@@ -115,7 +115,7 @@ int Wait(Napi::Env env, const Sets& s, int nfds, double timeout_ms, const int32_
     if (rc < 0 && err != EINTR) return err;
     bool woken = intfd >= 0 && rc > 0 && HasBit(s.Get(0), intfd);
     if (intr != nullptr && (rc < 0 || woken)) {
-      *why = intr->Check(env, signum);
+      *why = intr->Check(env, rc < 0, signum);
       if (*why != WakeReason::kNone) return 0;
     }
     // Done unless only the interrupt fd (or a signal) woke the wait.

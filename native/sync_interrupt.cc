@@ -103,7 +103,7 @@ bool SyncInterrupt::Stopping(napi_env env) {
   return st != napi_ok;
 }
 
-WakeReason SyncInterrupt::Check(napi_env env, int* signum) {
+WakeReason SyncInterrupt::Check(napi_env env, bool eintr, int* signum) {
   if (watch_fd_ < 0) return WakeReason::kNone;
   bool signal_edge = false;
 #if defined(__linux__)
@@ -118,8 +118,9 @@ WakeReason SyncInterrupt::Check(napi_env env, int* signum) {
 #endif
   *signum = PendingSignal();
   // A handler running on another thread writes to the pipe before it counts the signal: give
-  // it a moment before deciding that the edge was the loop's own SIGCHLD watcher.
-  for (int i = 0; *signum == 0 && signal_edge && i < 100; i++) {
+  // it a moment before deciding that the edge was the loop's own SIGCHLD watcher. (After EINTR
+  // the handler ran on this thread and has finished.)
+  for (int i = 0; *signum == 0 && signal_edge && !eintr && i < 3; i++) {
     sched_yield();
     *signum = PendingSignal();
   }

@@ -30,7 +30,8 @@ class SyncInterrupt {
   int Fd(napi_env env);
   // After Fd() turned readable (or a syscall failed with EINTR): consumes the edges and says
   // whether the wait must end: kSignal (with *signum) or kStopping; kNone to go on waiting.
-  WakeReason Check(napi_env env, int* signum);
+  // eintr: the wait's own syscall failed with EINTR (the signal handler ran on this thread).
+  WakeReason Check(napi_env env, bool eintr, int* signum);
   // Before a blocking wait: the signal that ended an earlier wait when JS has not run its
   // handler yet (the wait must throw again at once), else 0. Free unless a signal ended one.
   int Unhandled() {
