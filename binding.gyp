@@ -34,7 +34,7 @@
       },
       "conditions": [
         ["OS=='linux'", {
-          "sources": ["native/epoll.cc", "native/epoll_async.cc"],
+          "sources": ["native/epoll.cc", "native/epoll_wait.cc", "native/epoll_async.cc"],
           "defines": ["HAVE_EPOLL=1"]
         }],
         ["OS=='mac' or OS=='freebsd' or OS=='openbsd' or OS=='netbsd'", {
