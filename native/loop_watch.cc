@@ -52,9 +52,16 @@ int LoopWatch::Begin(Napi::Function cb, const char* resource, Napi::Int32Array o
 }
 
 int LoopWatch::Watch() {
+  uv_handle_t* h = reinterpret_cast<uv_handle_t*>(&poll_);
+  // Still in libuv's set since the last wait (see Stop()): only its ref comes back.
+  if (poll_open_ && uv_is_active(h)) {
+    uv_ref(h);
+    return 0;
+  }
   // In this order: uv_poll_start first takes the fd out of libuv's epoll set (an epoll_ctl DEL)
   // and queues the ADD for the next turn; the ADD made here right after makes that one EEXIST.
   if (poll_open_ && !FdWatchedByOther() && uv_poll_start(&poll_, UV_READABLE, OnReadable) == 0) {
+    uv_ref(h);
     if (AddToBackend()) return 0;
     uv_poll_stop(&poll_);  // Unqueues libuv's ADD: the kernel would refuse it.
   }
@@ -147,9 +154,21 @@ void LoopWatch::ArmTimer() {
 }
 
 void LoopWatch::Stop(PendingWait* out) {
-  // The fd leaves libuv's epoll set with the wait: an idle object holds no wakeup path.
-  StopWatching();
   uv_timer_stop(&timer_);
+  if (poll_open_ && uv_is_active(reinterpret_cast<uv_handle_t*>(&poll_))) {
+    // The fd leaves libuv's epoll set at the start of the next loop turn unless a new wait
+    // starts first, as the usual loop does from the callback: that one then costs no
+    // epoll_ctl at all, and an idle object holds no wakeup path for more than one turn.
+    uv_unref(reinterpret_cast<uv_handle_t*>(&poll_));
+    uv_timer_start(&timer_, OnIdle, 0, 0);
+  }
+  if (on_thread_ || thread_ != nullptr) {
+    on_thread_ = false;
+    if (thread_ != nullptr) {
+      thread_->SetActive(false);
+      thread_->StopThread();  // Wakes and joins it: an idle object holds no thread and no fd.
+    }
+  }
   if (!pending_.Active()) return;
   WaitEnded();
   if (out != nullptr) {
@@ -157,6 +176,11 @@ void LoopWatch::Stop(PendingWait* out) {
   } else {
     pending_ = PendingWait();
   }
+}
+
+void LoopWatch::OnIdle(uv_timer_t* handle) {
+  LoopWatch* w = static_cast<LoopWatch*>(handle->data);
+  if (!w->Pending() && w->poll_open_) uv_poll_stop(&w->poll_);
 }
 
 void LoopWatch::Close() {

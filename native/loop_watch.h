@@ -31,8 +31,9 @@ struct PendingWait {
 };
 
 // One pair of uv handles watching one fd for a series of waits, one at a time. The handles are
-// made by Open() and kept between waits, both stopped: the fd is in libuv's epoll set only while
-// a wait is pending, so idle objects cost the kernel no wakeup path. They are closed by Close()
+// made by Open() and kept between waits: the fd is in libuv's epoll set while a wait is pending
+// and until the next loop turn (so a wait started from the last one's callback costs nothing),
+// so idle objects cost the kernel no wakeup path. They are closed by Close()
 // or by the async cleanup hook when the env is torn down (a worker terminated mid-wait); `this`
 // is deleted once libuv is done with both.
 //
@@ -92,6 +93,8 @@ class LoopWatch {
  private:
   static void OnReadable(uv_poll_t* handle, int status, int events);
   static void OnTimer(uv_timer_t* handle);
+  // One loop turn after a wait ended with none started since: the fd leaves libuv's set.
+  static void OnIdle(uv_timer_t* handle);
   static void OnClosed(uv_handle_t* handle);
   static void OnEnvCleanup(napi_async_cleanup_hook_handle hook, void* arg);
   static void OnThreadDone(void* self);
