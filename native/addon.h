@@ -7,6 +7,8 @@
 
 #include <vector>
 
+#include "sync_interrupt.h"
+
 namespace iomux {
 
 struct AddonData {
@@ -19,6 +21,8 @@ struct AddonData {
   // select(2) with allowLargeFds: the three fd bitmaps for fds past FD_SETSIZE. It grows to the
   // largest size seen and is reused, so a wait allocates nothing once warm (native/select.cc).
   std::vector<unsigned char> select_scratch;
+  // What ends a blocking sync wait early: a signal JS listens for, or the env being stopped.
+  SyncInterrupt interrupt;
 };
 
 inline AddonData* GetAddonData(Napi::Env env) { return env.GetInstanceData<AddonData>(); }
