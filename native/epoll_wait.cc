@@ -113,6 +113,9 @@ int Epoll::Wait(Napi::Env env, int maxevents, double ms, const char** syscall, W
       int err = errno;
       stats_.Stop(kStatSyscallNs, t0);
       stats_.Add(kStatSyscalls, 1);
+      // EINVAL: two fds are more than RLIMIT_NOFILE allows (a limit lowered to 0 or 1); wait
+      // on the epoll fd alone then, as before there was an interrupt fd.
+      if (rc < 0 && err == EINVAL) break;
       if (rc < 0 && err != EINTR) {
         errno = err;
         return -1;
@@ -133,6 +136,7 @@ int Epoll::Wait(Napi::Env env, int maxevents, double ms, const char** syscall, W
       }
     }
   }
+  *syscall = precise ? "epoll_pwait2" : "epoll_wait";
   for (;;) {
     int n;
     long long t0 = stats_.Start();

@@ -149,6 +149,13 @@ int Poll::Wait(Napi::Env env, double timeout_ms, WakeReason* why, int* signum) {
     stats_.Add(kStatSyscalls, 1);
     stats_.Add(kStatFds, static_cast<double>(count));
     stats_.Add(kStatBytesIn, static_cast<double>(count * sizeof(struct pollfd)));
+    if (rc < 0 && err == EINVAL && intfd >= 0) {
+      // One pollfd more than RLIMIT_NOFILE allows: wait on the registered fds alone, as
+      // before there was an interrupt fd.
+      fds_.pop_back();
+      intfd = -1;
+      continue;
+    }
     if (rc < 0 && err != EINTR) {
       result = err;
       break;

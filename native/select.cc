@@ -175,10 +175,9 @@ Napi::Value Select(const Napi::CallbackInfo& info) {
   if (env.IsExceptionPending()) return env.Undefined();
 
   // Small fds use three fd_sets on the stack; only fds past FD_SETSIZE need heap bitmaps.
-  // Those are checked against RLIMIT_NOFILE first: no fd at or past it can be open, so it is
-  // EBADF (as the kernel says for a closed fd) before anything is sized to it, and maxfd + 1
-  // below cannot overflow (the limit is at most INT_MAX).
-  if (maxfd >= FD_SETSIZE && maxfd >= FdLimit()) return ThrowErrno(env, EBADF, "select");
+  // The highest is checked first: past RLIMIT_NOFILE and closed, it is EBADF (as the kernel
+  // says for a closed fd) before anything is sized to it (fd_limit.h).
+  if (maxfd >= FD_SETSIZE && ClosedPastFdLimit(maxfd)) return ThrowErrno(env, EBADF, "select");
   // A wait that may block also watches the env's interrupt fd (sync_interrupt.h).
   SyncInterrupt* intr = timeout_ms != 0 ? GetSyncInterrupt(env) : nullptr;
   int intfd = intr != nullptr ? intr->Fd(env) : -1;

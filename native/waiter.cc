@@ -92,21 +92,17 @@ bool Waiter::ReadRecords(const Napi::CallbackInfo& info, WaitKind kind, bool lar
     return false;
   }
   const int32_t* recs = fds->Data();
-  int limit = -1;  // RLIMIT_NOFILE, read once and only when an fd past FD_SETSIZE needs it
   for (uint32_t i = 0; i < *count; i++) {
     int32_t fd = recs[2 * i];
     if (fd < 0 || (kind == WaitKind::kSelect && !large && fd >= FD_SETSIZE)) {
       ThrowRangeError(info.Env(), "fd " + std::to_string(fd) + " is out of range for this wait");
       return false;
     }
-    // select's bitmaps are sized to the highest fd: one that cannot be open is EBADF before
-    // the thread sizes anything to it (and fd + 1 cannot overflow).
-    if (kind == WaitKind::kSelect && fd >= FD_SETSIZE) {
-      if (limit < 0) limit = FdLimit();
-      if (fd >= limit) {
-        ThrowErrno(info.Env(), EBADF, "select");
-        return false;
-      }
+    // select's bitmaps are sized to the highest fd: a closed one past the fd limit is EBADF
+    // before the thread sizes anything to it (fd_limit.h).
+    if (kind == WaitKind::kSelect && fd >= FD_SETSIZE && ClosedPastFdLimit(fd)) {
+      ThrowErrno(info.Env(), EBADF, "select");
+      return false;
     }
   }
   return true;
