@@ -6,6 +6,7 @@
  */
 import { constants, EVENT_READ, FD_SETSIZE } from '../lib/constants';
 import { Epoll } from '../lib/epoll';
+import { KEvent, Kqueue } from '../lib/kqueue';
 import { Poll } from '../lib/poll';
 import { select } from '../lib/select';
 import type { BaseSelector } from '../lib/selectors/base';
@@ -189,12 +190,25 @@ const epollBackend: BenchBackend = {
   },
 };
 
-// kqueue is measured through the selectors layer (KqueueSelector) where this build has it.
+// kqueue: Kqueue#control() (the raw series, CPython's kqueue.control) and KqueueSelector.
 const kqueueBackend: BenchBackend = {
   name: 'kqueue',
-  apis: ['selectors'],
+  apis: ['raw', 'selectors'],
   churnApis: ['selectors'],
-  wait: (api, fds, active, timeoutMs) => selectorWait(makeSelector('kqueue', fds), fds, active, timeoutMs),
+  wait(api, fds, active, timeoutMs) {
+    if (api === 'selectors') return selectorWait(makeSelector('kqueue', fds), fds, active, timeoutMs);
+    const kq = new Kqueue();
+    for (let i = 0; i < fds.length; i += 1024) kq.control(fds.slice(i, i + 1024).map((fd) => new KEvent(fd)), 0, 0);
+    const check = checker(fds, active);
+    const maxevents = Math.max(active, 1024);
+    return {
+      fn() {
+        const events = kq.control(null, maxevents, timeoutMs);
+        check(events.length, (i) => Number(events[i].ident));
+      },
+      close: () => kq.close(),
+    };
+  },
   churn: (api, fds) => selectorChurn(makeSelector('kqueue', fds), fds),
 };
 
