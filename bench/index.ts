@@ -19,7 +19,7 @@ import { planStages } from './plan';
 import type { Cell } from './report/cells';
 import { writeCsv } from './report/csv';
 import { writeJson } from './report/json';
-import { writeSvg } from './report/svg';
+import { missingSvgPackages, writeSvg } from './report/svg';
 import { renderReport, type RunInfo } from './report/table';
 import { timerCostNs } from './timing';
 
@@ -105,6 +105,12 @@ export async function runBench(argv: readonly string[]): Promise<number> {
   if (opts.version) {
     process.stdout.write(`${versionText()}\n`);
     return 0;
+  }
+  // Said before measuring, not after minutes of it.
+  const missing = opts.svg ? missingSvgPackages() : [];
+  if (missing.length) {
+    process.stderr.write(`iomux bench: --svg needs the optional packages vega and vega-lite: npm install ${missing.join(' ')}\n`);
+    return 2;
   }
   if (opts.from) {
     const saved = JSON.parse(readFileSync(opts.from, 'utf8')) as { info: RunInfo; cells: Cell[] };

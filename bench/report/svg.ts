@@ -12,6 +12,18 @@ import { type Cell, familyOf, seriesOf } from './cells';
 // bench to CommonJS (tsc would otherwise turn it into require(), which cannot load them). The
 // module is located with require.resolve, so that it is found from any working directory.
 const importUrl = new Function('u', 'return import(u)') as (url: string) => Promise<any>;
+/** The packages --svg needs that cannot be found from here (vega, vega-lite). */
+export function missingSvgPackages(): string[] {
+  return ['vega', 'vega-lite'].filter((name) => {
+    try {
+      require.resolve(name);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+}
+
 async function importEsm(name: string): Promise<any> {
   let file: string;
   try {

@@ -55,10 +55,10 @@ function minCalls(cells: Cell[]): number {
 
 /** How the fixtures were spread over holders and addresses, and memory per idle connection. */
 function spreadLines(info: RunInfo): string[] {
-  const entries = Object.entries(info.spreads ?? {});
+  const entries = Object.entries(info.spreads ?? {}).sort((a, b) => Number(a[0]) - Number(b[0]));
   if (entries.length === 0) return [];
   const kib = (b: number) => (Number.isFinite(b) ? `${(b / 1024).toFixed(1)} KiB` : 'n/a');
-  const [bigN, big] = entries[entries.length - 1];
+  const [bigN, big] = entries[entries.length - 1]; // the largest fixture: the steadiest per-connection figure
   return [
     `client ends: ${entries.map(([n, s]) => `${n} sockets in ${s.holders} holder(s) from ${s.addresses} source address(es)`).join('; ')}`,
     `memory per idle connection (measured at ${bigN} sockets): kernel ${kib(big.kernelPerConnection)} for both ends ` +
@@ -190,7 +190,7 @@ export function renderReport(cells: Cell[], info: RunInfo): string {
     ...(info.timerNsPerRead !== undefined
       ? [`timing: batches of k calls between two clock reads (k calibrated to about ${info.batchMs} ms per batch, in ` +
           `callsPerSample); one sample = one batch's mean; one clock read costs ${info.timerNsPerRead.toFixed(1)} ns ` +
-          `here, i.e. under ${(2 * info.timerNsPerRead / Math.max(1, minCalls(cells))).toFixed(2)} ns per call`]
+          `here, so at most ${(2 * info.timerNsPerRead / Math.max(1, minCalls(cells))).toFixed(2)} ns of a per-call figure in the cell with the fewest calls per batch`]
       : []),
     ...spreadLines(info),
     ...(info.runSeconds !== undefined ? [`run time: ${info.runSeconds.toFixed(0)} s`] : []),
