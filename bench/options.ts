@@ -62,7 +62,7 @@ export const USAGE = `usage: iomux bench [options]
   --scenario NAME      the same as --scenarios (e.g. --scenario echo)
   --time MS            measuring time per cell over all rounds (default 150)
   --rounds R           rounds in rotating order (default 5)
-  --batch-ms MS        target length of one timed batch of calls (default 2)
+  --batch-ms MS        target length of one timed batch of calls (default 1)
   --holder-fds N       client ends per holder process (default: its RLIMIT_NOFILE less 100)
   --ports-per-address N  connections per loopback source address 127.0.0.x (default: the
                        ephemeral port range less 1000)
@@ -164,7 +164,7 @@ export function parseOptions(argv: readonly string[], maxN: number): BenchOption
     scenarios: [...DEFAULT_SCENARIOS],
     timeMs: quick ? 20 : 150,
     rounds: quick ? 1 : 5,
-    batchMs: 2,
+    batchMs: 1,
     quick,
     holderFds: null,
     portsPerAddress: null,
@@ -189,7 +189,10 @@ export function parseOptions(argv: readonly string[], maxN: number): BenchOption
   if (scenarios.length) o.scenarios = oneOf(scenarios.flatMap((s) => list(s, '--scenarios')), SCENARIO_NAMES, '--scenarios');
   if (values.time !== undefined) o.timeMs = int(values.time, '--time');
   if (values.rounds !== undefined) o.rounds = int(values.rounds, '--rounds');
-  if (values['batch-ms'] !== undefined) o.batchMs = int(values['batch-ms'], '--batch-ms');
+  if (values['batch-ms'] !== undefined) {
+    o.batchMs = Number(values['batch-ms']);
+    if (!(o.batchMs > 0 && o.batchMs <= 1000)) throw new Error(`--batch-ms: ${values['batch-ms']} is not a number of ms in (0, 1000]`);
+  }
   if (values['holder-fds'] !== undefined) o.holderFds = int(values['holder-fds'], '--holder-fds');
   if (values['ports-per-address'] !== undefined) o.portsPerAddress = int(values['ports-per-address'], '--ports-per-address');
   if (values['echo-conns'] !== undefined) o.echoConns = numbers(values['echo-conns'], '--echo-conns', maxN);

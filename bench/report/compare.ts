@@ -180,7 +180,11 @@ export function causes(index: CellIndex, results: TargetResult[]): string[] {
     const vsMt = cells.map((c) => c.medianNs / (index.cThreaded(c)?.medianNs ?? NaN));
     const vsNapi = cells.map((c) => c.medianNs / (index.napiFloor(c)?.medianNs ?? NaN));
     const napiVsMt = cells.map((c) => (index.napiFloor(c)?.medianNs ?? NaN) / (index.cThreaded(c)?.medianNs ?? NaN));
-    const where = cells.map((c) => `N=${c.n}`).join(', ') || 'no steady cell';
+    if (cells.length === 0) {
+      out.push(`${name} at N >= 1000: no cell of this run was steady enough (p75 > 1.5 x p25 in it or its floors) to say why: the machine was busy; run again when it is quieter.`);
+      continue;
+    }
+    const where = cells.map((c) => `N=${c.n}`).join(', ');
     out.push(
       `${name} at N >= 1000 (steady cells: ${where}): ${range(vsMt, fmtRatio)} C with a thread, ${range(vsNapi, fmtRatio)} ` +
         `the N-API floor, which itself costs ${range(napiVsMt, fmtRatio)} C with a thread: what stays above the ` +
