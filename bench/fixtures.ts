@@ -30,8 +30,11 @@ export function raiseNofile(): NofileInfo {
   return { soft: after.soft, hard: after.hard, raisedFrom: before.soft };
 }
 
-/** Bytes of memory one idle connection costs in all (both kernel ends and the holder), measured. */
-export const BYTES_PER_CONNECTION = 8 * 1024;
+/**
+ * Bytes one idle connection costs in all, rounded up from what the bench measured at N=19,000
+ * (kernel slab 7.9 KiB for both ends, holder 2.4 KiB: docs/benchmark.md).
+ */
+export const BYTES_PER_CONNECTION = 12 * 1024;
 
 /** MemAvailable from /proc/meminfo in bytes, or null where there is none. */
 export function memAvailable(): number | null {
