@@ -8,7 +8,7 @@ import { cpus, loadavg, release } from 'node:os';
 import { native } from '../lib/binding';
 import { FD_SETSIZE } from '../lib/constants';
 import { defaultBackend } from '../lib/selectors/default';
-import { type BenchBackend, presentBackends } from './backends';
+import { type BenchBackend, presentBackends, releaseKept } from './backends';
 import { runEcho } from './echo/run';
 import { createFixture, maxSockets, raiseNofile } from './fixtures';
 import { loadNapiFloor, type NapiFloor } from './napi';
@@ -153,6 +153,7 @@ export async function runBench(argv: readonly string[]): Promise<number> {
     }
   } finally {
     progress.stop();
+    releaseKept();
     cleanup();
   }
 

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Api } from './backends';
+import { activeTable, type Api, wrongFds } from './backends';
 import { benchAsset, packageRoot } from './assets';
 import type { Fixture } from './fixtures';
 import { batchRunner, type Job } from './runner';
@@ -68,15 +68,6 @@ interface NapiSeries {
   make(floor: NapiFloor, fds: readonly number[], active: number, timeoutMs: number): (() => void) | null;
 }
 
-function checker(fds: readonly number[], active: number): (count: number, fdAt: (i: number) => number) => void {
-  const isActive = new Uint8Array(fds[fds.length - 1] + 1);
-  for (const fd of fds.slice(fds.length - active)) isActive[fd] = 1;
-  return (count, fdAt) => {
-    if (count !== active) throw new Error(`${count} fds reported ready, expected ${active}`);
-    for (let i = 0; i < count; i++) if (isActive[fdAt(i)] !== 1) throw new Error(`fd ${fdAt(i)} reported ready but it is idle`);
-  };
-}
-
 /** The out buffer the fixed-buffer calls copy ready fds into (kept by the floor). */
 const outs = new WeakMap<NapiFloor, Int32Array>();
 
@@ -88,8 +79,12 @@ const SERIES: NapiSeries[] = [
       if (!f.epollWait) return null;
       const wait = f.epollWait;
       const out = outs.get(f)!;
-      const check = checker(fds, active);
-      return () => check(wait(t), (i) => out[i]);
+      const isActive = activeTable(fds, active);
+      return () => {
+        const count = wait(t);
+        if (count !== active) wrongFds(count, active);
+        for (let i = 0; i < count; i++) if (isActive[out[i]] !== 1) wrongFds(active, active, out[i]);
+      };
     },
   },
   {
@@ -101,8 +96,12 @@ const SERIES: NapiSeries[] = [
       const words = f.eventWords();
       // struct epoll_event: events (1 word), then data, whose first 32 bits hold the fd.
       const arr = new Int32Array(words * Math.max(active, 1024));
-      const check = checker(fds, active);
-      return () => check(wait(arr, t), (i) => arr[words * i + 1]);
+      const isActive = activeTable(fds, active);
+      return () => {
+        const count = wait(arr, t);
+        if (count !== active) wrongFds(count, active);
+        for (let i = 0; i < count; i++) if (isActive[arr[words * i + 1]] !== 1) wrongFds(active, active, arr[words * i + 1]);
+      };
     },
   },
   {
@@ -110,8 +109,12 @@ const SERIES: NapiSeries[] = [
     api: 'raw',
     make(f, fds, active, t) {
       const out = outs.get(f)!;
-      const check = checker(fds, active);
-      return () => check(f.pollWait(t), (i) => out[i]);
+      const isActive = activeTable(fds, active);
+      return () => {
+        const count = f.pollWait(t);
+        if (count !== active) wrongFds(count, active);
+        for (let i = 0; i < count; i++) if (isActive[out[i]] !== 1) wrongFds(active, active, out[i]);
+      };
     },
   },
   {
@@ -119,8 +122,12 @@ const SERIES: NapiSeries[] = [
     api: 'raw',
     make(f, fds, active, t) {
       const out = outs.get(f)!;
-      const check = checker(fds, active);
-      return () => check(f.selectWait(t), (i) => out[i]);
+      const isActive = activeTable(fds, active);
+      return () => {
+        const count = f.selectWait(t);
+        if (count !== active) wrongFds(count, active);
+        for (let i = 0; i < count; i++) if (isActive[out[i]] !== 1) wrongFds(active, active, out[i]);
+      };
     },
   },
 ];

@@ -9,7 +9,7 @@ import type { Fixture } from './fixtures';
 import type { PeerFamily, PeerServer } from './peers/run';
 import { type Cell, summarize } from './report/cells';
 import type { PeerMode, Scenario } from './scenarios/scenario';
-import { type BatchSamples, calibrate, timeBatches } from './timing';
+import { type BatchSamples, batchLoop, calibrate, timeBatches } from './timing';
 
 /** One series on one fixture: it measures every timeout of its scenario in one go. */
 export interface Job {
@@ -81,9 +81,10 @@ export function batchRunner(
       const timed = setup(timeoutMs);
       if (!timed) continue;
       try {
+        const batch = batchLoop(timed.fn);
         let k = ks.get(timeoutMs);
-        if (k === undefined) ks.set(timeoutMs, (k = calibrate(timed.fn, batchMs)));
-        out.set(timeoutMs, { samples: timeBatches(timed.fn, k, timeMs), callsPerSample: k });
+        if (k === undefined) ks.set(timeoutMs, (k = calibrate(batch, batchMs)));
+        out.set(timeoutMs, { samples: timeBatches(batch, k, timeMs), callsPerSample: k });
       } finally {
         timed.close();
       }
