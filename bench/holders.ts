@@ -18,7 +18,8 @@ export class Holder {
     this.#child = spawn(process.execPath, [benchAsset('holder.cjs')], { stdio: ['pipe', 'pipe', 'inherit'] });
     this.#lines = createInterface({ input: this.#child.stdout! });
     this.#lines.on('line', (line) => this.#waiting.shift()?.(line));
-    this.exited = new Promise((resolve) => this.#child.once('exit', () => resolve()));
+    // 'close', not 'exit': by then the child's stdio pipes are closed on this side too.
+    this.exited = new Promise((resolve) => this.#child.once('close', () => resolve()));
   }
 
   get pid(): number {
