@@ -25,7 +25,10 @@ function run(cmd: string, args: string[], cwd: string) {
 
 describe('npx iomux bench from the packed tarball', () => {
   it('installs with --omit=dev and runs --quick --json --svg', () => {
-    const packed = execFileSync(npm, ['pack', '--pack-destination', dir, '--loglevel=error'], { cwd: root, env, encoding: 'utf8', timeout: 300_000 });
+    // --ignore-scripts: pack the dist/ that `npm ci` / `npm run build:ts` built, rather than let
+    // `prepare` rewrite dist/ under the other test files that load it meanwhile.
+    expect(existsSync(path.join(root, 'dist', 'bench', 'index.js')), 'dist/ is built (npm run build:ts)').toBe(true);
+    const packed = execFileSync(npm, ['pack', '--ignore-scripts', '--pack-destination', dir, '--loglevel=error'], { cwd: root, env, encoding: 'utf8', timeout: 300_000 });
     const tgz = readdirSync(dir).find((f) => f.endsWith('.tgz'));
     expect(tgz, packed).toBeDefined();
     const project = path.join(dir, 'project');
