@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { benchAsset } from '../assets';
+import { benchAsset, packageRoot } from '../assets';
 import type { BenchOptions } from '../options';
 import type { EchoInfo, EchoRow } from './types';
 
@@ -45,7 +45,7 @@ function firstLine(child: ChildProcess, what: string): Promise<string> {
 }
 
 async function startServer(name: string, command: string, args: string[]): Promise<Server> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(command, args, { cwd: packageRoot, stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await firstLine(child, name);
   const m = /^port (\d+)$/.exec(line);
   if (!m) throw new Error(`${name}: expected "port N", got "${line}"`);
@@ -117,8 +117,11 @@ export async function runEcho(opts: BenchOptions, maxN: number, onProgress: (wha
       notes.push(`echo scenario left out: ${(err as Error).message}`);
       return undefined;
     }
-    const nodeServer = path.join(__dirname, `server-node${path.extname(__filename)}`);
-    const node = (mode: string) => [...process.execArgv, nodeServer, mode];
+    // The compiled server beside the compiled bench; from the TypeScript sources (npm run bench,
+    // tests), the same file through tsx, a devDependency there.
+    const ext = path.extname(__filename);
+    const nodeServer = path.join(__dirname, `server-node${ext}`);
+    const node = (mode: string) => [...(ext === '.ts' ? ['--import', 'tsx'] : []), nodeServer, mode];
     servers.push(await startServer('iomux DefaultSelector', process.execPath, node('selector')));
     servers.push(await startServer('iomux selectAsync', process.execPath, node('async')));
     servers.push(await startServer('node net', process.execPath, node('net')));

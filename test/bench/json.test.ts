@@ -121,6 +121,31 @@ describe('bench --quick --json', () => {
     expect(text).toMatch(/poll poll\(\) <= 1\.1x C-mt poll at N >= 1000/);
   });
 
+  // The echo scenario's records: every server at every (C, A), every echoed byte checked by the
+  // load generator (it exits non-zero on a wrong byte, which fails the run).
+  it.runIf(process.platform === 'linux' && has('cc'))('--scenario echo writes one row per server and cell', async () => {
+    const file = path.join(dir, 'echo.json');
+    const code = await runBench(['--scenario', 'echo', '--echo-conns', '1,20', '--echo-active', '1,5', '--echo-time', '100', '--no-peers', '--json', file]);
+    expect(code).toBe(0);
+    const doc = JSON.parse(readFileSync(file, 'utf8'));
+    expect(doc.cells).toEqual([]);
+    const rows = doc.info.echo.rows as Array<Record<string, number | string>>;
+    const servers = ['iomux DefaultSelector', 'iomux selectAsync', 'node net', 'c epoll', ...(has('python3') ? ['cpython selectors'] : [])];
+    expect(new Set(rows.map((r) => r.server))).toEqual(new Set(servers));
+    // C=1 takes A=1 only (A <= C); C=20 takes A=1 and A=5.
+    expect(new Set(rows.map((r) => `${r.conns}/${r.active}`))).toEqual(new Set(['1/1', '20/1', '20/5']));
+    expect(rows).toHaveLength(3 * servers.length);
+    for (const r of rows) {
+      expect(Object.keys(r).sort()).toEqual(['active', 'conns', 'cpuUsPerMsg', 'msgs', 'msgsPerSec', 'p50Us', 'p99Us', 'server', 'size'].sort());
+      expect(r.msgs as number).toBeGreaterThan(0);
+      expect(r.msgsPerSec as number).toBeGreaterThan(0);
+      expect(r.cpuUsPerMsg as number).toBeGreaterThan(0);
+      expect(r.p50Us as number).toBeLessThanOrEqual(r.p99Us as number);
+      expect(r.size).toBe(64);
+    }
+    expect(doc.info.echo.seconds).toBeGreaterThan(0);
+  }, 120_000);
+
   it('hands peers their fds as compact ranges', () => {
     expect(fdRanges([3, 4, 5, 9, 11, 12])).toBe('3-5,9,11-12');
     expect(fdRanges([7])).toBe('7');
