@@ -59,6 +59,21 @@
           ]
         }]
       ]
+    },
+    {
+      # The bench's Node-API floor (bench/napi/floor.c): plain C node_api.h, never loaded by the
+      # library. Named napi_floor.so, not .node: node-gyp-build loads the first .node file of
+      # build/Release, which must stay addon.node.
+      # A shared_library, because node-gyp names every loadable_module *.node; its napi_*
+      # symbols resolve against the node binary when the bench dlopen()s it.
+      "target_name": "napi_floor",
+      "type": "shared_library",
+      "product_prefix": "",
+      "product_extension": "so",
+      "sources": ["bench/napi/floor.c"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags": ["-O2", "-Wall", "-Wextra"],
+      "xcode_settings": { "MACOSX_DEPLOYMENT_TARGET": "10.15", "OTHER_LDFLAGS": ["-undefined dynamic_lookup"] }
     }
   ]
 }

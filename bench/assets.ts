@@ -1,5 +1,11 @@
 /** Where the bench's non-TypeScript files are: beside this file, or in bench/ when run from dist/. */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+
+const inDist = path.basename(path.resolve(__dirname, '..')) === 'dist';
+
+/** The package's root directory (where package.json, bench/ and build/ are). */
+export const packageRoot = inDist ? path.resolve(__dirname, '..', '..') : path.resolve(__dirname, '..');
 
 /**
  * The path of a file shipped in bench/ (holder.cjs, peers/floor.c, peers/cpython.py). tsc does
@@ -8,6 +14,10 @@ import path from 'node:path';
  * @returns an absolute path.
  */
 export function benchAsset(rel: string): string {
-  const inDist = path.basename(path.resolve(__dirname, '..')) === 'dist';
-  return path.join(inDist ? path.resolve(__dirname, '..', '..', 'bench') : __dirname, rel);
+  return path.join(packageRoot, 'bench', rel);
+}
+
+/** The version in the package's package.json. */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 }

@@ -1,16 +1,16 @@
 /**
  * The benchmark's workload: N loopback TCP sockets held by this process at one fd each, placed
- * in one contiguous fd block, whose client ends are held by a child process (bench/holder.cjs).
+ * in one contiguous fd block, whose client ends are held by child processes (bench/holder.cjs),
+ * spread over as many holders as their fd limit needs and over several loopback source
+ * addresses (bench/holders.ts), so that only this process's RLIMIT_NOFILE caps N.
  * The K highest fds of the block are made readable with one unread byte each; the rest stay
  * idle. Every backend and peer is measured on the same fixture.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createInterface, type Interface } from 'node:readline';
 import { native } from '../lib/binding';
-import { benchAsset } from './assets';
 import { close, dup2, getNofileLimit, setNofileLimit } from '../lib/fd';
 import { accept, listen, localAddress } from '../lib/socket';
+import { chunks, Holder, resolveSpread, sourceAddress, type Spread } from './holders';
 
 /** Fds left free beside the workload for Node itself, pipes to peers and the peers' own fds. */
 export const HEADROOM = 1000;
@@ -31,22 +31,35 @@ export function raiseNofile(): NofileInfo {
 }
 
 /**
+ * Bytes one idle connection costs in all, rounded up from what the bench measured at N=19,000
+ * (kernel slab 7.9 KiB for both ends, holder 2.4 KiB: docs/benchmark.md).
+ */
+export const BYTES_PER_CONNECTION = 12 * 1024;
+
+/** MemAvailable from /proc/meminfo in bytes, or null where there is none. */
+export function memAvailable(): number | null {
+  try {
+    const m = /MemAvailable:\s+(\d+) kB/.exec(readFileSync('/proc/meminfo', 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * The largest number of workload sockets this process can hold with HEADROOM fds to spare,
- * and what caps it. The soft limit is also the highest fd number + 1 a peer can inherit.
+ * and what caps it: RLIMIT_NOFILE (the client ends are spread over holder processes and source
+ * addresses, so ports and the holders' limits do not), or memory when it is scarcer.
  */
 export function maxSockets(nofile: NofileInfo = raiseNofile()): { max: number; cappedBy: string } {
   const limit = Number.isFinite(nofile.soft) ? nofile.soft : 1 << 20;
   const byLimit = limit - HEADROOM;
-  // Every client end needs its own local port to the one listener; the ephemeral range caps that.
-  let ports = Infinity;
-  try {
-    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
-    ports = hi - lo + 1;
-  } catch {
-    // Not Linux: the range is not readable this way, and RLIMIT_NOFILE is the cap.
+  const mem = memAvailable();
+  const byMemory = mem === null ? Infinity : Math.floor(mem / 2 / BYTES_PER_CONNECTION);
+  if (byMemory < byLimit) {
+    return { max: byMemory, cappedBy: `memory (half of MemAvailable ${(mem! / 2 ** 30).toFixed(1)} GiB at ${BYTES_PER_CONNECTION / 1024} KiB per connection)` };
   }
-  if (ports < byLimit) return { max: ports - 64, cappedBy: `the ephemeral port range (${ports} ports)` };
-  return { max: byLimit, cappedBy: `RLIMIT_NOFILE (soft ${nofile.soft}, hard ${nofile.hard}) less ${HEADROOM} fds of headroom` };
+  return { max: byLimit, cappedBy: `RLIMIT_NOFILE of the measured process (soft ${nofile.soft}, hard ${nofile.hard}) less ${HEADROOM} fds of headroom` };
 }
 
 /** The fds open in this process right now (Linux /proc/self/fd, else /dev/fd). */
@@ -69,8 +82,12 @@ export interface Fixture {
   readonly activeCount: number;
   /** The block of fd numbers the sockets were placed in, e.g. "252-1252". */
   readonly block: string;
-  /** The holder child's pid (its client ends of the sockets). */
-  readonly childPid: number;
+  /** The holder children's pids (they keep the client ends of the sockets). */
+  readonly holderPids: readonly number[];
+  /** The loopback source addresses (or listening ports, off Linux) the connections came from. */
+  readonly groups: number;
+  /** Memory per connection measured while the fixture was built (Linux; NaN elsewhere). */
+  readonly memory: FixtureMemory;
   /** Makes the k highest fds readable (one unread byte each); k may only grow. */
   activate(k: number): Promise<void>;
   /** The fds that are readable now, checked with poll(2) and timeout 0. */
@@ -79,63 +96,41 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-class Holder {
-  readonly #child: ChildProcess;
-  readonly #lines: Interface;
-  readonly #waiting: Array<(line: string) => void> = [];
-  readonly exited: Promise<void>;
+/** What the idle connections cost in memory, per connection, in bytes. */
+export interface FixtureMemory {
+  /** Kernel slab growth (/proc/meminfo Slab) over the build, per connection (both ends). */
+  kernelPerConnection: number;
+  /** Holder resident memory growth per client end (a Node net.Socket each). */
+  holderPerConnection: number;
+}
 
-  constructor() {
-    this.#child = spawn(process.execPath, [benchAsset('holder.cjs')], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    this.#lines = createInterface({ input: this.#child.stdout! });
-    this.#lines.on('line', (line) => this.#waiting.shift()?.(line));
-    this.exited = new Promise((resolve) => this.#child.once('exit', () => resolve()));
-  }
-
-  get pid(): number {
-    return this.#child.pid ?? -1;
-  }
-
-  /** Sends one command; the promise settles with the child's answer line. */
-  send(line: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const onExit = () => reject(new Error(`socket holder exited while answering "${line.slice(0, 40)}"`));
-      this.#child.once('exit', onExit);
-      this.#waiting.push((answer) => {
-        this.#child.off('exit', onExit);
-        if (answer.startsWith('error')) reject(new Error(`socket holder: ${answer}`));
-        else resolve(answer);
-      });
-      this.#child.stdin!.write(`${line}\n`);
-    });
-  }
-
-  async stop(): Promise<void> {
-    this.#child.stdin!.end();
-    this.#lines.close();
-    const timer = setTimeout(() => this.#child.kill('SIGKILL'), 2000);
-    await this.exited;
-    clearTimeout(timer);
+function slabBytes(): number {
+  try {
+    const m = /Slab:\s+(\d+) kB/.exec(readFileSync('/proc/meminfo', 'utf8'));
+    return m ? Number(m[1]) * 1024 : NaN;
+  } catch {
+    return NaN;
   }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Accepts `count` connections, yielding to the event loop while the child is connecting. */
-async function acceptAll(lfd: number, count: number, connected: Promise<string>, ports: Map<number, number>): Promise<void> {
+/** Accepts `count` connections over all listeners, yielding while the holders connect. */
+async function acceptAll(lfds: number[], count: number, connected: Promise<unknown>, peers: Map<number, string>): Promise<void> {
   let failed: unknown = null;
   connected.catch((err) => (failed = err));
-  const deadline = Date.now() + 120_000;
-  while (ports.size < count) {
-    const conn = accept(lfd);
-    if (conn) {
-      ports.set(conn.fd, conn.port ?? -1);
-      continue;
+  const deadline = Date.now() + 300_000;
+  while (peers.size < count) {
+    let got = false;
+    for (const lfd of lfds) {
+      for (let conn = accept(lfd); conn; conn = accept(lfd)) {
+        peers.set(conn.fd, `${conn.address}:${conn.port ?? -1}`);
+        got = true;
+      }
     }
+    if (got) continue;
     if (failed) throw failed;
-    if (Date.now() > deadline) throw new Error(`accepted ${ports.size} of ${count} connections in 120 s`);
+    if (Date.now() > deadline) throw new Error(`accepted ${peers.size} of ${count} connections in 300 s`);
     await sleep(1);
   }
   await connected;
@@ -146,7 +141,7 @@ async function acceptAll(lfd: number, count: number, connected: Promise<string>,
  * of this process. Stray inherited fds (10, 251, ...) are never touched: dup2 onto them would
  * close something that is not ours.
  */
-function place(ports: Map<number, number>, limit: number): { fds: number[]; ports: Map<number, number> } {
+function place(ports: Map<number, string>, limit: number): { fds: number[]; ports: Map<number, string> } {
   const count = ports.size;
   const foreign = openFds().filter((fd) => !ports.has(fd));
   let base = 3;
@@ -154,7 +149,7 @@ function place(ports: Map<number, number>, limit: number): { fds: number[]; port
   if (base + count > limit) throw new Error(`no free block of ${count} fds below RLIMIT_NOFILE ${limit}`);
   const free: number[] = [];
   for (let fd = base; fd < base + count; fd++) if (!ports.has(fd)) free.push(fd);
-  const placed = new Map<number, number>();
+  const placed = new Map<number, string>();
   for (const [fd, port] of ports) {
     if (fd >= base && fd < base + count) {
       placed.set(fd, port);
@@ -173,29 +168,53 @@ function place(ports: Map<number, number>, limit: number): { fds: number[]; port
  * Builds the workload: `count` sockets, the `active` highest of them readable.
  * @param count watched sockets in all (idle + active).
  * @param active how many are readable at first (the highest fds).
- * @throws Error when RLIMIT_NOFILE cannot hold them, or the child fails to connect.
+ * @param spreadOpts client ends per holder and connections per source address (defaults: as
+ *   many as the limits allow).
+ * @throws Error when RLIMIT_NOFILE cannot hold them, or a holder fails to connect.
  */
-export async function createFixture(count: number, active = 1): Promise<Fixture> {
+export async function createFixture(
+  count: number,
+  active = 1,
+  spreadOpts: { holderFds?: number | null; portsPerAddress?: number | null } = {},
+): Promise<Fixture> {
   const nofile = raiseNofile();
   const { max } = maxSockets(nofile);
   if (count > max + 1) throw new Error(`${count} sockets do not fit: at most ${max + 1} here`);
-  const lfd = listen({ host: '127.0.0.1', port: 0 }, 4096);
-  let listening = true;
-  const holder = new Holder();
-  let accepted = new Map<number, number>(); // fd -> the client end's port
+  const spread: Spread = resolveSpread(nofile.soft, spreadOpts);
+  const plan = chunks(count, spread);
+  const lfds: number[] = [];
+  const holders: Holder[] = [];
+  let accepted = new Map<number, string>(); // fd -> the client end's "address:port"
   try {
-    const port = localAddress(lfd).port;
-    await acceptAll(lfd, count, holder.send(`connect 127.0.0.1 ${port} ${count}`), accepted);
-    // Closed before placement, so its number cannot be mistaken for one of ours afterwards.
-    close(lfd);
-    listening = false;
+    for (let g = 0; g < plan.groups; g++) lfds.push(listen({ host: '127.0.0.1', port: 0 }, 4096));
+    for (let h = 0; h < plan.holders; h++) holders.push(new Holder());
+    const rss0 = await Promise.all(holders.map((h) => h.rss()));
+    const slab0 = slabBytes();
+    // Each holder works through its chunks in order; the holders connect side by side.
+    const connected = Promise.all(
+      holders.map(async (holder, h) => {
+        for (const c of plan.chunks.filter((x) => x.holder === h)) {
+          const from = sourceAddress(c.group);
+          await holder.send(`connect 127.0.0.1 ${localAddress(lfds[c.group]).port} ${c.count}${from ? ` ${from}` : ''}`);
+        }
+      }),
+    );
+    await acceptAll(lfds, count, connected, accepted);
+    const slab1 = slabBytes();
+    const rss1 = await Promise.all(holders.map((h) => h.rss()));
+    // Closed before placement, so their numbers cannot be mistaken for ours afterwards.
+    for (const lfd of lfds.splice(0)) close(lfd);
     const placed = place(accepted, Number.isFinite(nofile.soft) ? nofile.soft : Infinity);
     accepted = placed.ports;
-    return await new SocketFixture(placed.fds, placed.ports, holder, active).ready();
+    const memory: FixtureMemory = {
+      kernelPerConnection: (slab1 - slab0) / count,
+      holderPerConnection: rss1.reduce((a, b, i) => a + b - rss0[i], 0) / count,
+    };
+    return await new SocketFixture(placed.fds, placed.ports, holders, plan.groups, memory, active).ready();
   } catch (err) {
-    if (listening) close(lfd);
+    for (const lfd of lfds) close(lfd);
     for (const fd of accepted.keys()) close(fd);
-    await holder.stop();
+    await Promise.all(holders.map((h) => h.stop()));
     throw err;
   }
 }
@@ -204,21 +223,25 @@ class SocketFixture implements Fixture {
   activeCount = 0;
   readonly fds: readonly number[];
   readonly block: string;
-  readonly #ports: Map<number, number>;
-  readonly #holder: Holder;
+  readonly groups: number;
+  readonly memory: FixtureMemory;
+  readonly #peers: Map<number, string>;
+  readonly #holders: Holder[];
   readonly #initial: number;
   #closed = false;
 
-  constructor(fds: number[], ports: Map<number, number>, holder: Holder, initial: number) {
+  constructor(fds: number[], peers: Map<number, string>, holders: Holder[], groups: number, memory: FixtureMemory, initial: number) {
     this.fds = Object.freeze(fds);
     this.block = `${fds[0]}-${fds[fds.length - 1]}`;
-    this.#ports = ports;
-    this.#holder = holder;
+    this.#peers = peers;
+    this.#holders = holders;
+    this.groups = groups;
+    this.memory = memory;
     this.#initial = initial;
   }
 
-  get childPid(): number {
-    return this.#holder.pid;
+  get holderPids(): number[] {
+    return this.#holders.map((h) => h.pid);
   }
 
   /** Activates the initial sockets; on failure the caller closes the fds and the child. */
@@ -230,7 +253,11 @@ class SocketFixture implements Fixture {
   async activate(k: number): Promise<void> {
     if (k < this.activeCount || k > this.fds.length) throw new RangeError(`cannot go from ${this.activeCount} to ${k} active sockets`);
     const newly = this.fds.slice(this.fds.length - k, this.fds.length - this.activeCount);
-    if (newly.length) await this.#holder.send(`write ${newly.map((fd) => this.#ports.get(fd)).join(' ')}`);
+    // Every holder is asked to write on the connections it has; the others answer "written 0".
+    if (newly.length) {
+      const keys = newly.map((fd) => this.#peers.get(fd)!);
+      await Promise.all(this.#holders.map((h) => h.send(`write ${keys.join(' ')}`)));
+    }
     this.activeCount = k;
     // Loopback delivers at once, but wait a little rather than trust it.
     const want = this.fds.slice(this.fds.length - k);
@@ -257,6 +284,6 @@ class SocketFixture implements Fixture {
     if (this.#closed) return;
     this.#closed = true;
     for (const fd of this.fds) close(fd);
-    await this.#holder.stop();
+    await Promise.all(this.#holders.map((h) => h.stop()));
   }
 }

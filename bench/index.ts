@@ -1,34 +1,45 @@
 /**
  * `npm run bench` / `npx iomux bench`: what each multiplexer costs as the number of watched
- * sockets grows, beside the C floor and CPython, all measured on the same sockets. Progress on
- * stderr, the report on stdout, and --json/--csv/--svg files.
+ * sockets grows, beside the C floor, the Node-API floor and CPython, all measured on the same
+ * sockets. Progress on stderr, the report on stdout, and --json/--csv/--svg files.
  */
-import { Presets, SingleBar } from 'cli-progress';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
 import { native } from '../lib/binding';
 import { FD_SETSIZE } from '../lib/constants';
 import { defaultBackend } from '../lib/selectors/default';
-import { type BenchBackend, presentBackends } from './backends';
+import { type BenchBackend, presentBackends, releaseKept } from './backends';
+import { runEcho } from './echo/run';
 import { createFixture, maxSockets, raiseNofile } from './fixtures';
-import { type BenchOptions, parseOptions, USAGE } from './options';
+import { loadNapiFloor, type NapiFloor } from './napi';
+import { type BenchOptions, parseOptions, USAGE, versionText } from './options';
+import { Progress } from './progress';
 import { compileFloor, findCPython, type PeerFamily, type PeerProgram } from './peers/run';
 import { planStages } from './plan';
 import type { Cell } from './report/cells';
 import { writeCsv } from './report/csv';
 import { writeJson } from './report/json';
-import { writeSvg } from './report/svg';
+import { missingSvgPackages, writeSvg } from './report/svg';
 import { renderReport, type RunInfo } from './report/table';
+import { timerCostNs } from './timing';
 
 export { type BenchOptions, parseOptions, USAGE } from './options';
 
 /** Finds the peers asked for; says why one is missing. */
-function findPeers(wanted: PeerFamily[], notes: string[]): { peers: Map<PeerFamily, PeerProgram>; cleanup(): void } {
+function findPeers(wanted: PeerFamily[], notes: string[]): { peers: Map<PeerFamily, PeerProgram>; napi: NapiFloor | null; cleanup(): void } {
   const peers = new Map<PeerFamily, PeerProgram>();
-  let cleanup = () => {};
+  const cleanups: Array<() => void> = [];
+  const cleanup = () => cleanups.forEach((f) => f());
+  let napi: NapiFloor | null = null;
+  if (wanted.includes('napi')) {
+    const n = loadNapiFloor();
+    napi = n.floor;
+    cleanups.push(n.cleanup);
+    notes.push(n.note);
+  }
   if (wanted.includes('c') || wanted.includes('c-mt')) {
     const c = compileFloor();
-    cleanup = c.cleanup;
+    cleanups.push(c.cleanup);
     if (c.peer) {
       if (wanted.includes('c')) peers.set('c', c.peer);
       if (wanted.includes('c-mt')) peers.set('c-mt', { ...c.peer, family: 'c-mt', env: { IOMUX_FLOOR_THREAD: '1' } });
@@ -42,7 +53,7 @@ function findPeers(wanted: PeerFamily[], notes: string[]): { peers: Map<PeerFami
       notes.push(`CPython: ${py.peer.version} (bench/peers/cpython.py)`);
     } else notes.push(`CPython left out: ${py.reason}`);
   }
-  return { peers, cleanup };
+  return { peers, napi, cleanup };
 }
 
 /** The report on stdout and the files asked for. */
@@ -66,10 +77,10 @@ function prepare(opts: BenchOptions, maxN: number) {
   const tooBig = opts.sizes.filter((n) => n > maxN);
   if (tooBig.length) notes.push(`sizes ${tooBig.join(', ')} are above max N ${maxN}: left out`);
   opts.sizes = opts.sizes.filter((n) => n <= maxN);
-  const { peers, cleanup } = findPeers(opts.peers, notes);
+  const { peers, napi, cleanup } = findPeers(opts.peers, notes);
   notes.push(`DefaultSelector here is the ${defaultBackend()} selector; CPython's selectors.DefaultSelector is ${native.has.epoll ? 'EpollSelector' : 'its platform best'}`);
   notes.push(`CPython select()/SelectSelector cells are n/a where the highest fd >= FD_SETSIZE (${FD_SETSIZE}): CPython refuses those fds; iomux and the C floor use heap fd sets (allowLargeFds) there`);
-  return { chosen, peers, cleanup, notes };
+  return { chosen, peers, napi, cleanup, notes };
 }
 
 /**
@@ -91,42 +102,58 @@ export async function runBench(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  if (opts.version) {
+    process.stdout.write(`${versionText()}\n`);
+    return 0;
+  }
+  // Said before measuring, not after minutes of it.
+  const missing = opts.svg ? missingSvgPackages() : [];
+  if (missing.length) {
+    process.stderr.write(`iomux bench: --svg needs the optional packages vega and vega-lite: npm install ${missing.join(' ')}\n`);
+    return 2;
+  }
   if (opts.from) {
     const saved = JSON.parse(readFileSync(opts.from, 'utf8')) as { info: RunInfo; cells: Cell[] };
     await writeOutputs(saved.cells, saved.info, opts);
     return 0;
   }
-  const { chosen, peers, cleanup, notes } = prepare(opts, maxN);
+  const started = Date.now();
+  const { chosen, peers, napi, cleanup, notes } = prepare(opts, maxN);
+  const timerNs = timerCostNs();
   const blocks: Record<number, string> = {};
+  const spreads: RunInfo['spreads'] = {};
   const errors: string[] = [];
-  const bar = new SingleBar(
-    { stream: process.stderr, format: ' {bar} {value}/{total} | {stage} | {task}', hideCursor: true, clearOnComplete: true },
-    Presets.shades_classic,
-  );
+  const progress = new Progress(process.stderr);
   const { stages, steps } = planStages(opts, {
     backends: chosen,
     peers,
+    napi,
     blocks,
-    onStep: (label, job) => bar.increment(1, { stage: label, task: `${job.backend} ${job.api}` }),
+    onStep: (label, job) => progress.step(label, `${job.backend} ${job.api}`),
     onError: (msg) => errors.push(msg),
   });
 
   const loadBefore = loadavg()[0];
-  bar.start(steps, 0, { stage: 'starting', task: '' });
+  progress.start(steps);
   const cells: Cell[] = [];
+  let echo: RunInfo['echo'];
   try {
     for (const stage of stages) {
-      bar.update({ stage: stage.label, task: `opening ${stage.count} sockets` });
-      const fixture = await createFixture(stage.count, stage.initialActive);
+      progress.note(stage.label, `opening ${stage.count} sockets`);
+      const fixture = await createFixture(stage.count, stage.initialActive, opts);
+      spreads[stage.count] = { holders: fixture.holderPids.length, addresses: fixture.groups, ...fixture.memory };
       try {
         cells.push(...(await stage.run(fixture)));
       } finally {
         await fixture.close();
       }
     }
+    if (opts.scenarios.includes('echo')) {
+      echo = await runEcho(opts, maxN, (what) => progress.note('echo', what), notes);
+    }
   } finally {
-    bar.update(bar.getTotal());
-    bar.stop();
+    progress.stop();
+    releaseKept();
     cleanup();
   }
 
@@ -139,8 +166,13 @@ export async function runBench(argv: readonly string[]): Promise<number> {
     maxN,
     cappedBy,
     blocks,
+    spreads,
     rounds: opts.rounds,
     timePerCellMs: opts.timeMs,
+    batchMs: opts.batchMs,
+    timerNsPerRead: timerNs,
+    runSeconds: (Date.now() - started) / 1000,
+    echo,
     load: [loadBefore, loadavg()[0]],
     notes,
   };

@@ -1,10 +1,16 @@
-/** The command line of `iomux bench`: defaults, parsing, usage text. */
+/** The command line of `iomux bench`: defaults, parsing (node:util parseArgs), usage text. */
+import { parseArgs } from 'node:util';
 import type { Api } from './backends';
 import type { PeerFamily } from './peers/run';
+import { packageVersion } from './assets';
 
-/** The scenarios by name, in the order they run. */
-export const SCENARIO_NAMES = ['idle-scaling', 'activity-sweep', 'register-churn'] as const;
+/** The scenarios by name, in the order they run; echo runs only when asked for. */
+export const SCENARIO_NAMES = ['idle-scaling', 'activity-sweep', 'register-churn', 'echo'] as const;
+const DEFAULT_SCENARIOS = ['idle-scaling', 'activity-sweep', 'register-churn'];
 const APIS: readonly Api[] = ['raw', 'pollInto', 'selectors'];
+const PEERS: readonly PeerFamily[] = ['c', 'c-mt', 'cpython', 'napi'];
+/** Default sizes past 10,000, each run where RLIMIT_NOFILE allows it. */
+const BIG_SIZES = [50_000, 100_000, 250_000, 1_000_000];
 
 /** The command line, parsed. */
 export interface BenchOptions {
@@ -22,30 +28,55 @@ export interface BenchOptions {
   scenarios: string[];
   timeMs: number;
   rounds: number;
+  /** Target length of one timed batch (k calls between two clock reads), ms. */
+  batchMs: number;
   quick: boolean;
+  /** Client ends one holder process may keep (null: as many as its RLIMIT_NOFILE allows). */
+  holderFds: number | null;
+  /** Connections per loopback source address (null: the ephemeral port range, less a margin). */
+  portsPerAddress: number | null;
+  /** Echo scenario: connections C, active connections A, message size S, time per cell. */
+  echoConns: number[];
+  echoActive: number[];
+  echoSize: number;
+  echoTimeMs: number;
   json?: string;
   csv?: string;
   svg?: string;
   /** Re-render a saved --json run instead of measuring. */
   from?: string;
   help: boolean;
+  version: boolean;
 }
 
 export const USAGE = `usage: iomux bench [options]
-  --sizes LIST      idle sockets N (default 10,100,1000,5000,10000,max; max = what RLIMIT_NOFILE allows)
-  --active LIST     ready sockets K of the activity sweep (default 1,10,100,500,1000 of N=1000)
-  --backends LIST   select,poll,epoll,kqueue (default: all present here)
-  --api LIST        raw,pollInto,selectors (default: all)
-  --peers [LIST]    c,c-mt,cpython (default: those found; c-mt is the C floor with one extra
-                    idle thread, as Node has); --no-peers to leave them out
-  --scenarios LIST  idle-scaling,activity-sweep,register-churn (default: all)
-  --time MS         measuring time per cell over all rounds (default 150)
-  --rounds R        rounds in rotating order (default 5)
-  --quick           small sizes and times, for CI (judges no speed)
-  --json FILE       one record per cell
-  --csv FILE        the same records as CSV
-  --svg FILE        log-log plot of ns/call against N (vega-lite, rendered by vega)
-  --from FILE       measure nothing: print the report (and --csv/--svg) of a saved --json run`;
+  --sizes LIST         idle sockets N (default 10,100,1000,10000, then 50000,100000,250000,1000000
+                       where RLIMIT_NOFILE allows, and max = the most RLIMIT_NOFILE allows)
+  --active LIST        ready sockets K of the activity sweep (default 1,10,100,500,1000 of N=1000)
+  --backends LIST      select,poll,epoll,kqueue (default: all present here)
+  --api LIST           raw,pollInto,selectors (default: all)
+  --peers LIST         c,c-mt,cpython,napi or none (default: all found; c-mt is the C floor with one
+                       extra idle thread, as Node has; napi the thinnest plain-C Node-API calls)
+  --no-peers           the same as --peers none
+  --scenarios LIST     idle-scaling,activity-sweep,register-churn,echo (default: all but echo)
+  --scenario NAME      the same as --scenarios (e.g. --scenario echo)
+  --time MS            measuring time per cell over all rounds (default 150)
+  --rounds R           rounds in rotating order (default 5)
+  --batch-ms MS        target length of one timed batch of calls (default 1)
+  --holder-fds N       client ends per holder process (default: its RLIMIT_NOFILE less 100)
+  --ports-per-address N  connections per loopback source address 127.0.0.x (default: the
+                       ephemeral port range less 1000)
+  --echo-conns LIST    echo: connections C (default 1,100,1000,10000, those that fit)
+  --echo-active LIST   echo: active connections A (default 1,100)
+  --echo-size S        echo: message bytes (default 64)
+  --echo-time MS       echo: measuring time per cell (default 1000)
+  --quick              small sizes and times, for CI (judges no speed)
+  --json FILE          one record per cell
+  --csv FILE           the same records as CSV
+  --svg FILE           log-log plot of ns/call against N (needs the packages vega and vega-lite)
+  --from FILE          measure nothing: print the report (and --csv/--svg) of a saved --json run
+  -h, --help           this text
+  -v, --version        the iomux version`;
 
 function list(value: string, what: string): string[] {
   const items = value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -61,74 +92,125 @@ function numbers(value: string, what: string, max: number): number[] {
   });
 }
 
+function oneOf<T extends string>(values: string[], allowed: readonly T[], what: string): T[] {
+  for (const v of values) if (!allowed.includes(v as T)) throw new Error(`${what}: unknown value ${v} (${allowed.join(', ')})`);
+  return values as T[];
+}
+
+const SPEC = {
+  sizes: { type: 'string' },
+  active: { type: 'string' },
+  backends: { type: 'string' },
+  api: { type: 'string' },
+  peers: { type: 'string' },
+  'no-peers': { type: 'boolean' },
+  scenarios: { type: 'string' },
+  scenario: { type: 'string' },
+  time: { type: 'string' },
+  rounds: { type: 'string' },
+  'batch-ms': { type: 'string' },
+  'holder-fds': { type: 'string' },
+  'ports-per-address': { type: 'string' },
+  'echo-conns': { type: 'string' },
+  'echo-active': { type: 'string' },
+  'echo-size': { type: 'string' },
+  'echo-time': { type: 'string' },
+  quick: { type: 'boolean' },
+  json: { type: 'string' },
+  csv: { type: 'string' },
+  svg: { type: 'string' },
+  from: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
+/** parseArgs' messages run over several lines; the user gets one. */
+function oneLine(err: unknown): Error {
+  const e = err as Error & { code?: string };
+  const flag = /'([^']+)'/.exec(e.message)?.[1] ?? '';
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return new Error(`unknown option ${flag} (iomux bench --help lists them)`);
+  if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return new Error(`${flag.split(' ')[0]} needs a value`);
+  if (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return new Error(`unexpected argument ${flag} (iomux bench --help lists the options)`);
+  return new Error(e.message.split('\n')[0]);
+}
+
+/** The default N values: 10 .. 10,000, then the big ones that fit, then max. */
+export function defaultSizes(maxN: number): number[] {
+  return [10, 100, 1000, 10_000, ...BIG_SIZES, maxN].filter((n) => n <= maxN);
+}
+
 /**
  * Parses the command line.
  * @param argv arguments after `bench`.
  * @param maxN what `max` means (the largest N RLIMIT_NOFILE allows).
- * @throws Error with a message for the user on a bad option.
+ * @throws Error with a one-line message for the user on a bad option.
  */
 export function parseOptions(argv: readonly string[], maxN: number): BenchOptions {
-  const quick = argv.includes('--quick');
+  let values: { [K in keyof typeof SPEC]?: (typeof SPEC)[K]['type'] extends 'boolean' ? boolean : string };
+  try {
+    values = parseArgs({ args: [...argv], options: SPEC, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw oneLine(err);
+  }
+  const quick = values.quick ?? false;
   const o: BenchOptions = {
-    sizes: quick ? [10, 100] : [10, 100, 1000, 5000, 10000, maxN],
+    sizes: quick ? [10, 100] : defaultSizes(maxN),
     active: quick ? [1, 10] : [1, 10, 100, 500, 1000],
     sweepN: quick ? 100 : 1000,
     churnSizes: quick ? [10] : [10, 1000, maxN],
     backends: null,
     apis: [...APIS],
-    peers: ['c', 'c-mt', 'cpython'],
-    scenarios: [...SCENARIO_NAMES],
+    peers: [...PEERS],
+    scenarios: [...DEFAULT_SCENARIOS],
     timeMs: quick ? 20 : 150,
     rounds: quick ? 1 : 5,
+    batchMs: 1,
     quick,
-    help: false,
+    holderFds: null,
+    portsPerAddress: null,
+    echoConns: quick ? [1, 100] : [1, 100, 1000, 10_000],
+    echoActive: quick ? [1] : [1, 100],
+    echoSize: 64,
+    echoTimeMs: quick ? 200 : 1000,
+    help: values.help ?? false,
+    version: values.version ?? false,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].startsWith('--') && argv[i].includes('=') ? argv[i].split(/=(.*)/s, 2) : [argv[i], undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '--quick': break;
-      case '--help': case '-h': o.help = true; break;
-      case '--sizes': o.sizes = numbers(value(), flag, maxN); break;
-      case '--active': o.active = numbers(value(), flag, maxN); o.sweepN = Math.max(o.sweepN, ...o.active); break;
-      case '--backends': o.backends = list(value(), flag); break;
-      case '--api': {
-        const apis = list(value(), flag);
-        for (const a of apis) if (!APIS.includes(a as Api)) throw new Error(`--api: unknown API ${a} (${APIS.join(', ')})`);
-        o.apis = apis as Api[];
-        break;
-      }
-      case '--peers': {
-        // A bare --peers keeps the default; --peers=none or a list chooses.
-        const v = inline ?? (argv[i + 1] && !argv[i + 1].startsWith('--') ? argv[++i] : undefined);
-        if (v === undefined) break;
-        const peers = v === 'none' ? [] : list(v, flag);
-        for (const p of peers) if (!['c', 'c-mt', 'cpython'].includes(p)) throw new Error(`--peers: unknown peer ${p} (c, c-mt, cpython)`);
-        o.peers = peers as PeerFamily[];
-        break;
-      }
-      case '--no-peers': o.peers = []; break;
-      case '--scenarios': {
-        o.scenarios = list(value(), flag);
-        for (const s of o.scenarios) if (!(SCENARIO_NAMES as readonly string[]).includes(s)) throw new Error(`--scenarios: unknown scenario ${s}`);
-        break;
-      }
-      case '--time': o.timeMs = numbers(value(), flag, maxN)[0]; break;
-      case '--rounds': o.rounds = numbers(value(), flag, maxN)[0]; break;
-      case '--json': o.json = value(); break;
-      case '--csv': o.csv = value(); break;
-      case '--svg': o.svg = value(); break;
-      case '--from': o.from = value(); break;
-      default: throw new Error(`unknown option ${argv[i]}\n${USAGE}`);
-    }
+  const int = (v: string, flag: string) => numbers(v, flag, maxN)[0];
+  if (values.sizes !== undefined) o.sizes = numbers(values.sizes, '--sizes', maxN);
+  if (values.active !== undefined) {
+    o.active = numbers(values.active, '--active', maxN);
+    o.sweepN = Math.max(o.sweepN, ...o.active);
   }
+  if (values.backends !== undefined) o.backends = list(values.backends, '--backends');
+  if (values.api !== undefined) o.apis = oneOf(list(values.api, '--api'), APIS, '--api');
+  if (values.peers !== undefined) o.peers = values.peers === 'none' ? [] : oneOf(list(values.peers, '--peers'), PEERS, '--peers');
+  if (values['no-peers']) o.peers = [];
+  const scenarios = [values.scenarios, values.scenario].filter((s): s is string => s !== undefined);
+  if (scenarios.length) o.scenarios = oneOf(scenarios.flatMap((s) => list(s, '--scenarios')), SCENARIO_NAMES, '--scenarios');
+  if (values.time !== undefined) o.timeMs = int(values.time, '--time');
+  if (values.rounds !== undefined) o.rounds = int(values.rounds, '--rounds');
+  if (values['batch-ms'] !== undefined) {
+    o.batchMs = Number(values['batch-ms']);
+    if (!(o.batchMs > 0 && o.batchMs <= 1000)) throw new Error(`--batch-ms: ${values['batch-ms']} is not a number of ms in (0, 1000]`);
+  }
+  if (values['holder-fds'] !== undefined) o.holderFds = int(values['holder-fds'], '--holder-fds');
+  if (values['ports-per-address'] !== undefined) o.portsPerAddress = int(values['ports-per-address'], '--ports-per-address');
+  if (values['echo-conns'] !== undefined) o.echoConns = numbers(values['echo-conns'], '--echo-conns', maxN);
+  if (values['echo-active'] !== undefined) o.echoActive = numbers(values['echo-active'], '--echo-active', maxN);
+  if (values['echo-size'] !== undefined) o.echoSize = int(values['echo-size'], '--echo-size');
+  if (values['echo-time'] !== undefined) o.echoTimeMs = int(values['echo-time'], '--echo-time');
+  o.json = values.json;
+  o.csv = values.csv;
+  o.svg = values.svg;
+  o.from = values.from;
   o.sizes = [...new Set(o.sizes)].sort((a, b) => a - b);
   o.active = [...new Set(o.active)].sort((a, b) => a - b);
   o.churnSizes = o.churnSizes.filter((n) => o.sizes.includes(n));
   if (o.churnSizes.length === 0) o.churnSizes = [o.sizes[0]];
   return o;
+}
+
+/** `iomux bench --version`. */
+export function versionText(): string {
+  return `iomux ${packageVersion()}`;
 }

@@ -2,9 +2,11 @@
  * The run, planned as stages: one fixture each (every idle-scaling size, with churn where asked;
  * then the activity sweep), and on each fixture every scenario's iomux and peer jobs.
  */
+import { native } from '../lib/binding';
 import { FD_SETSIZE } from '../lib/constants';
 import type { BenchBackend } from './backends';
 import type { Fixture } from './fixtures';
+import { type NapiFloor, napiJobs } from './napi';
 import type { BenchOptions } from './options';
 import { type PeerFamily, type PeerProgram, PeerServer } from './peers/run';
 import type { Cell } from './report/cells';
@@ -29,6 +31,8 @@ export interface Stage {
 export interface PlanContext {
   backends: BenchBackend[];
   peers: ReadonlyMap<PeerFamily, PeerProgram>;
+  /** The Node-API floor, when it is loaded and asked for. */
+  napi: NapiFloor | null;
   /** Filled with each size's fd block as fixtures are made. */
   blocks: Record<number, string>;
   onStep(label: string, job: Job): void;
@@ -44,17 +48,21 @@ export function planStages(opts: BenchOptions, ctx: PlanContext): { stages: Stag
   const apis = new Set(opts.apis);
   // A job is one series; peers that CPython cannot serve past FD_SETSIZE drop out when the
   // fixture's fds are known, so the step count is an estimate made with fds just above N.
+  const napiFor = (s: Scenario) => (ctx.napi && s !== registerChurn ? ctx.napi : null);
   const jobsOf = (s: Scenario, n: number) =>
     ctx.backends.reduce((sum, b) => sum + s.apis(b).filter((a) => apis.has(a)).length, 0) +
-    s.peerModes(n + 64, FD_SETSIZE).filter((m) => ctx.peers.has(m.family)).length;
+    s.peerModes(n + 64, FD_SETSIZE).filter((m) => ctx.peers.has(m.family)).length +
+    (napiFor(s) ? (native.has.epoll ? 4 : 2) : 0);
   let steps = 0;
 
   const runAll = async (scenario: Scenario, fixture: Fixture, n: number, label: string): Promise<Cell[]> => {
     const servers = new Map([...ctx.peers].map(([family, peer]) => [family, new PeerServer(peer, fixture.fds)] as const));
     try {
+      const floor = napiFor(scenario);
       const jobs: Job[] = [
-        ...iomuxJobs(scenario, ctx.backends, apis, fixture, n),
-        ...peerJobs(scenario, servers, fixture, n, FD_SETSIZE),
+        ...iomuxJobs(scenario, ctx.backends, apis, fixture, n, opts.batchMs),
+        ...(floor ? napiJobs(scenario, floor, fixture, n, opts.batchMs) : []),
+        ...peerJobs(scenario, servers, fixture, n, FD_SETSIZE, opts.batchMs),
       ];
       return await runJobs(jobs, {
         rounds: opts.rounds,

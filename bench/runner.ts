@@ -1,15 +1,15 @@
 /**
  * Runs scenarios x backends x APIs, and the peers, on one fixture at a time: every series of a
  * fixture is measured in rotating order over a few rounds, and each cell's samples from all
- * rounds are merged. tinybench times the iomux closures; the peers time their own loop the same
- * way (one clock read before and after every call).
+ * rounds are merged. Every series, iomux and peers alike, is timed in batches (bench/timing.ts):
+ * k calls between two clock reads, k calibrated once per cell in the unrecorded warm-up pass.
  */
-import { Bench } from 'tinybench';
 import type { Api, BenchBackend } from './backends';
 import type { Fixture } from './fixtures';
 import type { PeerFamily, PeerServer } from './peers/run';
 import { type Cell, summarize } from './report/cells';
 import type { PeerMode, Scenario } from './scenarios/scenario';
+import { type BatchSamples, batchLoop, calibrate, timeBatches } from './timing';
 
 /** One series on one fixture: it measures every timeout of its scenario in one go. */
 export interface Job {
@@ -19,8 +19,11 @@ export interface Job {
   n: number;
   active: number;
   timeouts: readonly number[];
-  /** Measures each timeout for about timeMs; returns ns samples per timeout. */
-  run(timeMs: number): Map<number, ArrayLike<number>> | Promise<Map<number, ArrayLike<number>>>;
+  /**
+   * Measures each timeout for about timeMs; returns ns-per-call samples (one per batch) per
+   * timeout. The first run calibrates k per timeout; later runs keep it.
+   */
+  run(timeMs: number): Map<number, BatchSamples> | Promise<Map<number, BatchSamples>>;
 }
 
 /** Options of one measuring pass. */
@@ -34,26 +37,6 @@ export interface RunOptions {
   onError?(job: Job, err: unknown): void;
 }
 
-/** Times one closure with tinybench; returns the samples in ns. */
-function timeClosure(name: string, fn: () => void, timeMs: number): number[] {
-  const bench = new Bench({
-    time: timeMs,
-    iterations: 3,
-    warmupTime: Math.max(1, timeMs / 5),
-    warmupIterations: 1,
-    retainSamples: true,
-    throws: true,
-  });
-  bench.add(name, fn);
-  bench.runSync();
-  const task = bench.tasks[0];
-  const result = task.result;
-  if (result.state === 'errored') throw result.error;
-  if (result.state !== 'completed') throw new Error(`${name}: tinybench ended in state ${result.state}`);
-  const samples = result.latency.samples ?? [];
-  return Array.from(samples, (ms) => ms * 1e6);
-}
-
 /** The iomux jobs of a scenario on a fixture: every backend x API the scenario measures. */
 export function iomuxJobs(
   scenario: Scenario,
@@ -61,6 +44,7 @@ export function iomuxJobs(
   apis: ReadonlySet<Api>,
   fixture: Fixture,
   n: number,
+  batchMs: number,
 ): Job[] {
   const jobs: Job[] = [];
   for (const backend of backends) {
@@ -73,23 +57,40 @@ export function iomuxJobs(
         n,
         active: fixture.activeCount,
         timeouts: scenario.timeouts,
-        run(timeMs) {
-          const out = new Map<number, number[]>();
-          for (const timeoutMs of scenario.timeouts) {
-            const timed = scenario.setup(backend, api, { fds: fixture.fds, active: fixture.activeCount, timeoutMs });
-            if (!timed) continue;
-            try {
-              out.set(timeoutMs, timeClosure(`${backend.name} ${api}`, timed.fn, timeMs));
-            } finally {
-              timed.close();
-            }
-          }
-          return out;
-        },
+        run: batchRunner(scenario.timeouts, batchMs, (timeoutMs) =>
+          scenario.setup(backend, api, { fds: fixture.fds, active: fixture.activeCount, timeoutMs })),
       });
     }
   }
   return jobs;
+}
+
+/**
+ * The run() of an in-process series: sets the closure up per timeout, calibrates k on the
+ * first run, times batches.
+ */
+export function batchRunner(
+  timeouts: readonly number[],
+  batchMs: number,
+  setup: (timeoutMs: number) => { fn(): void; close(): void } | null,
+): Job['run'] {
+  const ks = new Map<number, number>();
+  return (timeMs) => {
+    const out = new Map<number, BatchSamples>();
+    for (const timeoutMs of timeouts) {
+      const timed = setup(timeoutMs);
+      if (!timed) continue;
+      try {
+        const batch = batchLoop(timed.fn);
+        let k = ks.get(timeoutMs);
+        if (k === undefined) ks.set(timeoutMs, (k = calibrate(batch, batchMs)));
+        out.set(timeoutMs, { samples: timeBatches(batch, k, timeMs), callsPerSample: k });
+      } finally {
+        timed.close();
+      }
+    }
+    return out;
+  };
 }
 
 /** The peer jobs of a scenario on a fixture, served by one peer process per family. */
@@ -99,29 +100,36 @@ export function peerJobs(
   fixture: Fixture,
   n: number,
   fdSetSize: number,
+  batchMs: number,
 ): Job[] {
   const maxFd = fixture.fds[fixture.fds.length - 1];
   return scenario
     .peerModes(maxFd, fdSetSize)
     .filter((m: PeerMode) => peers.has(m.family))
-    .map((m) => ({
-      scenario: scenario.name,
-      backend: m.backend,
-      api: m.api,
-      n,
-      active: fixture.activeCount,
-      timeouts: scenario.timeouts,
-      async run(timeMs: number) {
-        const res = await peers.get(m.family)!.request(m.mode, fixture.activeCount, [...scenario.timeouts], timeMs);
-        return new Map(res.map((r) => [r.timeoutMs, r.samples]));
-      },
-    }));
+    .map((m) => {
+      // 0 asks the peer to calibrate k itself; its answer fixes k for the later rounds.
+      let calls = scenario.timeouts.map(() => 0);
+      return {
+        scenario: scenario.name,
+        backend: m.backend,
+        api: m.api,
+        n,
+        active: fixture.activeCount,
+        timeouts: scenario.timeouts,
+        async run(timeMs: number) {
+          const res = await peers.get(m.family)!.request(m.mode, fixture.activeCount, [...scenario.timeouts], timeMs, calls, batchMs);
+          calls = scenario.timeouts.map((t) => res.find((r) => r.timeoutMs === t)?.calls ?? 0);
+          return new Map(res.map((r) => [r.timeoutMs, { samples: r.samples, callsPerSample: r.calls }]));
+        },
+      };
+    });
 }
 
 /** Runs jobs over rounds in rotating order; returns one cell per job and timeout. */
 export async function runJobs(jobs: Job[], opts: RunOptions): Promise<Cell[]> {
   const perRound = opts.timePerCellMs / opts.rounds;
   const samples = new Map<Job, Map<number, ArrayLike<number>[]>>();
+  const calls = new Map<Job, Map<number, number>>();
   const failed = new Set<Job>();
   // One short unrecorded pass first: JIT warm-up, page faults, and the peers' own start-up
   // (interpreter, imports) stay out of every recorded round.
@@ -142,9 +150,11 @@ export async function runJobs(jobs: Job[], opts: RunOptions): Promise<Cell[]> {
           const got = await job.run(perRound);
           let byTimeout = samples.get(job);
           if (!byTimeout) samples.set(job, (byTimeout = new Map()));
+          if (!calls.has(job)) calls.set(job, new Map());
           for (const [t, s] of got) {
             if (!byTimeout.has(t)) byTimeout.set(t, []);
-            byTimeout.get(t)!.push(s);
+            byTimeout.get(t)!.push(s.samples);
+            calls.get(job)!.set(t, s.callsPerSample);
           }
         } catch (err) {
           failed.add(job);
@@ -168,6 +178,7 @@ export async function runJobs(jobs: Job[], opts: RunOptions): Promise<Cell[]> {
         active: job.active,
         timeoutMs,
         ...s,
+        callsPerSample: calls.get(job)?.get(timeoutMs) ?? 1,
       });
     }
   }

@@ -22,6 +22,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { packageVersion } from '../assets';
 import { MODES, type Load } from './modes';
 import type { RunLength } from './recorder';
 import { computeRatios, formatReport, SCHEMA, type LoadName, type Report, type RunRecord } from './report';
@@ -50,54 +52,67 @@ interface Options {
   stats: boolean;
 }
 
-function parseArgs(argv: string[]): Options {
-  const o: Options = {
-    quick: false,
-    json: null,
-    sizes: [100, 10_000],
-    durationMs: 2000,
-    modes: MODES.map((m) => m.name),
-    loads: ['pingpong', 'readable'],
-    pin: true,
-    unpinned: true,
-    peerCpu: 'same',
-    repeat: 1,
-    stats: true,
-  };
-  let sizesGiven = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--help' || a === '-h') {
-      process.stdout.write(USAGE);
-      process.exit(0);
-    } else if (a === '--quick') o.quick = true;
-    else if (a === '--json') o.json = value();
-    else if (a === '--sizes') {
-      o.sizes = value().split(',').map(Number);
-      sizesGiven = true;
-    } else if (a === '--duration') o.durationMs = Number(value());
-    else if (a === '--modes') o.modes = value().split(',');
-    else if (a === '--loads') o.loads = value().split(',') as LoadName[];
-    else if (a === '--no-pin') o.pin = false;
-    else if (a === '--no-stats') o.stats = false;
-    else if (a === '--pinned-only') o.unpinned = false;
-    else if (a === '--stats-only') o.loads = [];
-    else if (a === '--peer-cpu') o.peerCpu = value() as Options['peerCpu'];
-    else if (a === '--repeat') o.repeat = Number(value());
-    else throw new Error(`unknown option ${a}`);
+const SPEC = {
+  quick: { type: 'boolean' },
+  json: { type: 'string' },
+  sizes: { type: 'string' },
+  duration: { type: 'string' },
+  modes: { type: 'string' },
+  loads: { type: 'string' },
+  'no-pin': { type: 'boolean' },
+  'no-stats': { type: 'boolean' },
+  'pinned-only': { type: 'boolean' },
+  'stats-only': { type: 'boolean' },
+  'peer-cpu': { type: 'string' },
+  repeat: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
+/**
+ * Parses the command line with node:util parseArgs; --help and --version print and exit.
+ * @throws Error with a one-line message on an unknown option or a bad value.
+ */
+export function parseOptions(argv: string[]): Options {
+  let v: ReturnType<typeof parseArgs<{ options: typeof SPEC; strict: true }>>['values'];
+  try {
+    v = parseArgs({ args: argv, options: SPEC, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    const flag = /'([^']+)'/.exec(e.message)?.[1] ?? '';
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new Error(`unknown option ${flag} (npm run bench:async -- --help lists them)`);
+    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new Error(`${flag.split(' ')[0]} needs a value`);
+    throw new Error(e.message.split('\n')[0]);
   }
+  if (v.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  if (v.version) {
+    process.stdout.write(`iomux ${packageVersion()}\n`);
+    process.exit(0);
+  }
+  const o: Options = {
+    quick: v.quick ?? false,
+    json: v.json ?? null,
+    sizes: v.sizes !== undefined ? v.sizes.split(',').map(Number) : [100, 10_000],
+    durationMs: v.duration !== undefined ? Number(v.duration) : 2000,
+    modes: v.modes !== undefined ? v.modes.split(',') : MODES.map((m) => m.name),
+    loads: v['stats-only'] ? [] : v.loads !== undefined ? (v.loads.split(',') as LoadName[]) : ['pingpong', 'readable'],
+    pin: !v['no-pin'],
+    unpinned: !v['pinned-only'],
+    peerCpu: (v['peer-cpu'] ?? 'same') as Options['peerCpu'],
+    repeat: v.repeat !== undefined ? Number(v.repeat) : 1,
+    stats: !v['no-stats'],
+  };
   for (const m of o.modes) if (!MODES.some((x) => x.name === m)) throw new Error(`unknown mode ${m}`);
   for (const l of o.loads) if (!(l in LOADS)) throw new Error(`unknown load ${l}`);
   if (o.sizes.some((s) => !Number.isInteger(s) || s < 0)) throw new Error('--sizes takes non-negative integers');
+  if (!Number.isFinite(o.durationMs) || o.durationMs <= 0) throw new Error('--duration takes a positive number of ms');
   if (o.peerCpu !== 'other' && o.peerCpu !== 'same') throw new Error('--peer-cpu takes other or same');
   if (!Number.isInteger(o.repeat) || o.repeat < 1) throw new Error('--repeat takes a positive integer');
   if (o.quick) {
-    if (!sizesGiven) o.sizes = [100];
+    if (v.sizes === undefined) o.sizes = [100];
     o.pin = false;
   }
   return o;
@@ -116,6 +131,8 @@ const USAGE = `usage: npm run bench:async -- [options]
   --stats-only      only that measurement
   --quick           tiny runs that prove the harness works (judges no speed)
   --json FILE       every record, schema iomux-async-bench/1
+  -h, --help        this text
+  -v, --version     the iomux version
 `;
 
 function hasTaskset(): boolean {
@@ -184,7 +201,7 @@ function medianRun(recs: RunRecord[]): RunRecord {
  * @param argv - command-line options (see the file comment).
  */
 export async function runAsyncBench(argv: string[]): Promise<Report> {
-  const o = parseArgs(argv);
+  const o = parseOptions(argv);
   const started = Date.now();
   const taskset = hasTaskset();
   const pins = [...(o.unpinned ? [false] : []), ...(o.pin && taskset ? [true] : [])];
@@ -243,10 +260,16 @@ export async function runAsyncBench(argv: string[]): Promise<Report> {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
+  let json: string | null;
+  try {
+    json = parseOptions(argv).json;
+  } catch (err) {
+    process.stderr.write(`bench:async: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
   const report = await runAsyncBench(argv);
   process.stdout.write(`${formatReport(report)}\n`);
-  const j = argv.indexOf('--json');
-  if (j >= 0) writeFileSync(argv[j + 1], `${JSON.stringify(report, null, 2)}\n`);
+  if (json) writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
 }
 
 if (require.main === module) {

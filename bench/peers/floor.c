@@ -1,27 +1,31 @@
 /*
  * The C floor of the iomux benchmark: the same call loop as the bench scenarios, written
- * directly against select(2), poll(2) and epoll_wait(2), so the gap between iomux and the
- * kernel's own cost can be read off one table.
+ * directly against select(2), poll(2), epoll_wait(2) and kevent(2), so the gap between iomux
+ * and the kernel's own cost can be read off one table.
  *
  * The bench compiles this file with `cc -O2` into a temporary directory and runs it with the
  * workload's sockets inherited at the same fd numbers the bench process uses.
  *
- * usage: floor MODE TIMEOUTS TIME_MS MAX_SAMPLES FDS K
- *        floor serve   (reads "MODE TIMEOUTS TIME_MS MAX_SAMPLES FDS K" lines from stdin, answers
- *                       each with its JSON lines and then "done", so one process serves a fixture)
- *   MODE      select | poll | epoll (one wait per call)
+ * usage: floor MODE TIMEOUTS TIME_MS MAX_SAMPLES FDS K CALLS BATCH_MS
+ *        floor serve   (reads such 8-field lines from stdin, answers each with its JSON lines
+ *                       and then "done", so one process serves a fixture)
+ *   MODE      select | poll | epoll | kqueue (one wait per call)
  *             churn-poll | churn-epoll (register + unregister of one more fd per call)
  *   TIMEOUTS  comma-separated ms, e.g. "0,1000" (each must return at once: fds are ready)
  *   TIME_MS   measuring time per timeout, after a short warm-up
  *   FDS       the watched fds in array order, as ranges: "300-1299,1400"
  *   K         how many of the last fds in FDS are active (readable); the others must be idle
+ *   CALLS     calls per timed batch, one per timeout ("0" = calibrate to about BATCH_MS)
+ *   BATCH_MS  the batch length that calibration aims at
+ * Calls are timed in batches, as the bench times iomux: k calls between two clock reads, one
+ * sample (ns per call) per batch, and every call checked.
  * With IOMUX_FLOOR_THREAD=1 in the environment it first starts one idle thread, so that the
  * process is multi-threaded like every Node process: Linux then takes an atomic reference on
- * each fd that poll(2)/select(2) look at (fdget() has a fast path only for a file table that
- * no other thread shares), and the C floor pays what iomux pays there.
- * Prints one JSON line per timeout: {"timeoutMs":T,"samples":[ns,...]}. Exits 2 when a call
- * reports anything other than exactly the K active fds, so a broken workload never passes as
- * a fast one.
+ * each fd that poll(2)/select(2)/epoll_wait(2) look at (fdget() has a fast path only for a file
+ * table that no other thread shares), and the C floor pays what iomux pays there.
+ * Prints one JSON line per timeout: {"timeoutMs":T,"calls":k,"samples":[ns,...]}. Exits 2 when
+ * a call reports anything other than exactly the K active fds, so a broken workload never
+ * passes as a fast one.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -36,6 +40,10 @@
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/epoll.h>
+#endif
+#if defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__)
+#define HAVE_KQUEUE 1
+#include <sys/event.h>
 #endif
 
 typedef struct {
@@ -139,6 +147,18 @@ static int call_epoll(epoll_state *s, int timeout_ms) {
 }
 #endif
 
+#ifdef HAVE_KQUEUE
+typedef struct { workload *w; int kq; struct kevent *evs; int maxevents; } kqueue_state;
+
+static int call_kqueue(kqueue_state *s, int timeout_ms) {
+  struct timespec ts = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000};
+  int r = kevent(s->kq, NULL, 0, s->evs, s->maxevents, &ts);
+  if (r < 0) die("kevent");
+  for (int i = 0; i < r; i++) s->w->ready[i] = (int)s->evs[i].ident;
+  return r;
+}
+#endif
+
 /* Registration churn for poll: what a poll-based loop does to add and drop one fd: append to
  * the array, then find it through an fd -> index table and swap the last entry into its place. */
 typedef struct { workload *w; struct pollfd *pfds; int *index; int used; int extra; } churn_poll_state;
@@ -160,113 +180,179 @@ static void *idle_thread(void *arg) {
   return NULL;
 }
 
-static int cmp_i64(const void *a, const void *b) {
-  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+/* Everything one measurement needs, so that one call is one switch. */
+typedef struct {
+  int kind; /* 0 select, 1 poll, 2 epoll, 3 churn-poll, 4 churn-epoll, 5 kqueue */
+  workload *w;
+  select_state ss;
+  poll_state ps;
+  churn_poll_state cps;
+#ifdef __linux__
+  epoll_state es;
+#endif
+#ifdef HAVE_KQUEUE
+  kqueue_state ks;
+#endif
+} bench_state;
+
+/* One call, checked (the wait modes must report exactly the K active fds). */
+static void one_call(bench_state *b, int timeout_ms) {
+  int nready = 0;
+  switch (b->kind) {
+    case 0: nready = call_select(&b->ss, timeout_ms); break;
+    case 1: nready = call_poll(&b->ps, timeout_ms); break;
+#ifdef __linux__
+    case 2: nready = call_epoll(&b->es, timeout_ms); break;
+    case 4: {
+      workload *w = b->w;
+      struct epoll_event ev = {.events = EPOLLIN, .data.fd = w->fds[w->n - 1]};
+      if (epoll_ctl(b->es.ep, EPOLL_CTL_ADD, w->fds[w->n - 1], &ev) < 0) die("epoll_ctl ADD");
+      if (epoll_ctl(b->es.ep, EPOLL_CTL_DEL, w->fds[w->n - 1], &ev) < 0) die("epoll_ctl DEL");
+      return;
+    }
+#endif
+#ifdef HAVE_KQUEUE
+    case 5: nready = call_kqueue(&b->ks, timeout_ms); break;
+#endif
+    case 3: call_churn_poll(&b->cps); return;
+  }
+  check(b->w, nready);
+}
+
+/* k calls between two clock reads; returns the elapsed ns. */
+static int64_t batch(bench_state *b, int timeout_ms, long k) {
+  int64_t t0 = now_ns();
+  for (long i = 0; i < k; i++) one_call(b, timeout_ms);
+  return now_ns() - t0;
+}
+
+/* The k that makes one batch last about batch_ns (at least 1); the faster of two tries of each
+ * k counts, so that one pause cannot shrink k. */
+static long calibrate(bench_state *b, int timeout_ms, double batch_ns) {
+  for (long k = 1;; k *= 2) {
+    int64_t dt = batch(b, timeout_ms, k), again = batch(b, timeout_ms, k);
+    if (again < dt) dt = again;
+    if (dt >= batch_ns / 4 || k >= (1L << 24)) {
+      long want = (long)((double)k * batch_ns / (double)(dt > 0 ? dt : 1) + 0.5);
+      return want < 1 ? 1 : want;
+    }
+  }
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
 }
 
-/* One measurement: args are MODE TIMEOUTS TIME_MS MAX_SAMPLES FDS K. */
+/* One measurement: args are MODE TIMEOUTS TIME_MS MAX_SAMPLES FDS K CALLS BATCH_MS. */
 static int run(char **args) {
   const char *mode = args[0];
   double time_ms = atof(args[2]);
   long max_samples = atol(args[3]);
-  if (max_samples < 1) max_samples = 1;
+  if (max_samples < 3) max_samples = 3;
+  double batch_ns = atof(args[7]) * 1e6;
   workload w;
   w.k = atoi(args[5]);
   parse_fds(&w, args[4]);
-  int64_t *samples = malloc(sizeof(int64_t) * (size_t)max_samples);
+  double *samples = malloc(sizeof(double) * (size_t)max_samples);
 
-  select_state ss = {&w, NULL, 0};
-  poll_state ps = {&w, NULL};
-  churn_poll_state cps = {&w, NULL, NULL, 0, -1};
+  bench_state b;
+  memset(&b, 0, sizeof b);
+  b.w = &w;
+  b.ss.w = b.ps.w = b.cps.w = &w;
+  b.cps.extra = -1;
 #ifdef __linux__
-  epoll_state es = {&w, -1, NULL, 0};
+  b.es.w = &w;
+  b.es.ep = -1;
 #endif
-  int kind;
+#ifdef HAVE_KQUEUE
+  b.ks.w = &w;
+  b.ks.kq = -1;
+#endif
   if (!strcmp(mode, "select")) {
-    kind = 0;
-    ss.words = (size_t)w.maxfd / (8 * sizeof(unsigned long)) + 1;
-    if (ss.words * 8 * sizeof(unsigned long) < FD_SETSIZE)
-      ss.words = FD_SETSIZE / (8 * sizeof(unsigned long));
-    ss.set = calloc(ss.words, sizeof(unsigned long));
+    b.kind = 0;
+    b.ss.words = (size_t)w.maxfd / (8 * sizeof(unsigned long)) + 1;
+    if (b.ss.words * 8 * sizeof(unsigned long) < FD_SETSIZE)
+      b.ss.words = FD_SETSIZE / (8 * sizeof(unsigned long));
+    b.ss.set = calloc(b.ss.words, sizeof(unsigned long));
   } else if (!strcmp(mode, "poll")) {
-    kind = 1;
-    ps.pfds = calloc((size_t)w.n, sizeof(struct pollfd));
-    for (int i = 0; i < w.n; i++) ps.pfds[i] = (struct pollfd){w.fds[i], POLLIN, 0};
+    b.kind = 1;
+    b.ps.pfds = calloc((size_t)w.n, sizeof(struct pollfd));
+    for (int i = 0; i < w.n; i++) b.ps.pfds[i] = (struct pollfd){w.fds[i], POLLIN, 0};
 #ifdef __linux__
   } else if (!strcmp(mode, "epoll") || !strcmp(mode, "churn-epoll")) {
-    kind = mode[0] == 'e' ? 2 : 4;
-    es.ep = epoll_create1(EPOLL_CLOEXEC);
-    if (es.ep < 0) die("epoll_create1");
-    int nreg = kind == 2 ? w.n : w.n - 1; /* churn: the last fd is the one added and dropped */
+    b.kind = mode[0] == 'e' ? 2 : 4;
+    b.es.ep = epoll_create1(EPOLL_CLOEXEC);
+    if (b.es.ep < 0) die("epoll_create1");
+    int nreg = b.kind == 2 ? w.n : w.n - 1; /* churn: the last fd is the one added and dropped */
     for (int i = 0; i < nreg; i++) {
       struct epoll_event ev = {.events = EPOLLIN, .data.fd = w.fds[i]};
-      if (epoll_ctl(es.ep, EPOLL_CTL_ADD, w.fds[i], &ev) < 0) die("epoll_ctl");
+      if (epoll_ctl(b.es.ep, EPOLL_CTL_ADD, w.fds[i], &ev) < 0) die("epoll_ctl");
     }
-    es.maxevents = w.n < 1024 ? 1024 : w.n;
-    es.evs = calloc((size_t)es.maxevents, sizeof(struct epoll_event));
+    b.es.maxevents = w.n < 1024 ? 1024 : w.n;
+    b.es.evs = calloc((size_t)b.es.maxevents, sizeof(struct epoll_event));
+#endif
+#ifdef HAVE_KQUEUE
+  } else if (!strcmp(mode, "kqueue")) {
+    b.kind = 5;
+    b.ks.kq = kqueue();
+    if (b.ks.kq < 0) die("kqueue");
+    for (int i = 0; i < w.n; i++) {
+      struct kevent ch;
+      EV_SET(&ch, w.fds[i], EVFILT_READ, EV_ADD, 0, 0, NULL);
+      if (kevent(b.ks.kq, &ch, 1, NULL, 0, NULL) < 0) die("kevent EV_ADD");
+    }
+    b.ks.maxevents = w.n < 1024 ? 1024 : w.n;
+    b.ks.evs = calloc((size_t)b.ks.maxevents, sizeof(struct kevent));
 #endif
   } else if (!strcmp(mode, "churn-poll")) {
-    kind = 3;
-    cps.pfds = calloc((size_t)w.n + 1, sizeof(struct pollfd));
-    cps.index = malloc(sizeof(int) * ((size_t)w.maxfd + 1));
-    for (int i = 0; i <= w.maxfd; i++) cps.index[i] = -1;
+    b.kind = 3;
+    b.cps.pfds = calloc((size_t)w.n + 1, sizeof(struct pollfd));
+    b.cps.index = malloc(sizeof(int) * ((size_t)w.maxfd + 1));
+    for (int i = 0; i <= w.maxfd; i++) b.cps.index[i] = -1;
     for (int i = 0; i < w.n - 1; i++) {
-      cps.pfds[cps.used] = (struct pollfd){w.fds[i], POLLIN, 0};
-      cps.index[w.fds[i]] = cps.used++;
+      b.cps.pfds[b.cps.used] = (struct pollfd){w.fds[i], POLLIN, 0};
+      b.cps.index[w.fds[i]] = b.cps.used++;
     }
-    cps.extra = w.fds[w.n - 1];
+    b.cps.extra = w.fds[w.n - 1];
   } else {
     fprintf(stderr, "floor: unknown mode %s\n", mode);
     return 64;
   }
 
-  char *tsave = NULL;
+  char *tsave = NULL, *csave = NULL;
+  char *c = strtok_r(args[6], ",", &csave);
   for (char *t = strtok_r(args[1], ",", &tsave); t; t = strtok_r(NULL, ",", &tsave)) {
     int timeout_ms = atoi(t);
+    long k = c ? atol(c) : 0;
+    if (c) c = strtok_r(NULL, ",", &csave);
+    if (k < 1) k = calibrate(&b, timeout_ms, batch_ns);
+    /* Warm-up: a fifth of the measuring time, unrecorded. */
+    for (int64_t warm_end = now_ns() + (int64_t)(time_ms * 1e6 / 5); now_ns() < warm_end;) batch(&b, timeout_ms, k);
     long count = 0;
-    int64_t warm_end = now_ns() + (int64_t)(time_ms * 1e6 / 5), end = 0;
-    for (int warming = 1;; ) {
-      int64_t t0 = now_ns();
-      int nready = 0;
-      switch (kind) {
-        case 0: nready = call_select(&ss, timeout_ms); break;
-        case 1: nready = call_poll(&ps, timeout_ms); break;
-#ifdef __linux__
-        case 2: nready = call_epoll(&es, timeout_ms); break;
-        case 4: {
-          struct epoll_event ev = {.events = EPOLLIN, .data.fd = w.fds[w.n - 1]};
-          if (epoll_ctl(es.ep, EPOLL_CTL_ADD, w.fds[w.n - 1], &ev) < 0) die("epoll_ctl ADD");
-          if (epoll_ctl(es.ep, EPOLL_CTL_DEL, w.fds[w.n - 1], &ev) < 0) die("epoll_ctl DEL");
-          break;
-        }
-#endif
-        case 3: nready = call_churn_poll(&cps); break;
-      }
-      int64_t t1 = now_ns();
-      if (kind <= 2) check(&w, nready);
-      if (warming) {
-        if (t1 >= warm_end) { warming = 0; end = t1 + (int64_t)(time_ms * 1e6); }
-        continue;
-      }
-      samples[count++] = t1 - t0;
-      if (t1 >= end || count >= max_samples) break;
+    for (int64_t end = now_ns() + (int64_t)(time_ms * 1e6);;) {
+      samples[count++] = (double)batch(&b, timeout_ms, k) / (double)k;
+      if ((now_ns() >= end && count >= 3) || count >= max_samples) break;
     }
     /* Sorting here keeps the output small to parse and changes no statistic. */
-    qsort(samples, (size_t)count, sizeof(int64_t), cmp_i64);
-    printf("{\"timeoutMs\":%d,\"samples\":[", timeout_ms);
-    for (long i = 0; i < count; i++) printf(i ? ",%lld" : "%lld", (long long)samples[i]);
+    qsort(samples, (size_t)count, sizeof(double), cmp_double);
+    printf("{\"timeoutMs\":%d,\"calls\":%ld,\"samples\":[", timeout_ms, k);
+    for (long i = 0; i < count; i++) printf(i ? ",%.1f" : "%.1f", samples[i]);
     printf("]}\n");
     fflush(stdout);
   }
 #ifdef __linux__
-  if (es.ep >= 0) close(es.ep);
-  free(es.evs);
+  if (b.es.ep >= 0) close(b.es.ep);
+  free(b.es.evs);
 #endif
-  free(ss.set);
-  free(ps.pfds);
-  free(cps.pfds);
-  free(cps.index);
+#ifdef HAVE_KQUEUE
+  if (b.ks.kq >= 0) close(b.ks.kq);
+  free(b.ks.evs);
+#endif
+  free(b.ss.set);
+  free(b.ps.pfds);
+  free(b.cps.pfds);
+  free(b.cps.index);
   free(samples);
   free(w.fds);
   free(w.is_active);
@@ -280,20 +366,20 @@ int main(int argc, char **argv) {
     pthread_t t;
     if (pthread_create(&t, NULL, idle_thread, NULL) != 0) die("pthread_create");
   }
-  if (argc == 7) return run(argv + 1);
+  if (argc == 9) return run(argv + 1);
   if (argc != 2 || strcmp(argv[1], "serve") != 0) {
-    fprintf(stderr, "usage: floor MODE TIMEOUTS TIME_MS MAX_SAMPLES FDS K | floor serve\n");
+    fprintf(stderr, "usage: floor MODE TIMEOUTS TIME_MS MAX_SAMPLES FDS K CALLS BATCH_MS | floor serve\n");
     return 64;
   }
   char *line = NULL;
   size_t cap = 0;
   while (getline(&line, &cap, stdin) > 0) {
-    char *args[6], *save = NULL;
+    char *args[8], *save = NULL;
     int n = 0;
-    for (char *tok = strtok_r(line, " \n", &save); tok && n < 6; tok = strtok_r(NULL, " \n", &save))
+    for (char *tok = strtok_r(line, " \n", &save); tok && n < 8; tok = strtok_r(NULL, " \n", &save))
       args[n++] = tok;
-    if (n != 6) {
-      fprintf(stderr, "floor: a request needs 6 fields, got %d\n", n);
+    if (n != 8) {
+      fprintf(stderr, "floor: a request needs 8 fields, got %d\n", n);
       return 64;
     }
     int rc = run(args);

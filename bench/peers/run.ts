@@ -10,8 +10,11 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { benchAsset } from '../assets';
 
-/** The peer programs: the C floor, the C floor in a multi-threaded process, CPython. */
-export type PeerFamily = 'c' | 'c-mt' | 'cpython';
+/**
+ * The peers: the C floor, the C floor in a multi-threaded process, CPython, and the thinnest
+ * Node-API calls (napi, run in this process: bench/napi.ts).
+ */
+export type PeerFamily = 'c' | 'c-mt' | 'cpython' | 'napi';
 
 /** A peer program that can be run with a mode on inherited fds. */
 export interface PeerProgram {
@@ -25,9 +28,10 @@ export interface PeerProgram {
   env?: Record<string, string>;
 }
 
-/** One timeout's samples from a peer run, sorted ascending, in ns. */
+/** One timeout's samples from a peer run: ns per call, one per batch of `calls`, sorted ascending. */
 export interface PeerSamples {
   timeoutMs: number;
+  calls: number;
   samples: number[];
 }
 
@@ -144,12 +148,21 @@ export class PeerServer {
   /**
    * Measures one mode on the fixture (the last `active` fds are readable); a peer that died
    * (it exits 2 when it sees the wrong fds ready) is started again for the next request.
-   * @returns one sample set per timeout, sorted ascending, in ns.
+   * @param calls calls per batch for each timeout; 0 lets the peer calibrate it to batchMs.
+   * @returns one sample set per timeout, sorted ascending, in ns per call.
    */
-  request(mode: string, active: number, timeouts: number[], timeMs: number, maxSamples = 200_000): Promise<PeerSamples[]> {
+  request(
+    mode: string,
+    active: number,
+    timeouts: number[],
+    timeMs: number,
+    calls: number[],
+    batchMs: number,
+    maxSamples = 100_000,
+  ): Promise<PeerSamples[]> {
     if (this.#pending) return Promise.reject(new Error('one request at a time'));
     this.#child ??= this.#start();
-    const line = [mode, timeouts.join(','), String(timeMs), String(maxSamples), fdRanges(this.fds), String(active)].join(' ');
+    const line = [mode, timeouts.join(','), String(timeMs), String(maxSamples), fdRanges(this.fds), String(active), calls.join(','), String(batchMs)].join(' ');
     return new Promise((resolve, reject) => {
       this.#pending = { lines: [], resolve, reject };
       this.#child!.stdin!.write(`${line}\n`);

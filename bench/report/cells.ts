@@ -22,8 +22,10 @@ export interface Cell {
   p75Ns: number;
   minNs: number;
   maxNs: number;
-  /** How many timed calls the figures come from (all rounds together). */
+  /** How many samples the figures come from (all rounds together): one sample is one batch. */
   samples: number;
+  /** Calls per sample: one sample times k calls between two clock reads and is their mean. */
+  callsPerSample: number;
 }
 
 /** Summary statistics of one cell's samples (ns). */
@@ -99,11 +101,15 @@ export function seriesOf(cell: Pick<Cell, 'backend' | 'api'>): string {
   return `${cell.backend}${names[cell.api] ?? ` ${cell.api}`}`;
 }
 
-/** The families of series: iomux, the C floor, the C floor with one more thread, CPython. */
-export type Family = 'iomux' | 'C' | 'C+thread' | 'CPython';
+/**
+ * The families of series: iomux, the C floor, the C floor with one more thread, the thinnest
+ * Node-API calls (napi-*), CPython.
+ */
+export type Family = 'iomux' | 'C' | 'C+thread' | 'N-API' | 'CPython';
 
 /** Which family a series belongs to. */
 export function familyOf(backend: string): Family {
+  if (backend.startsWith('napi-')) return 'N-API';
   if (backend.startsWith('c-mt-')) return 'C+thread';
   if (backend.startsWith('c-')) return 'C';
   if (backend.startsWith('cpython-')) return 'CPython';

@@ -1,6 +1,8 @@
 /**
- * `--svg FILE`: log-log ns/call against N, one line per backend/API and peer, drawn with
- * vega-lite (compiled to a vega spec) and rendered by vega's headless View.toSVG().
+ * `--svg FILE`: log-log ns/call against N, one line per backend/API and peer (the C, C-mt and
+ * N-API floors among them), drawn with vega-lite (compiled to a vega spec) and rendered by
+ * vega's headless View.toSVG(). vega and vega-lite are optional dependencies: without them
+ * --svg says which packages to add.
  */
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -10,9 +12,29 @@ import { type Cell, familyOf, seriesOf } from './cells';
 // bench to CommonJS (tsc would otherwise turn it into require(), which cannot load them). The
 // module is located with require.resolve, so that it is found from any working directory.
 const importUrl = new Function('u', 'return import(u)') as (url: string) => Promise<any>;
-const importEsm = (name: string): Promise<any> => importUrl(pathToFileURL(require.resolve(name)).href);
+/** The packages --svg needs that cannot be found from here (vega, vega-lite). */
+export function missingSvgPackages(): string[] {
+  return ['vega', 'vega-lite'].filter((name) => {
+    try {
+      require.resolve(name);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+}
 
-const DASHES: Record<string, number[]> = { iomux: [1, 0], C: [8, 4], 'C+thread': [8, 3, 2, 3], CPython: [2, 3] };
+async function importEsm(name: string): Promise<any> {
+  let file: string;
+  try {
+    file = require.resolve(name);
+  } catch {
+    throw new Error(`--svg needs the packages vega and vega-lite: npm install vega vega-lite (${name} is missing)`);
+  }
+  return importUrl(pathToFileURL(file).href);
+}
+
+const DASHES: Record<string, number[]> = { iomux: [1, 0], 'N-API': [4, 2], C: [8, 4], 'C+thread': [8, 3, 2, 3], CPython: [2, 3] };
 const COLOURS: Record<string, string> = { select: '#d62728', poll: '#1f77b4', epoll: '#2ca02c', kqueue: '#9467bd' };
 
 /** The vega-lite spec for the idle-scaling cells at one timeout. */
@@ -26,16 +48,19 @@ export function scalingSpec(cells: Cell[], timeoutMs = 0): Record<string, unknow
       p75: c.p75Ns,
       series: seriesOf(c),
       family: familyOf(c.backend),
-      mechanism: c.backend.replace(/^(c-mt|c|cpython)-/, ''),
+      mechanism: c.backend.replace(/^(c-mt|c|cpython|napi)-/, ''),
       api: c.api === 'raw' ? 'select() / poll()' : c.api === 'pollInto' ? 'pollInto()' : 'selectors',
     }));
-  const families = (['iomux', 'C', 'C+thread', 'CPython'] as const).filter((f) => values.some((v) => v.family === f));
+  const families = (['iomux', 'N-API', 'C', 'C+thread', 'CPython'] as const).filter((f) => values.some((v) => v.family === f));
   const mechanisms = ['select', 'poll', 'epoll', 'kqueue'].filter((m) => values.some((v) => v.mechanism === m));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: `iomux: cost of one wait call vs watched sockets (timeout ${timeoutMs} ms, 1 active)`,
-      subtitle: ['median ns per call (bars: p25-p75), log-log; colour: mechanism, mark: API,', 'line: iomux, C floor, C floor with one more thread (C+thread), CPython'],
+      subtitle: [
+        'median ns per call over batches (bars: p25-p75), log-log; colour: mechanism, mark: API,',
+        'line: iomux, the N-API floor, the C floor, C with one more thread (C+thread), CPython',
+      ],
     },
     width: 640,
     height: 420,

@@ -3,7 +3,9 @@
  * CPython, the activity sweep, registration churn, the targets, a verdict, and every cell.
  */
 import { type Cell, familyOf, fmtNs, fmtRatio, scattered, seriesOf } from './cells';
+import type { EchoInfo } from '../echo/types';
 import { CellIndex, causes as explain, scaling, targets, type TargetResult } from './compare';
+import { echoTable } from './echo';
 
 /** Facts about the run that the reader needs to judge the figures. */
 export interface RunInfo {
@@ -16,8 +18,17 @@ export interface RunInfo {
   cappedBy: string;
   /** The fd block each size was placed in, e.g. { 1000: '252-1252' }. */
   blocks: Record<number, string>;
+  /** How each fixture (by socket count) was spread, and what its connections cost in memory. */
+  spreads?: Record<number, { holders: number; addresses: number; kernelPerConnection: number; holderPerConnection: number }>;
   rounds: number;
   timePerCellMs: number;
+  /** Target length of one timed batch, ms. */
+  batchMs?: number;
+  /** The cost of one clock read in this process (process.hrtime.bigint), ns. */
+  timerNsPerRead?: number;
+  /** Wall time of the whole run, s. */
+  runSeconds?: number;
+  echo?: EchoInfo;
   /** The 1-minute load average before and after the run: other work on the machine skews figures. */
   load?: [number, number];
   notes: string[];
@@ -35,7 +46,26 @@ export function grid(rows: string[][]): string {
 const mark = (text: string, ...cells: Array<Cell | undefined>) => (cells.some(scattered) ? `${text}*` : text);
 const SCATTER_NOTE = '* the middle half of the samples spreads wide (p75 > 1.5 x p25): read that cell with care.';
 
-const FAMILY_ORDER = { iomux: 0, C: 1, 'C+thread': 2, CPython: 3 } as const;
+const FAMILY_ORDER = { iomux: 0, 'N-API': 1, C: 2, 'C+thread': 3, CPython: 4 } as const;
+
+/** The smallest k of any cell (the worst case for the clock's share of a per-call figure). */
+function minCalls(cells: Cell[]): number {
+  return cells.reduce((m, c) => Math.min(m, c.callsPerSample ?? 1), Infinity);
+}
+
+/** How the fixtures were spread over holders and addresses, and memory per idle connection. */
+function spreadLines(info: RunInfo): string[] {
+  const entries = Object.entries(info.spreads ?? {}).sort((a, b) => Number(a[0]) - Number(b[0]));
+  if (entries.length === 0) return [];
+  const kib = (b: number) => (Number.isFinite(b) ? `${(b / 1024).toFixed(1)} KiB` : 'n/a');
+  const [bigN, big] = entries[entries.length - 1]; // the largest fixture: the steadiest per-connection figure
+  return [
+    `client ends: ${entries.map(([n, s]) => `${n} sockets in ${s.holders} holder(s) from ${s.addresses} source address(es)`).join('; ')}`,
+    `memory per idle connection (measured at ${bigN} sockets): kernel ${kib(big.kernelPerConnection)} for both ends ` +
+      `(/proc/meminfo Slab growth), holder ${kib(big.holderPerConnection)} per client end (a Node net.Socket, RSS growth); ` +
+      'the measured process adds one fd table slot',
+  ];
+}
 
 function bySeries(a: Cell, b: Cell): number {
   const fa = FAMILY_ORDER[familyOf(a.backend)];
@@ -157,6 +187,13 @@ export function renderReport(cells: Cell[], info: RunInfo): string {
       `max N = ${info.maxN}, capped by ${info.cappedBy}`,
     `${info.rounds} round(s), ${info.timePerCellMs} ms per cell in all, series in rotating order; ` +
       `fd blocks: ${Object.entries(info.blocks).map(([n, b]) => `N=${n}: ${b}`).join(', ')}`,
+    ...(info.timerNsPerRead !== undefined
+      ? [`timing: batches of k calls between two clock reads (k calibrated to about ${info.batchMs} ms per batch, in ` +
+          `callsPerSample); one sample = one batch's mean; one clock read costs ${info.timerNsPerRead.toFixed(1)} ns ` +
+          `here, so at most ${(2 * info.timerNsPerRead / Math.max(1, minCalls(cells))).toFixed(2)} ns of a per-call figure in the cell with the fewest calls per batch`]
+      : []),
+    ...spreadLines(info),
+    ...(info.runSeconds !== undefined ? [`run time: ${info.runSeconds.toFixed(0)} s`] : []),
     ...(info.load
       ? [`load average (1 min) ${info.load[0].toFixed(2)} before, ${info.load[1].toFixed(2)} after, on ${info.cores} cores: ` +
           'other processes share the machine when it is above 1, and large-N cells then scatter most']
@@ -179,6 +216,10 @@ export function renderReport(cells: Cell[], info: RunInfo): string {
     const mine = cellsT.filter((c) => familyOf(c.backend) === 'iomux');
     out.push(`-- iomux / C floor, timeout ${t} ms`);
     out.push(matrix(mine, 'n', (c) => mark(fmtRatio(c.medianNs / (index.cFloor(c)?.medianNs ?? NaN)), c, index.cFloor(c))), '');
+    out.push(`-- iomux / C floor with one idle thread (C-mt), timeout ${t} ms`);
+    out.push(matrix(mine, 'n', (c) => mark(fmtRatio(c.medianNs / (index.cThreaded(c)?.medianNs ?? NaN)), c, index.cThreaded(c))), '');
+    out.push(`-- iomux / N-API floor (the same call through the thinnest Node-API function), timeout ${t} ms`);
+    out.push(matrix(mine, 'n', (c) => mark(fmtRatio(c.medianNs / (index.napiFloor(c)?.medianNs ?? NaN)), c, index.napiFloor(c))), '');
     out.push(`-- iomux / CPython (same call), timeout ${t} ms`);
     out.push(matrix(mine, 'n', (c) => mark(fmtRatio(c.medianNs / (index.cpython(c)?.medianNs ?? NaN)), c, index.cpython(c))), '');
   }
@@ -199,12 +240,13 @@ export function renderReport(cells: Cell[], info: RunInfo): string {
     out.push(`${r.met === null ? '[ n/a ]' : r.met ? '[ met ]' : '[MISSED]'} ${r.name}  (worst: ${r.worst})`);
   }
   const why = explain(index, results);
-  if (why.length) out.push('', 'Why targets were missed (from the figures; profiles in the README):', ...why.map((c) => `  - ${c}`));
+  if (why.length) out.push('', 'Why targets were missed (from the figures; profiles in docs/benchmark.md):', ...why.map((c) => `  - ${c}`));
+  if (info.echo) out.push('', echoTable(info.echo));
   out.push('', '== verdict', verdict(index, info, results), '');
-  out.push('== every cell: median [p25-p75] (min-max), samples; ratios against C and CPython');
+  out.push('== every cell: median [p25-p75] (min-max) over batches, batches x calls per batch; ratios against C, C-mt, N-API, CPython');
   out.push(
     grid([
-      ['scenario', 'series', 'N', 'K', 'timeout', 'median', 'p25-p75', 'min-max', 'samples', 'xC', 'xCPython'],
+      ['scenario', 'series', 'N', 'K', 'timeout', 'median', 'p25-p75', 'min-max', 'batches', 'k', 'xC', 'xC-mt', 'xN-API', 'xCPython'],
       ...[...cells].sort((a, b) => a.scenario.localeCompare(b.scenario) || a.n - b.n || a.active - b.active || a.timeoutMs - b.timeoutMs || bySeries(a, b)).map((c) => [
         c.scenario,
         seriesOf(c),
@@ -215,7 +257,10 @@ export function renderReport(cells: Cell[], info: RunInfo): string {
         `${fmtNs(c.p25Ns)}-${fmtNs(c.p75Ns)}`,
         `${fmtNs(c.minNs)}-${fmtNs(c.maxNs)}`,
         String(c.samples),
+        String(c.callsPerSample),
         fmtRatio(c.medianNs / (index.cFloor(c)?.medianNs ?? NaN)),
+        fmtRatio(c.medianNs / (index.cThreaded(c)?.medianNs ?? NaN)),
+        fmtRatio(c.medianNs / (index.napiFloor(c)?.medianNs ?? NaN)),
         fmtRatio(c.medianNs / (index.cpython(c)?.medianNs ?? NaN)),
       ]),
     ]),

@@ -4,12 +4,12 @@
  * tests the course notes' claim that select wins when most connections are busy.
  */
 import { native } from '../../lib/binding';
-import { type Scenario, waitPeerModes } from './scenario';
+import { mechanisms, type Scenario, waitPeerModes } from './scenario';
 
 export const activitySweep: Scenario = {
   name: 'activity-sweep',
   timeouts: [0],
   apis: (backend) => backend.apis,
   setup: (backend, api, ctx) => backend.wait(api, ctx.fds, ctx.active, ctx.timeoutMs),
-  peerModes: (maxFd, fdSetSize) => waitPeerModes(maxFd, fdSetSize, native.has.epoll),
+  peerModes: (maxFd, fdSetSize) => waitPeerModes(maxFd, fdSetSize, mechanisms(native.has)),
 };

@@ -4,12 +4,12 @@
  * that returns at once because the active socket is readable) and collects the ready fds.
  */
 import { native } from '../../lib/binding';
-import { type Scenario, waitPeerModes } from './scenario';
+import { mechanisms, type Scenario, waitPeerModes } from './scenario';
 
 export const idleScaling: Scenario = {
   name: 'idle-scaling',
   timeouts: [0, 1000],
   apis: (backend) => backend.apis,
   setup: (backend, api, ctx) => backend.wait(api, ctx.fds, ctx.active, ctx.timeoutMs),
-  peerModes: (maxFd, fdSetSize) => waitPeerModes(maxFd, fdSetSize, native.has.epoll, true),
+  peerModes: (maxFd, fdSetSize) => waitPeerModes(maxFd, fdSetSize, mechanisms(native.has), true),
 };

@@ -36,30 +36,35 @@ export interface Scenario {
   peerModes(maxFd: number, fdSetSize: number): PeerMode[];
 }
 
+/** The kernel mechanisms beside select and poll that this platform has. */
+export interface Mechanisms {
+  epoll: boolean;
+  kqueue: boolean;
+}
+
 /**
  * Peer modes of the wait scenarios (idle scaling, activity sweep). `threaded` adds the C floor
- * run with one extra idle thread (c-mt-*) for poll and select, whose per-fd kernel cost depends
- * on whether the process is multi-threaded.
+ * run with one extra idle thread (c-mt-*), whose per-fd kernel cost depends on whether the
+ * process is multi-threaded (fdget() in poll, select and epoll_wait's fd lookups).
  */
-export function waitPeerModes(maxFd: number, fdSetSize: number, hasEpoll: boolean, threaded = false): PeerMode[] {
+export function waitPeerModes(maxFd: number, fdSetSize: number, mech: Mechanisms, threaded = false): PeerMode[] {
   const modes: PeerMode[] = [
     { family: 'c', mode: 'select', backend: 'c-select', api: 'raw' },
     { family: 'c', mode: 'poll', backend: 'c-poll', api: 'raw' },
     { family: 'cpython', mode: 'poll', backend: 'cpython-poll', api: 'raw' },
     { family: 'cpython', mode: 'PollSelector', backend: 'cpython-poll', api: 'selectors' },
   ];
-  if (hasEpoll) {
+  const own = [...(mech.epoll ? ['epoll'] : []), ...(mech.kqueue ? ['kqueue'] : [])];
+  for (const m of own) {
+    const Selector = m === 'epoll' ? 'EpollSelector' : 'KqueueSelector';
     modes.push(
-      { family: 'c', mode: 'epoll', backend: 'c-epoll', api: 'raw' },
-      { family: 'cpython', mode: 'epoll', backend: 'cpython-epoll', api: 'raw' },
-      { family: 'cpython', mode: 'EpollSelector', backend: 'cpython-epoll', api: 'selectors' },
+      { family: 'c', mode: m, backend: `c-${m}`, api: 'raw' },
+      { family: 'cpython', mode: m, backend: `cpython-${m}`, api: 'raw' },
+      { family: 'cpython', mode: Selector, backend: `cpython-${m}`, api: 'selectors' },
     );
   }
   if (threaded) {
-    modes.push(
-      { family: 'c-mt', mode: 'select', backend: 'c-mt-select', api: 'raw' },
-      { family: 'c-mt', mode: 'poll', backend: 'c-mt-poll', api: 'raw' },
-    );
+    for (const m of ['select', 'poll', ...own]) modes.push({ family: 'c-mt', mode: m, backend: `c-mt-${m}`, api: 'raw' });
   }
   // CPython's select.select() and SelectSelector refuse fds >= FD_SETSIZE (ValueError).
   if (maxFd < fdSetSize) {
@@ -69,4 +74,9 @@ export function waitPeerModes(maxFd: number, fdSetSize: number, hasEpoll: boolea
     );
   }
   return modes;
+}
+
+/** This platform's mechanisms, as the addon was built. */
+export function mechanisms(has: { epoll: boolean; kqueue: boolean }): Mechanisms {
+  return { epoll: has.epoll, kqueue: has.kqueue && process.platform !== 'linux' };
 }

@@ -9,6 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseOptions, runBench } from '../../bench/index';
 import { CELL_FIELDS } from '../../bench/report/json';
 import { toCsv } from '../../bench/report/csv';
+import { scalingSpec } from '../../bench/report/svg';
+import { renderReport } from '../../bench/report/table';
 import { fdRanges } from '../../bench/peers/run';
 import { spawnSync } from 'node:child_process';
 
@@ -18,11 +20,15 @@ const dir = mkdtempSync(path.join(tmpdir(), 'iomux-bench-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('bench options', () => {
-  it('has the issue defaults and resolves max', () => {
+  it('has the issue defaults and resolves max: sizes follow the machine', () => {
     const o = parseOptions([], 19000);
-    expect(o.sizes).toEqual([10, 100, 1000, 5000, 10000, 19000]);
+    expect(o.sizes).toEqual([10, 100, 1000, 10000, 19000]);
+    expect(parseOptions([], 300_000).sizes).toEqual([10, 100, 1000, 10000, 50000, 100000, 250000, 300000]);
+    expect(parseOptions([], 2_000_000).sizes).toEqual([10, 100, 1000, 10000, 50000, 100000, 250000, 1000000, 2000000]);
     expect(o.active).toEqual([1, 10, 100, 500, 1000]);
-    expect(o.peers).toEqual(['c', 'c-mt', 'cpython']);
+    expect(o.peers).toEqual(['c', 'c-mt', 'cpython', 'napi']);
+    expect(o.scenarios).not.toContain('echo');
+    expect(o.holderFds).toBeNull();
   });
 
   it('takes lists, --no-peers and --quick', () => {
@@ -32,14 +38,22 @@ describe('bench options', () => {
     expect(o.peers).toEqual([]);
     expect(o.timeMs).toBe(7);
     expect(parseOptions(['--peers', 'c'], 100).peers).toEqual(['c']);
-    expect(parseOptions(['--peers', '--quick'], 100).peers).toEqual(['c', 'c-mt', 'cpython']);
+    expect(parseOptions(['--peers=none'], 100).peers).toEqual([]);
+    const spread = parseOptions(['--holder-fds', '4000', '--ports-per-address=3000', '--scenario', 'echo'], 19000);
+    expect([spread.holderFds, spread.portsPerAddress]).toEqual([4000, 3000]);
+    expect(spread.scenarios).toEqual(['echo']);
+    expect(parseOptions(['--help'], 100).help).toBe(true);
+    expect(parseOptions(['-v'], 100).version).toBe(true);
   });
 
-  it('refuses unknown options and bad values', () => {
-    expect(() => parseOptions(['--frobnicate'], 100)).toThrow(/unknown option/);
+  it('refuses unknown options and bad values with one line', () => {
+    expect(() => parseOptions(['--frobnicate'], 100)).toThrow(/^unknown option --frobnicate \(iomux bench --help lists them\)$/);
+    expect(() => parseOptions(['--sizes'], 100)).toThrow(/^--sizes needs a value$/);
+    expect(() => parseOptions(['stray'], 100)).toThrow(/unexpected argument stray/);
     expect(() => parseOptions(['--sizes', '0'], 100)).toThrow(/positive integer/);
-    expect(() => parseOptions(['--api', 'nope'], 100)).toThrow(/unknown API/);
-    expect(() => parseOptions(['--peers', 'java'], 100)).toThrow(/unknown peer/);
+    expect(() => parseOptions(['--api', 'nope'], 100)).toThrow(/--api: unknown value nope/);
+    expect(() => parseOptions(['--peers', 'java'], 100)).toThrow(/--peers: unknown value java/);
+    expect(() => parseOptions(['--scenarios', 'x'], 100)).toThrow(/--scenarios: unknown value x/);
   });
 });
 
@@ -47,17 +61,27 @@ describe('bench --quick --json', () => {
   it('writes one record per cell with the documented fields', async () => {
     const file = path.join(dir, 'out.json');
     const csv = path.join(dir, 'out.csv');
-    const code = await runBench(['--quick', '--sizes', '10', '--active', '1,3', '--time', '4', '--json', file, '--csv', csv]);
+    const code = await runBench(['--quick', '--sizes', '10', '--active', '1,3', '--time', '4', '--batch-ms', '1', '--json', file, '--csv', csv]);
     expect(code).toBe(0);
     const doc = JSON.parse(readFileSync(file, 'utf8')) as { info: Record<string, unknown>; cells: Array<Record<string, unknown>> };
     expect(doc.info.maxN).toBeGreaterThan(0);
+    // The clock's own cost, the batch length, the run time and each fixture's spread are recorded.
+    expect(doc.info.timerNsPerRead as number).toBeGreaterThan(0);
+    expect(doc.info.timerNsPerRead as number).toBeLessThan(10_000);
+    expect(doc.info.batchMs).toBe(1);
+    expect(doc.info.runSeconds as number).toBeGreaterThan(0);
+    const spreads = doc.info.spreads as Record<string, { holders: number; addresses: number }>;
+    expect(spreads['11']).toMatchObject({ holders: 1, addresses: 1 });
     expect(doc.cells.length).toBeGreaterThan(0);
     for (const c of doc.cells) {
       expect(Object.keys(c)).toEqual([...CELL_FIELDS]);
       expect(['idle-scaling', 'activity-sweep', 'register-churn']).toContain(c.scenario);
-      expect(c.backend).toMatch(/^(select|poll|epoll|kqueue|c-(select|poll|epoll)|c-mt-(select|poll)|cpython-(select|poll|epoll))$/);
+      expect(c.backend).toMatch(/^(select|poll|epoll|kqueue|(c|c-mt|cpython)-(select|poll|epoll|kqueue)|napi-(select|poll|epoll))$/);
       expect(['raw', 'pollInto', 'selectors']).toContain(c.api);
-      for (const f of ['n', 'active', 'timeoutMs', 'samples'] as const) expect(Number.isInteger(c[f])).toBe(true);
+      for (const f of ['n', 'active', 'timeoutMs', 'samples', 'callsPerSample'] as const) expect(Number.isInteger(c[f])).toBe(true);
+      // One sample is one batch of callsPerSample calls; at least 3 batches per cell.
+      expect(c.callsPerSample as number).toBeGreaterThanOrEqual(1);
+      expect(c.samples as number).toBeGreaterThanOrEqual(3);
       const [min, p25, med, p75, max] = [c.minNs, c.p25Ns, c.medianNs, c.p75Ns, c.maxNs] as number[];
       expect(min).toBeGreaterThanOrEqual(0);
       expect(min).toBeLessThanOrEqual(p25);
@@ -74,10 +98,53 @@ describe('bench --quick --json', () => {
     expect(readFileSync(csv, 'utf8').split('\n')[0]).toBe(CELL_FIELDS.join(','));
     // The peers ran on the same sockets and are named after what they call.
     const backends = new Set(doc.cells.map((c) => c.backend));
-    if (has('cc')) for (const b of ['c-select', 'c-poll', 'c-mt-poll']) expect(backends).toContain(b);
+    if (has('cc')) for (const b of ['c-select', 'c-poll', 'c-mt-poll', 'napi-poll', 'napi-select']) expect(backends).toContain(b);
     if (has('python3')) for (const b of ['cpython-select', 'cpython-poll']) expect(backends).toContain(b);
-    if (process.platform === 'linux' && has('cc')) expect(backends).toContain('c-epoll');
+    if (process.platform === 'linux' && has('cc')) for (const b of ['c-epoll', 'c-mt-epoll', 'napi-epoll']) expect(backends).toContain(b);
+    // Both N-API epoll floors: into a fixed buffer (raw) and into an Int32Array (pollInto).
+    if (process.platform === 'linux' && has('cc')) {
+      const napi = doc.cells.filter((c) => c.backend === 'napi-epoll').map((c) => c.api);
+      expect(new Set(napi)).toEqual(new Set(['raw', 'pollInto']));
+    }
   });
+
+  it('plots the floors and prints the targets against them', () => {
+    const doc = JSON.parse(readFileSync(path.join(dir, 'out.json'), 'utf8'));
+    const spec = scalingSpec(doc.cells) as { data: { values: Array<{ family: string }> } };
+    const families = new Set(spec.data.values.map((v) => v.family));
+    if (has('cc')) for (const f of ['iomux', 'N-API', 'C', 'C+thread']) expect(families).toContain(f);
+    const text = renderReport(doc.cells, doc.info);
+    expect(text).toMatch(/one clock read costs [\d.]+ ns/);
+    expect(text).toMatch(/-- iomux \/ N-API floor/);
+    expect(text).toMatch(/-- iomux \/ C floor with one idle thread \(C-mt\)/);
+    expect(text).toMatch(/pollInto\(\) <= 1\.05x the N-API floor/);
+    expect(text).toMatch(/poll poll\(\) <= 1\.1x C-mt poll at N >= 1000/);
+  });
+
+  // The echo scenario's records: every server at every (C, A), every echoed byte checked by the
+  // load generator (it exits non-zero on a wrong byte, which fails the run).
+  it.runIf(process.platform === 'linux' && has('cc'))('--scenario echo writes one row per server and cell', async () => {
+    const file = path.join(dir, 'echo.json');
+    const code = await runBench(['--scenario', 'echo', '--echo-conns', '1,20', '--echo-active', '1,5', '--echo-time', '100', '--no-peers', '--json', file]);
+    expect(code).toBe(0);
+    const doc = JSON.parse(readFileSync(file, 'utf8'));
+    expect(doc.cells).toEqual([]);
+    const rows = doc.info.echo.rows as Array<Record<string, number | string>>;
+    const servers = ['iomux DefaultSelector', 'iomux selectAsync', 'node net', 'c epoll', ...(has('python3') ? ['cpython selectors'] : [])];
+    expect(new Set(rows.map((r) => r.server))).toEqual(new Set(servers));
+    // C=1 takes A=1 only (A <= C); C=20 takes A=1 and A=5.
+    expect(new Set(rows.map((r) => `${r.conns}/${r.active}`))).toEqual(new Set(['1/1', '20/1', '20/5']));
+    expect(rows).toHaveLength(3 * servers.length);
+    for (const r of rows) {
+      expect(Object.keys(r).sort()).toEqual(['active', 'conns', 'cpuUsPerMsg', 'msgs', 'msgsPerSec', 'p50Us', 'p99Us', 'server', 'size'].sort());
+      expect(r.msgs as number).toBeGreaterThan(0);
+      expect(r.msgsPerSec as number).toBeGreaterThan(0);
+      expect(r.cpuUsPerMsg as number).toBeGreaterThan(0);
+      expect(r.p50Us as number).toBeLessThanOrEqual(r.p99Us as number);
+      expect(r.size).toBe(64);
+    }
+    expect(doc.info.echo.seconds).toBeGreaterThan(0);
+  }, 120_000);
 
   it('hands peers their fds as compact ranges', () => {
     expect(fdRanges([3, 4, 5, 9, 11, 12])).toBe('3-5,9,11-12');
@@ -86,8 +153,8 @@ describe('bench --quick --json', () => {
 
   it('CSV quotes what needs quoting', () => {
     const text = toCsv([
-      { scenario: 'a,b', backend: 'x"y', api: 'raw', n: 1, active: 1, timeoutMs: 0, medianNs: 1.25, p25Ns: 1, p75Ns: 2, minNs: 1, maxNs: 3, samples: 4 },
+      { scenario: 'a,b', backend: 'x"y', api: 'raw', n: 1, active: 1, timeoutMs: 0, medianNs: 1.25, p25Ns: 1, p75Ns: 2, minNs: 1, maxNs: 3, samples: 4, callsPerSample: 5 },
     ]);
-    expect(text.split('\n')[1]).toBe('"a,b","x""y",raw,1,1,0,1.3,1,2,1,3,4');
+    expect(text.split('\n')[1]).toBe('"a,b","x""y",raw,1,1,0,1.3,1,2,1,3,4,5');
   });
 });
