@@ -1,5 +1,4 @@
 /** Where the bench's non-TypeScript files are: beside this file, or in bench/ when run from dist/. */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const inDist = path.basename(path.resolve(__dirname, '..')) === 'dist';
@@ -17,7 +16,3 @@ export function benchAsset(rel: string): string {
   return path.join(packageRoot, 'bench', rel);
 }
 
-/** The version in the package's package.json. */
-export function packageVersion(): string {
-  return (JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
-}

@@ -6,13 +6,14 @@
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
 import { native } from '../lib/binding';
+import { runMain } from '../lib/cli-args';
 import { FD_SETSIZE } from '../lib/constants';
 import { defaultBackend } from '../lib/selectors/default';
 import { type BenchBackend, presentBackends, releaseKept } from './backends';
 import { runEcho } from './echo/run';
 import { createFixture, maxSockets, raiseNofile } from './fixtures';
 import { loadNapiFloor, type NapiFloor } from './napi';
-import { type BenchOptions, parseOptions, USAGE, versionText } from './options';
+import { type BenchOptions, parseOptions } from './options';
 import { Progress } from './progress';
 import { compileFloor, findCPython, type PeerFamily, type PeerProgram } from './peers/run';
 import { planStages } from './plan';
@@ -91,21 +92,8 @@ function prepare(opts: BenchOptions, maxN: number) {
 export async function runBench(argv: readonly string[]): Promise<number> {
   const nofile = raiseNofile();
   const { max: maxN, cappedBy } = maxSockets(nofile);
-  let opts: BenchOptions;
-  try {
-    opts = parseOptions(argv, maxN);
-  } catch (err) {
-    process.stderr.write(`iomux bench: ${(err as Error).message}\n`);
-    return 2;
-  }
-  if (opts.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if (opts.version) {
-    process.stdout.write(`${versionText()}\n`);
-    return 0;
-  }
+  const opts = parseOptions(argv, maxN);
+  if (typeof opts === 'number') return opts;
   // Said before measuring, not after minutes of it.
   const missing = opts.svg ? missingSvgPackages() : [];
   if (missing.length) {
@@ -187,12 +175,4 @@ export async function runBench(argv: readonly string[]): Promise<number> {
 /** The entry point lib/cli.ts calls for `iomux bench` (the same as runBench). */
 export const main = runBench;
 
-if (require.main === module) {
-  runBench(process.argv.slice(2)).then(
-    (code) => (process.exitCode = code),
-    (err) => {
-      process.stderr.write(`iomux bench: ${err instanceof Error ? err.stack : String(err)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runMain('iomux bench', runBench);

@@ -1,8 +1,7 @@
-/** The command line of `iomux bench`: defaults, parsing (node:util parseArgs), usage text. */
-import { parseArgs } from 'node:util';
+/** The command line of `iomux bench`: its options, defaults and checks, and usage text (parsed by lib/cli-args.ts). */
+import { type CommandOutput, parseCommand, type ParsedCommand, usageError } from '../lib/cli-args';
 import type { Api } from './backends';
 import type { PeerFamily } from './peers/run';
-import { packageVersion } from './assets';
 
 /** The scenarios by name, in the order they run; echo runs only when asked for. */
 export const SCENARIO_NAMES = ['idle-scaling', 'activity-sweep', 'register-churn', 'echo'] as const;
@@ -45,8 +44,6 @@ export interface BenchOptions {
   svg?: string;
   /** Re-render a saved --json run instead of measuring. */
   from?: string;
-  help: boolean;
-  version: boolean;
 }
 
 export const USAGE = `usage: iomux bench [options]
@@ -120,19 +117,9 @@ const SPEC = {
   csv: { type: 'string' },
   svg: { type: 'string' },
   from: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean', short: 'v' },
 } as const;
 
-/** parseArgs' messages run over several lines; the user gets one. */
-function oneLine(err: unknown): Error {
-  const e = err as Error & { code?: string };
-  const flag = /'([^']+)'/.exec(e.message)?.[1] ?? '';
-  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return new Error(`unknown option ${flag} (iomux bench --help lists them)`);
-  if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return new Error(`${flag.split(' ')[0]} needs a value`);
-  if (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return new Error(`unexpected argument ${flag} (iomux bench --help lists the options)`);
-  return new Error(e.message.split('\n')[0]);
-}
+const COMMAND = { name: 'iomux bench', usage: USAGE, options: SPEC };
 
 /** The default N values: 10 .. 10,000, then the big ones that fit, then max. */
 export function defaultSizes(maxN: number): number[] {
@@ -140,18 +127,26 @@ export function defaultSizes(maxN: number): number[] {
 }
 
 /**
- * Parses the command line.
+ * Parses the command line (lib/cli-args.ts: `--help`, `--version`, unknown options), then checks
+ * and completes the values.
  * @param argv arguments after `bench`.
  * @param maxN what `max` means (the largest N RLIMIT_NOFILE allows).
- * @throws Error with a one-line message for the user on a bad option.
+ * @param out where `--help`, `--version` and the one line of a refused command line go.
+ * @returns the options; or the exit code when the command line was handled here: 0 after
+ *   `--help` or `--version`, 2 after an unknown option or a bad value (one line written).
  */
-export function parseOptions(argv: readonly string[], maxN: number): BenchOptions {
-  let values: { [K in keyof typeof SPEC]?: (typeof SPEC)[K]['type'] extends 'boolean' ? boolean : string };
+export function parseOptions(argv: readonly string[], maxN: number, out?: CommandOutput): BenchOptions | number {
+  const parsed = parseCommand(COMMAND, argv, out);
+  if (typeof parsed === 'number') return parsed;
   try {
-    values = parseArgs({ args: [...argv], options: SPEC, strict: true, allowPositionals: false }).values;
+    return checkOptions(parsed.values, maxN);
   } catch (err) {
-    throw oneLine(err);
+    return usageError(COMMAND, err, out);
   }
+}
+
+/** The values with the defaults filled in; throws an Error with one line on a bad value. */
+function checkOptions(values: ParsedCommand<typeof SPEC>['values'], maxN: number): BenchOptions {
   const quick = values.quick ?? false;
   const o: BenchOptions = {
     sizes: quick ? [10, 100] : defaultSizes(maxN),
@@ -172,8 +167,6 @@ export function parseOptions(argv: readonly string[], maxN: number): BenchOption
     echoActive: quick ? [1] : [1, 100],
     echoSize: 64,
     echoTimeMs: quick ? 200 : 1000,
-    help: values.help ?? false,
-    version: values.version ?? false,
   };
   const int = (v: string, flag: string) => numbers(v, flag, maxN)[0];
   if (values.sizes !== undefined) o.sizes = numbers(values.sizes, '--sizes', maxN);
@@ -208,9 +201,4 @@ export function parseOptions(argv: readonly string[], maxN: number): BenchOption
   o.churnSizes = o.churnSizes.filter((n) => o.sizes.includes(n));
   if (o.churnSizes.length === 0) o.churnSizes = [o.sizes[0]];
   return o;
-}
-
-/** `iomux bench --version`. */
-export function versionText(): string {
-  return `iomux ${packageVersion()}`;
 }

@@ -1,7 +1,7 @@
 /**
  * The one command-line parser of iomux's programs (`iomux`, `iomux probe`, `iomux bench`, the
- * async bench): node:util parseArgs in strict mode, plus what every command shares: `--help`,
- * `--version`, and one short line for a flag it does not know.
+ * async bench): node:util parseArgs in strict mode, plus what every command shares: `-h, --help`,
+ * `-v, --version`, and one short line, exit code 2, for a flag it does not know or a bad value.
  */
 /// <reference types="node" preserve="true" />
 import fs from 'node:fs';
@@ -21,11 +21,13 @@ export interface CommandSpec<O extends CommandOptions> {
   options: O;
   /** Whether arguments that are not options are allowed (default false: they are refused). */
   allowPositionals?: boolean;
+  /** What errors tell the user to run for help (default `<name> --help`). */
+  helpCommand?: string;
 }
 
 const COMMON = {
   help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean' },
+  version: { type: 'boolean', short: 'v' },
 } as const;
 
 type Parsed<O extends CommandOptions> = ReturnType<
@@ -44,9 +46,19 @@ export interface CommandOutput {
   stderr: (text: string) => void;
 }
 
+/** A reader that has gone (`npm run bench:async -- --help | head -1`) is no error of ours. */
+function ignoreEpipe(err: NodeJS.ErrnoException): void {
+  if (err.code !== 'EPIPE') throw err;
+}
+
+function write(stream: NodeJS.WriteStream, text: string): void {
+  if (!stream.listeners('error').includes(ignoreEpipe)) stream.on('error', ignoreEpipe);
+  stream.write(text);
+}
+
 const processOutput: CommandOutput = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
+  stdout: (text) => write(process.stdout, text),
+  stderr: (text) => write(process.stderr, text),
 };
 
 /** The version in iomux's package.json (found from this file, in lib/ as in dist/lib/). */
@@ -61,15 +73,38 @@ export function packageVersion(): string {
   }
 }
 
-/** parseArgs's own messages run to several sentences; the user gets the first, as one line. */
+/** parseArgs's own messages run to several sentences; the user gets one short line. */
 function oneLine(err: unknown): string {
   const code = (err as { code?: unknown }).code;
   const message = err instanceof Error ? err.message : String(err);
-  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-    const option = /'([^']+)'/.exec(message);
-    return `unknown option ${option ? option[1] : message}`;
+  // The option as parseArgs quotes it: '--size', '-s, --size <value>'; the long name is the last flag.
+  const quoted = /'([^']+)'/.exec(message)?.[1];
+  const flag = quoted?.match(/-{1,2}[^\s,<]+/g)?.pop() ?? quoted;
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${flag ?? message}`;
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && flag !== undefined) {
+    if (message.includes('does not take an argument')) return `${flag} takes no value`;
+    if (message.includes('argument missing')) return `${flag} needs a value`;
+    if (message.includes('ambiguous')) return `${flag} needs a value (one that starts with - is written --option=-value)`;
   }
   return message.split(/\.\s/)[0].replace(/\.$/, '');
+}
+
+/**
+ * Writes the one line of a refused command line and gives its exit code; for the checks a
+ * command makes on its values after parsing (`--sizes: 0 is not a positive integer`).
+ * @param spec The command, for its name and where help is.
+ * @param problem What is wrong: an Error's message or a string.
+ * @param out Where the line goes (process.stderr by default).
+ * @returns 2, the exit code of a usage error.
+ */
+export function usageError(
+  spec: Pick<CommandSpec<CommandOptions>, 'name' | 'helpCommand'>,
+  problem: unknown,
+  out: CommandOutput = processOutput,
+): number {
+  const text = problem instanceof Error ? problem.message : String(problem);
+  out.stderr(`${spec.name}: ${text} (see ${spec.helpCommand ?? `${spec.name} --help`})\n`);
+  return 2;
 }
 
 /**
@@ -95,8 +130,7 @@ export function parseCommand<O extends CommandOptions>(
       strict: true,
     }) as ParsedCommand<O>;
   } catch (err) {
-    out.stderr(`${spec.name}: ${oneLine(err)} (see ${spec.name} --help)\n`);
-    return 2;
+    return usageError(spec, oneLine(err), out);
   }
   const common = parsed.values as { help?: boolean; version?: boolean };
   if (common.help === true) {
@@ -108,8 +142,28 @@ export function parseCommand<O extends CommandOptions>(
     return 0;
   }
   if (spec.allowPositionals !== true && parsed.positionals.length > 0) {
-    out.stderr(`${spec.name}: unexpected argument ${parsed.positionals[0]} (see ${spec.name} --help)\n`);
-    return 2;
+    return usageError(spec, `unexpected argument ${parsed.positionals[0]}`, out);
   }
   return parsed;
+}
+
+/**
+ * Runs a program's main on the process's arguments (for `if (require.main === module)`): the
+ * exit code it returns becomes the process's; an exception is printed, stack and all, and exits 1
+ * at once (a benchmark may leave child processes that would keep the process alive).
+ * @param name The program's name, to prefix the error.
+ * @param main The program: the arguments after the script, to an exit code.
+ */
+export function runMain(name: string, main: (argv: string[]) => Promise<number> | number): void {
+  Promise.resolve()
+    .then(() => main(process.argv.slice(2)))
+    .then(
+      (code) => {
+        process.exitCode = code;
+      },
+      (err: unknown) => {
+        process.stderr.write(`${name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+        process.exit(1);
+      },
+    );
 }

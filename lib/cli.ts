@@ -4,7 +4,7 @@
  * benchmark in bench/ (its own options). This file only dispatches; lib/cli-args.ts parses.
  */
 import path from 'node:path';
-import { parseCommand } from './cli-args';
+import { parseCommand, runMain } from './cli-args';
 import { capabilities, type Capabilities } from './selectors/default';
 
 const USAGE = `Usage: iomux <command> [options]
@@ -15,7 +15,7 @@ Commands:
 
 Options:
   -h, --help       this text (iomux <command> --help for a command's own)
-  --version        the version of iomux
+  -v, --version    the version of iomux
 `;
 
 const PROBE_USAGE = `Usage: iomux probe [--json]
@@ -25,7 +25,7 @@ What this machine offers: backends, the default one, FD_SETSIZE, RLIMIT_NOFILE, 
 Options:
   --json           print JSON.stringify(capabilities()) instead of a table
   -h, --help       this text
-  --version        the version of iomux
+  -v, --version    the version of iomux
 `;
 
 function show(value: unknown): string {
@@ -96,14 +96,4 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runMain('iomux', main);

@@ -3,8 +3,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseCommand } from '../lib/cli-args';
+import { parseCommand, usageError } from '../lib/cli-args';
 import { capabilities } from '../lib/selectors/default';
+import { captureOutput } from './helpers/output';
 
 const root = path.join(__dirname, '..');
 
@@ -69,6 +70,25 @@ describe('iomux probe', () => {
   });
 });
 
+describe('iomux bench', () => {
+  it('--help, --version and an unknown option go through the shared parser', () => {
+    const { version } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
+    const help = iomux('bench', '--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^usage: iomux bench \[options\]\n[^]*--sizes LIST/);
+    const v = iomux('bench', '--version');
+    expect([v.status, v.stdout, v.stderr]).toEqual([0, `${version}\n`, '']);
+    const bad = iomux('bench', '--frob');
+    expect([bad.status, bad.stdout, bad.stderr]).toEqual([2, '', 'iomux bench: unknown option --frob (see iomux bench --help)\n']);
+  });
+
+  it('an error while running exits 1 with its stack on stderr', () => {
+    const run = iomux('bench', '--from', path.join(root, 'no-such-run.json'));
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/^iomux: Error: ENOENT: no such file or directory, open '[^']*no-such-run\.json'\n\s+at /);
+  });
+});
+
 describe('parseCommand (lib/cli-args.ts)', () => {
   const spec = {
     name: 'tool',
@@ -77,10 +97,9 @@ describe('parseCommand (lib/cli-args.ts)', () => {
   } as const;
 
   function parse(argv: string[]) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const result = parseCommand(spec, argv, { stdout: (t) => out.push(t), stderr: (t) => err.push(t) });
-    return { result, out: out.join(''), err: err.join('') };
+    const output = captureOutput();
+    const result = parseCommand(spec, argv, output);
+    return { result, out: output.out, err: output.err };
   }
 
   it('returns the values of known options', () => {
@@ -92,13 +111,27 @@ describe('parseCommand (lib/cli-args.ts)', () => {
   it('names a missing value in one line', () => {
     const { result, err } = parse(['--size']);
     expect(result).toBe(2);
-    expect(err.trim().split('\n')).toHaveLength(1);
-    expect(err).toMatch(/^tool: .*--size.* \(see tool --help\)\n$/);
+    expect(err).toBe('tool: --size needs a value (see tool --help)\n');
+    const dashed = parse(['--size', '-3']);
+    expect(dashed.result).toBe(2);
+    expect(dashed.err).toMatch(/^tool: --size needs a value \([^\n]*--option=-value\) \(see tool --help\)\n$/);
   });
 
   it('refuses a value given to a boolean flag', () => {
     const { result, err } = parse(['--quick=yes']);
     expect(result).toBe(2);
-    expect(err).toMatch(/^tool: .*--quick.*\n$/);
+    expect(err).toBe('tool: --quick takes no value (see tool --help)\n');
+  });
+
+  it('handles -h and -v itself: usage or version on stdout, exit code 0', () => {
+    const { version } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
+    expect(parse(['-h'])).toEqual({ result: 0, out: 'Usage: tool [--size N] [--quick]\n', err: '' });
+    expect(parse(['-v'])).toEqual({ result: 0, out: `${version}\n`, err: '' });
+  });
+
+  it('usageError names the help command a spec gives', () => {
+    const output = captureOutput();
+    expect(usageError({ name: 'bench:async', helpCommand: 'npm run bench:async -- --help' }, new Error('--repeat takes a positive integer'), output)).toBe(2);
+    expect(output.err).toBe('bench:async: --repeat takes a positive integer (see npm run bench:async -- --help)\n');
   });
 });

@@ -22,8 +22,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { packageVersion } from '../assets';
+import { type CommandOutput, parseCommand, type ParsedCommand, runMain, usageError } from '../../lib/cli-args';
 import { MODES, type Load } from './modes';
 import type { RunLength } from './recorder';
 import { computeRatios, formatReport, SCHEMA, type LoadName, type Report, type RunRecord } from './report';
@@ -37,7 +36,8 @@ const LOADS: Record<LoadName, Load> = {
   readable: { window: 256, oneMessage: true },
 };
 
-interface Options {
+/** The async bench's command line, checked. */
+export interface AsyncBenchOptions {
   quick: boolean;
   json: string | null;
   sizes: number[];
@@ -65,34 +65,29 @@ const SPEC = {
   'stats-only': { type: 'boolean' },
   'peer-cpu': { type: 'string' },
   repeat: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean', short: 'v' },
 } as const;
 
 /**
- * Parses the command line with node:util parseArgs; --help and --version print and exit.
- * @throws Error with a one-line message on an unknown option or a bad value.
+ * Parses the command line (lib/cli-args.ts: `--help`, `--version`, unknown options), then checks
+ * the values.
+ * @param argv the arguments after the script.
+ * @param out where `--help`, `--version` and the one line of a refused command line go.
+ * @returns the options; or the exit code when the command line was handled here: 0 after
+ *   `--help` or `--version`, 2 after an unknown option or a bad value (one line written).
  */
-export function parseOptions(argv: string[]): Options {
-  let v: ReturnType<typeof parseArgs<{ options: typeof SPEC; strict: true }>>['values'];
+export function parseOptions(argv: readonly string[], out?: CommandOutput): AsyncBenchOptions | number {
+  const command = { name: 'bench:async', helpCommand: 'npm run bench:async -- --help', usage: USAGE, options: SPEC };
+  const parsed = parseCommand(command, argv, out);
+  if (typeof parsed === 'number') return parsed;
   try {
-    v = parseArgs({ args: argv, options: SPEC, strict: true, allowPositionals: false }).values;
+    return checkOptions(parsed.values);
   } catch (err) {
-    const e = err as Error & { code?: string };
-    const flag = /'([^']+)'/.exec(e.message)?.[1] ?? '';
-    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new Error(`unknown option ${flag} (npm run bench:async -- --help lists them)`);
-    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new Error(`${flag.split(' ')[0]} needs a value`);
-    throw new Error(e.message.split('\n')[0]);
+    return usageError(command, err, out);
   }
-  if (v.help) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
-  if (v.version) {
-    process.stdout.write(`iomux ${packageVersion()}\n`);
-    process.exit(0);
-  }
-  const o: Options = {
+}
+
+function checkOptions(v: ParsedCommand<typeof SPEC>['values']): AsyncBenchOptions {
+  const o: AsyncBenchOptions = {
     quick: v.quick ?? false,
     json: v.json ?? null,
     sizes: v.sizes !== undefined ? v.sizes.split(',').map(Number) : [100, 10_000],
@@ -101,7 +96,7 @@ export function parseOptions(argv: string[]): Options {
     loads: v['stats-only'] ? [] : v.loads !== undefined ? (v.loads.split(',') as LoadName[]) : ['pingpong', 'readable'],
     pin: !v['no-pin'],
     unpinned: !v['pinned-only'],
-    peerCpu: (v['peer-cpu'] ?? 'same') as Options['peerCpu'],
+    peerCpu: (v['peer-cpu'] ?? 'same') as AsyncBenchOptions['peerCpu'],
     repeat: v.repeat !== undefined ? Number(v.repeat) : 1,
     stats: !v['no-stats'],
   };
@@ -139,7 +134,7 @@ function hasTaskset(): boolean {
   return process.platform === 'linux' && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 }
 
-function runLength(o: Options): RunLength {
+function runLength(o: AsyncBenchOptions): RunLength {
   if (o.quick) return { warmup: 50, minRounds: 300, durationMs: 0, maxRounds: 300 };
   return { warmup: 2000, minRounds: 2000, durationMs: o.durationMs, maxRounds: 4_000_000 };
 }
@@ -198,10 +193,9 @@ function medianRun(recs: RunRecord[]): RunRecord {
 
 /**
  * Runs the benchmarks and returns the report (printing progress on stderr).
- * @param argv - command-line options (see the file comment).
+ * @param o - the options (parseOptions; see the file comment).
  */
-export async function runAsyncBench(argv: string[]): Promise<Report> {
-  const o = parseOptions(argv);
+export async function runAsyncBench(o: AsyncBenchOptions): Promise<Report> {
   const started = Date.now();
   const taskset = hasTaskset();
   const pins = [...(o.unpinned ? [false] : []), ...(o.pin && taskset ? [true] : [])];
@@ -258,23 +252,13 @@ export async function runAsyncBench(argv: string[]): Promise<Report> {
   };
 }
 
-async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  let json: string | null;
-  try {
-    json = parseOptions(argv).json;
-  } catch (err) {
-    process.stderr.write(`bench:async: ${(err as Error).message}\n`);
-    process.exit(2);
-  }
-  const report = await runAsyncBench(argv);
+async function main(argv: string[]): Promise<number> {
+  const o = parseOptions(argv);
+  if (typeof o === 'number') return o;
+  const report = await runAsyncBench(o);
   process.stdout.write(`${formatReport(report)}\n`);
-  if (json) writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
+  if (o.json) writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
+  return 0;
 }
 
-if (require.main === module) {
-  main().catch((err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-    process.exit(1);
-  });
-}
+if (require.main === module) runMain('bench:async', main);

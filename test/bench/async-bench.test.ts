@@ -8,7 +8,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseOptions } from '../../bench/async/index';
 import { quantile, Recorder } from '../../bench/async/recorder';
+import { captureOutput } from '../helpers/output';
 import { computeRatios, SCHEMA, type Report, type RunRecord } from '../../bench/async/report';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -91,11 +93,29 @@ describe('bench:async --quick', () => {
     }
   });
 
-  it('rejects an unknown option with a message', async () => {
+  it('rejects an unknown option with one line and exit code 2', async () => {
     const bad = await runCli(['--bogus']);
-    expect(bad.code).not.toBe(0);
-    expect(bad.stderr).toMatch(/unknown option --bogus/);
+    expect([bad.code, bad.stdout, bad.stderr]).toEqual([2, '', 'bench:async: unknown option --bogus (see npm run bench:async -- --help)\n']);
   }, 60_000);
+
+  it('--help and --version print and exit 0 without measuring', async () => {
+    const { version } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const help = await runCli(['--help']);
+    expect([help.code, help.stderr]).toEqual([0, '']);
+    expect(help.stdout).toMatch(/^usage: npm run bench:async -- \[options\]\n[^]*--peer-cpu/);
+    const v = await runCli(['--version']);
+    expect([v.code, v.stdout, v.stderr]).toEqual([0, `${version}\n`, '']);
+  }, 60_000);
+});
+
+describe('bench:async options', () => {
+  it('checks values after parsing, in one line naming the help command', () => {
+    const output = captureOutput();
+    expect(parseOptions(['--repeat', '0'], output)).toBe(2);
+    expect(output.err).toBe('bench:async: --repeat takes a positive integer (see npm run bench:async -- --help)\n');
+    const o = parseOptions(['--quick', '--modes', 'net', '--no-stats'], captureOutput());
+    expect(typeof o === 'object' && [o.quick, o.sizes, o.pin, o.stats]).toEqual([true, [100], false, false]);
+  });
 });
 
 describe('Recorder', () => {

@@ -41,6 +41,15 @@ describe('npx iomux bench from the packed tarball', () => {
       expect(existsSync(path.join(project, 'node_modules', dev)), dev).toBe(false);
     }
 
+    // The compiled bench parses through the compiled lib/cli-args.js: --help, --version, one line for a bad flag.
+    const help = run('npx', ['iomux', 'bench', '--help'], project);
+    expect([help.status, help.stderr]).toEqual([0, '']);
+    expect(help.stdout).toMatch(/^usage: iomux bench \[options\]/);
+    const version = run('npx', ['iomux', 'bench', '--version'], project);
+    expect(version.stdout).toBe(`${JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version}\n`);
+    const bad = run('npx', ['iomux', 'bench', '--frob'], project);
+    expect([bad.status, bad.stderr]).toEqual([2, 'iomux bench: unknown option --frob (see iomux bench --help)\n']);
+
     const noSvg = run('npx', ['iomux', 'bench', '--quick', '--svg', 'r.svg'], project);
     expect(noSvg.status).toBe(2);
     expect(noSvg.stderr).toContain('iomux bench: --svg needs the optional packages vega and vega-lite: npm install vega vega-lite\n');

@@ -6,7 +6,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseOptions, runBench } from '../../bench/index';
+import { type BenchOptions, parseOptions, runBench, USAGE } from '../../bench/index';
+import { captureOutput } from '../helpers/output';
 import { CELL_FIELDS } from '../../bench/report/json';
 import { toCsv } from '../../bench/report/csv';
 import { scalingSpec } from '../../bench/report/svg';
@@ -19,12 +20,26 @@ const has = (cmd: string) => !spawnSync(cmd, ['--version']).error;
 const dir = mkdtempSync(path.join(tmpdir(), 'iomux-bench-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** parseOptions with its output kept: the exit code it returned and the one line it wrote, if any. */
+function parse(argv: string[], maxN = 100) {
+  const output = captureOutput();
+  const result = parseOptions(argv, maxN, output);
+  return { result, out: output.out, err: output.err };
+}
+
+/** The options of a command line that must parse. */
+function options(argv: string[], maxN: number): BenchOptions {
+  const { result, err } = parse(argv, maxN);
+  if (typeof result === 'number') throw new Error(`exit ${result}: ${err}`);
+  return result;
+}
+
 describe('bench options', () => {
   it('has the issue defaults and resolves max: sizes follow the machine', () => {
-    const o = parseOptions([], 19000);
+    const o = options([], 19000);
     expect(o.sizes).toEqual([10, 100, 1000, 10000, 19000]);
-    expect(parseOptions([], 300_000).sizes).toEqual([10, 100, 1000, 10000, 50000, 100000, 250000, 300000]);
-    expect(parseOptions([], 2_000_000).sizes).toEqual([10, 100, 1000, 10000, 50000, 100000, 250000, 1000000, 2000000]);
+    expect(options([], 300_000).sizes).toEqual([10, 100, 1000, 10000, 50000, 100000, 250000, 300000]);
+    expect(options([], 2_000_000).sizes).toEqual([10, 100, 1000, 10000, 50000, 100000, 250000, 1000000, 2000000]);
     expect(o.active).toEqual([1, 10, 100, 500, 1000]);
     expect(o.peers).toEqual(['c', 'c-mt', 'cpython', 'napi']);
     expect(o.scenarios).not.toContain('echo');
@@ -32,28 +47,40 @@ describe('bench options', () => {
   });
 
   it('takes lists, --no-peers and --quick', () => {
-    const o = parseOptions(['--sizes', '10,max', '--api=raw,pollInto', '--no-peers', '--quick', '--time', '7'], 500);
+    const o = options(['--sizes', '10,max', '--api=raw,pollInto', '--no-peers', '--quick', '--time', '7'], 500);
     expect(o.sizes).toEqual([10, 500]);
     expect(o.apis).toEqual(['raw', 'pollInto']);
     expect(o.peers).toEqual([]);
     expect(o.timeMs).toBe(7);
-    expect(parseOptions(['--peers', 'c'], 100).peers).toEqual(['c']);
-    expect(parseOptions(['--peers=none'], 100).peers).toEqual([]);
-    const spread = parseOptions(['--holder-fds', '4000', '--ports-per-address=3000', '--scenario', 'echo'], 19000);
+    expect(options(['--peers', 'c'], 100).peers).toEqual(['c']);
+    expect(options(['--peers=none'], 100).peers).toEqual([]);
+    const spread = options(['--holder-fds', '4000', '--ports-per-address=3000', '--scenario', 'echo'], 19000);
     expect([spread.holderFds, spread.portsPerAddress]).toEqual([4000, 3000]);
     expect(spread.scenarios).toEqual(['echo']);
-    expect(parseOptions(['--help'], 100).help).toBe(true);
-    expect(parseOptions(['-v'], 100).version).toBe(true);
   });
 
-  it('refuses unknown options and bad values with one line', () => {
-    expect(() => parseOptions(['--frobnicate'], 100)).toThrow(/^unknown option --frobnicate \(iomux bench --help lists them\)$/);
-    expect(() => parseOptions(['--sizes'], 100)).toThrow(/^--sizes needs a value$/);
-    expect(() => parseOptions(['stray'], 100)).toThrow(/unexpected argument stray/);
-    expect(() => parseOptions(['--sizes', '0'], 100)).toThrow(/positive integer/);
-    expect(() => parseOptions(['--api', 'nope'], 100)).toThrow(/--api: unknown value nope/);
-    expect(() => parseOptions(['--peers', 'java'], 100)).toThrow(/--peers: unknown value java/);
-    expect(() => parseOptions(['--scenarios', 'x'], 100)).toThrow(/--scenarios: unknown value x/);
+  it('-h and -v print the usage and the version, exit code 0', () => {
+    const { version } = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--help', '-h']) expect(parse([flag])).toEqual({ result: 0, out: `${USAGE}\n`, err: '' });
+    for (const flag of ['--version', '-v']) expect(parse([flag])).toEqual({ result: 0, out: `${version}\n`, err: '' });
+  });
+
+  it('refuses unknown options and bad values with one line and exit code 2', () => {
+    const refused = (argv: string[], line: string | RegExp) => {
+      const { result, out, err } = parse(argv);
+      expect([result, out], argv.join(' ')).toEqual([2, '']);
+      if (typeof line === 'string') expect(err).toBe(`iomux bench: ${line} (see iomux bench --help)\n`);
+      else expect(err).toMatch(new RegExp(`^iomux bench: ${line.source}[^\n]* \\(see iomux bench --help\\)\n$`));
+    };
+    refused(['--frobnicate'], 'unknown option --frobnicate');
+    refused(['--sizes'], '--sizes needs a value');
+    refused(['--quick=1'], '--quick takes no value');
+    refused(['stray'], 'unexpected argument stray');
+    refused(['--sizes', '0'], /--sizes: 0 is not a positive integer/);
+    refused(['--api', 'nope'], /--api: unknown value nope/);
+    refused(['--peers', 'java'], /--peers: unknown value java/);
+    refused(['--scenarios', 'x'], /--scenarios: unknown value x/);
+    refused(['--batch-ms', '0'], /--batch-ms: 0 is not a number of ms/);
   });
 });
 
