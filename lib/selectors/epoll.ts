@@ -3,10 +3,7 @@ import { native, type NativeEpoll } from '../binding';
 import { nativeEpollClass } from '../epoll';
 import type { NativeStats } from '../stats';
 import { PollLikeSelector } from './poll-like';
-import type { AsyncBackend, BackendName, SelectorEvent } from './types';
-
-/** Waits in a row that saw stale records before the registrations move to a new epoll set. */
-const STALE_WAITS_BEFORE_REBUILD = 2;
+import type { AsyncBackend, BackendName } from './types';
 
 /**
  * A selector over epoll(7): the cost of a wait grows with the ready fds, not the registered ones.
@@ -23,9 +20,6 @@ const STALE_WAITS_BEFORE_REBUILD = 2;
 export class EpollSelector<T = unknown> extends PollLikeSelector<T, NativeEpoll> {
   /** Which kernel mechanism this selector uses: 'epoll'. */
   readonly backend: BackendName = 'epoll';
-  /** Consecutive waits that returned stale records; see _staleRecords. */
-  #staleWaits = 0;
-
   /**
    * Makes a selector with a new epoll instance.
    * @throws Error ERR_NOT_SUPPORTED where there is no epoll; an errno error (EMFILE) from epoll_create1.
@@ -44,31 +38,11 @@ export class EpollSelector<T = unknown> extends PollLikeSelector<T, NativeEpoll>
     return this.closed ? -1 : this._kernel.fileno();
   }
 
-  // epoll keys a registration on (file, fd) and drops it only when the file's last fd closes. A
-  // registered fd that was closed while its file lives on elsewhere (dup, fork) stays in the set
-  // and, if ready, is reported on every wait: its records are stale and dropped, but a wait that
-  // only ever sees them would spin until its timeout. Two such waits in a row move every current
-  // registration to a new epoll instance, which leaves the orphan behind.
-  protected override _staleRecords(count: number): void {
-    this.#staleWaits = count > 0 ? this.#staleWaits + 1 : 0;
-  }
-
-  protected override _poll(timeoutMs: number, ready: Array<SelectorEvent<T>>): number {
-    this.#rebuildIfDue();
-    return super._poll(timeoutMs, ready);
-  }
-
-  #rebuildIfDue(): void {
-    if (this.#staleWaits < STALE_WAITS_BEFORE_REBUILD) return;
-    this.#staleWaits = 0;
-    this._rebuild();
-  }
-
   // Node's loop watches the epoll fd itself: no thread, and the records (tags included) are
   // written straight into the buffer when it turns readable, with no second syscall.
   protected override readonly _waits: AsyncBackend<T> = {
     waitAsync: (timeoutMs, ready, done) => {
-      this.#rebuildIfDue();
+      this._rebuildIfDue();
       const out = this._out;
       this._kernel.waitIntoAsync(out, timeoutMs, 3, (err, n = 0) => {
         if (err !== null) return done(err, false);

@@ -25,6 +25,8 @@ export interface PollLikeSpec<K extends PollKernel> {
 
 /** Smallest record capacity of the output buffer: even an empty selector passes maxevents >= 1. */
 const MIN_RECORDS = 8;
+/** Waits in a row that saw stale records before the registrations move to a new kernel object. */
+const STALE_WAITS_BEFORE_REBUILD = 2;
 
 type Wait = (out: Int32Array, timeoutMs: number) => number;
 
@@ -34,9 +36,9 @@ type Wait = (out: Int32Array, timeoutMs: number) => number;
  * @typeParam K The kernel object.
  */
 export abstract class PollLikeSelector<T = unknown, K extends PollKernel = PollKernel> extends BaseSelector<T> {
-  /** The kernel object; replaced only by `_rebuild()`. */
+  /** The kernel object; replaced only by `_rebuildIfDue()`. */
   protected _kernel: K;
-  /** Makes a kernel object like the first (for `_rebuild()`). */
+  /** Makes a kernel object like the first (for `_rebuildIfDue()`). */
   protected readonly _makeKernel: () => K;
   readonly #readFlag: number;
   readonly #writeFlag: number;
@@ -47,6 +49,8 @@ export abstract class PollLikeSelector<T = unknown, K extends PollKernel = PollK
   #out: Int32Array;
   /** The kernel's pollInto, bound once per kernel object where it offers that (epoll). */
   #wait: Wait;
+  /** Consecutive waits that returned stale records; see _rebuildIfDue. */
+  #staleWaits = 0;
 
   constructor(spec: PollLikeSpec<K>) {
     super();
@@ -78,6 +82,7 @@ export abstract class PollLikeSelector<T = unknown, K extends PollKernel = PollK
   }
 
   protected override _poll(timeoutMs: number, ready: Array<SelectorEvent<T>>): number {
+    if (this.#staleWaits >= STALE_WAITS_BEFORE_REBUILD) this._rebuildIfDue();
     const out = this.#out;
     const n = this.#wait(out, timeoutMs);
     this._collect(out, n, ready);
@@ -89,22 +94,24 @@ export abstract class PollLikeSelector<T = unknown, K extends PollKernel = PollK
     return this.#out;
   }
 
-  /**
-   * Turns n kernel records of out into entries for the current registrations, pushed onto
-   * ready, and tells `_staleRecords()` how many were stale.
-   */
+  /** Turns n kernel records of out into entries for the current registrations, pushed onto ready. */
   protected _collect(out: Int32Array, n: number, ready: Array<SelectorEvent<T>>): void {
-    this._staleRecords(collectRecords(out, n, this.#stride, this._keys, this.#tags, this.#readFlag, this.#writeFlag, ready));
+    const stale = collectRecords(out, n, this.#stride, this._keys, this.#tags, this.#readFlag, this.#writeFlag, ready);
+    this.#staleWaits = stale > 0 ? this.#staleWaits + 1 : 0;
   }
 
-  /** Told after each wait how many of its records were stale; a subclass may act on it. */
-  protected _staleRecords(_count: number): void {}
-
   /**
-   * Moves every registration (with its tag) into a new kernel object and closes the old one.
-   * A registration the new object refuses (its fd was closed since) is left behind.
+   * epoll keys a registration on (file, fd) and drops it only when the file's last fd closes. A
+   * registered fd that was closed while its file lives on elsewhere (dup, fork) stays in the set
+   * and, if ready, is reported on every wait: its records are stale and dropped, but a wait that
+   * only ever sees them would spin until its timeout. After two such waits in a row, every
+   * current registration (with its tag) moves to a new kernel object, which leaves the orphan
+   * behind, and the old one is closed. A registration the new object refuses (its fd was closed
+   * since) is left behind. Called before each wait.
    */
-  protected _rebuild(): void {
+  protected _rebuildIfDue(): void {
+    if (this.#staleWaits < STALE_WAITS_BEFORE_REBUILD) return;
+    this.#staleWaits = 0;
     const fresh = moveRegistrations(this._makeKernel, this.getMap().values(), (kernel, key: SelectorKey<T>) =>
       kernel.register(key.fd, this.#flags(key.events), this.#tags?.get(key.fd) ?? 0),
     );
