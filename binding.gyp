@@ -17,9 +17,14 @@
         "native/poll.cc",
         "native/fd.cc",
         "native/socket.cc",
+        "native/sockaddr.cc",
+        "native/sockopt.cc",
+        "native/udp.cc",
+        "native/iovec.cc",
         "native/waiter.cc",
         "native/waiter_core.cc",
-        "native/loop_watch.cc"
+        "native/loop_watch.cc",
+        "native/sync_interrupt.cc"
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api"],
       # A worker terminated in the middle of a native call makes napi calls fail; without this,
@@ -33,7 +38,7 @@
       },
       "conditions": [
         ["OS=='linux'", {
-          "sources": ["native/epoll.cc", "native/epoll_async.cc"],
+          "sources": ["native/epoll.cc", "native/epoll_wait.cc", "native/epoll_async.cc"],
           "defines": ["HAVE_EPOLL=1"]
         }],
         ["OS=='mac' or OS=='freebsd' or OS=='openbsd' or OS=='netbsd'", {

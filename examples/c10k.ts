@@ -26,7 +26,7 @@ import {
   setNofileLimit,
   socketError,
   write,
-} from '../lib/index';
+} from 'iomux';
 
 /** fds kept free for the runtime itself (stdio, epoll fd, libuv's own). */
 const SPARE_FDS = 100;

@@ -20,7 +20,7 @@ import {
   SpareFd,
   write,
   type SelectorKey,
-} from '../lib/index';
+} from 'iomux';
 
 /** Each key's data: what to do when its fd is ready. */
 type Handler = (key: SelectorKey<Handler>, events: number) => void;

@@ -20,7 +20,7 @@ import {
   socketError,
   write,
   type SelectorKey,
-} from '../lib/index';
+} from 'iomux';
 
 type Callback = (key: SelectorKey<Callback>) => void;
 

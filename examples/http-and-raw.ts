@@ -9,7 +9,7 @@
  * IOMUX_BACKEND=poll|select|epoll picks the selector.
  */
 import http from 'node:http';
-import { close, DefaultSelector, EVENT_READ, EVENT_WRITE, listen, localAddress, read, SpareFd, write } from '../lib/index';
+import { close, DefaultSelector, EVENT_READ, EVENT_WRITE, listen, localAddress, read, SpareFd, write } from 'iomux';
 
 const httpPort = Number(process.argv[2] ?? 0);
 const rawPort = Number(process.argv[3] ?? 0);

@@ -38,7 +38,13 @@ export interface NativeEpoll extends NativeStats {
   modify(fd: number, events: number, tag: number): void;
   /** epoll_ctl(DEL). */
   unregister(fd: number): void;
-  /** One wait (epoll_pwait2 for sub-ms precision where the kernel has it); maxevents >= 1. */
+  /**
+   * One wait; maxevents >= 1, of which at most 65,536 are asked of the kernel per call (the rest
+   * stay ready for the next one). A wait that blocks goes through ppoll(2) on the epoll fd and
+   * the thread's interrupt fd (ns precision), then a zero-timeout epoll_wait: a signal JS listens
+   * for ends it with EINTR (`err.signal`), worker termination ends it at once (README, "Signals
+   * and stopped workers during a synchronous wait").
+   */
   poll(timeoutMs: number, maxevents: number): Array<[number, number]>;
   /**
    * Writes records of `stride` int32s into out: (fd, events) for stride 2,
@@ -92,8 +98,10 @@ export interface NativeEpollConstructor {
 }
 
 /**
- * poll(2) or select(2) run on a thread of the addon's own (one per Waiter, started on the first
- * wait and reused), for async waits on mechanisms that have no fd for Node's loop to watch.
+ * poll(2) or select(2) run on a thread of the addon's own (one per Waiter, started by a wait and
+ * ended, with its wake-up fd, once the callback that settled it returns without starting another
+ * wait: an idle or dropped Waiter holds neither), for async waits on mechanisms that have no fd
+ * for Node's loop to watch.
  * libuv's shared threadpool is not used: fs and dns need it, and a wait may last forever.
  * A wake-up fd (eventfd on Linux, else a pipe) sits in every set and is never reported; it
  * ends a wait at once on cancel(), close() or env teardown (worker terminated mid-wait).
@@ -190,7 +198,9 @@ export interface NativeBinding {
   /**
    * select(2) on fds = [read fds (nr) | write fds (nw) | except fds (nx)]. Entries that are not
    * ready are overwritten with -1; returns how many are ready. `large` sizes the fd sets to the
-   * highest fd instead of FD_SETSIZE (the caller has checked the limit otherwise). `stats`, a
+   * highest fd instead of FD_SETSIZE (the caller has checked the limit otherwise); an fd at or
+   * past RLIMIT_NOFILE is EBADF before anything is sized to it. Sync waits (here, Poll, Epoll)
+   * that block throw EINTR with `signal` for a signal JS listens for (README). `stats`, a
    * Float64Array of STAT_SLOTS counters (lib/stats.ts), is updated in place when given.
    */
   select(fds: Int32Array, nr: number, nw: number, nx: number, timeoutMs: number, large: boolean, stats?: Float64Array): number;
@@ -219,7 +229,7 @@ export interface NativeBinding {
   setNofileLimit(soft: number, hard: number): void;
 
   // socket helpers (lib/socket.ts); every fd is non-blocking and CLOEXEC
-  listenTcp(host: string, port: number, backlog: number): number;
+  listenTcp(host: string, port: number, backlog: number, reusePort?: boolean, ipv6Only?: boolean): number;
   listenUnix(path: string, backlog: number): number;
   accept(fd: number): { fd: number; address: string; port?: number } | null;
   connectTcp(host: string, port: number): number;
@@ -227,11 +237,43 @@ export interface NativeBinding {
   /** SO_ERROR as an errno code ('ECONNREFUSED'), or null. */
   socketError(fd: number): string | null;
   localAddress(fd: number): { address: string; port: number };
+  /** getpeername(2), in localAddress()'s shape. */
+  remoteAddress(fd: number): { address: string; port: number };
   /** how: 0 = SHUT_RD, 1 = SHUT_WR, 2 = SHUT_RDWR. */
   shutdown(fd: number, how: number): void;
+
+  // socket options (lib/sockopt.ts): an int, or SO_LINGER's struct; the kernel's answer as is
+  setsockoptInt(fd: number, level: number, name: number, value: number): void;
+  getsockoptInt(fd: number, level: number, name: number): number;
+  setsockoptLinger(fd: number, onoff: boolean, seconds: number): void;
+  getsockoptLinger(fd: number): { onoff: boolean; linger: number };
+
+  // datagram sockets (lib/udp.ts); every fd is non-blocking and CLOEXEC
+  /** family: 0 = AF_INET, 1 = AF_INET6, 2 = AF_UNIX; an unbound SOCK_DGRAM socket. */
+  udpSocket(family: number): number;
+  bindUdp(host: string, port: number): number;
+  bindUdpUnix(path: string): number;
+  /** Bytes sent, or null for EAGAIN. */
+  sendTo(fd: number, buf: Uint8Array, offset: number, length: number, host: string, port: number): number | null;
+  sendToUnix(fd: number, buf: Uint8Array, offset: number, length: number, path: string): number | null;
+  /** One datagram (cut to length), or null for EAGAIN. */
+  recvFrom(fd: number, buf: Uint8Array, offset: number, length: number): { bytes: number; address: { address: string; port: number } } | null;
+
+  // vectored I/O (lib/iovec.ts): at most IOV_MAX buffers (RangeError beyond)
+  /** Bytes read, 0 at EOF, or null for EAGAIN. */
+  readv(fd: number, buffers: Uint8Array[]): number | null;
+  /** Bytes written, or null for EAGAIN. */
+  writev(fd: number, buffers: Uint8Array[]): number | null;
 }
 
 function load(): NativeBinding {
+  // IOMUX_ADDON_PATH loads one given addon file instead (npm run test:sanitize points it at the
+  // ASan/UBSan build in build-sanitize/; tests of an old build use it too).
+  const override = process.env.IOMUX_ADDON_PATH;
+  if (override) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(path.resolve(override)) as NativeBinding;
+  }
   // tsc puts this file in dist/lib/; vitest and tsx run it from lib/.
   const inDist = path.basename(path.dirname(__dirname)) === 'dist';
   const base = path.join(__dirname, inDist ? '../..' : '..');

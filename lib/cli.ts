@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /**
  * The `iomux` command: `iomux probe [--json]` prints capabilities(); `iomux bench ...` runs the
- * benchmark in bench/ (its own options). This file only dispatches.
+ * benchmark in bench/ (its own options). This file only dispatches; lib/cli-args.ts parses.
  */
 import path from 'node:path';
+import { parseCommand } from './cli-args';
 import { capabilities, type Capabilities } from './selectors/default';
 
 const USAGE = `Usage: iomux <command> [options]
@@ -11,6 +12,20 @@ const USAGE = `Usage: iomux <command> [options]
 Commands:
   probe [--json]   what this machine offers: backends, the default, FD_SETSIZE, RLIMIT_NOFILE, ...
   bench [options]  the scaling benchmark (iomux bench --help)
+
+Options:
+  -h, --help       this text (iomux <command> --help for a command's own)
+  --version        the version of iomux
+`;
+
+const PROBE_USAGE = `Usage: iomux probe [--json]
+
+What this machine offers: backends, the default one, FD_SETSIZE, RLIMIT_NOFILE, epoll_pwait2, ...
+
+Options:
+  --json           print JSON.stringify(capabilities()) instead of a table
+  -h, --help       this text
+  --version        the version of iomux
 `;
 
 function show(value: unknown): string {
@@ -33,13 +48,10 @@ export function probeTable(caps: Capabilities): string {
 }
 
 function probe(args: string[]): number {
-  const unknown = args.filter((a) => a !== '--json');
-  if (unknown.length > 0) {
-    process.stderr.write(`iomux probe: unknown option ${unknown[0]}\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommand({ name: 'iomux probe', usage: PROBE_USAGE, options: { json: { type: 'boolean' } } }, args);
+  if (typeof parsed === 'number') return parsed;
   const caps = capabilities();
-  process.stdout.write(`${args.includes('--json') ? JSON.stringify(caps) : probeTable(caps)}\n`);
+  process.stdout.write(`${parsed.values.json === true ? JSON.stringify(caps) : probeTable(caps)}\n`);
   return 0;
 }
 
@@ -61,19 +73,25 @@ async function bench(args: string[]): Promise<number> {
  */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === undefined) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  if (command.startsWith('-')) {
+    // Options before any command: --help, --version, or one line naming what is not known.
+    const parsed = parseCommand({ name: 'iomux', usage: USAGE, options: {} }, argv);
+    return typeof parsed === 'number' ? parsed : 0;
+  }
   switch (command) {
     case 'probe':
       return probe(rest);
     case 'bench':
       return bench(rest);
-    case undefined:
-    case '-h':
-    case '--help':
     case 'help':
       process.stdout.write(USAGE);
-      return command === undefined ? 2 : 0;
+      return 0;
     default:
-      process.stderr.write(`iomux: unknown command ${command}\n${USAGE}`);
+      process.stderr.write(`iomux: unknown command ${command} (see iomux --help)\n`);
       return 2;
   }
 }

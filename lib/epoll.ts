@@ -160,7 +160,9 @@ export class Epoll extends KernelObject<NativeEpoll> {
 
   /**
    * Waits for events (epoll_pwait2 with ns precision where the kernel has it, else epoll_wait
-   * with the timeout rounded up to whole ms). A signal does not end the wait early.
+   * with the timeout rounded up to whole ms; a wait that blocks goes through ppoll, exact to the
+   * ns). A signal does not end the wait early unless JS listens for it: then it throws `EINTR`
+   * with `err.signal` (README, "Signals and stopped workers during a synchronous wait").
    * @param timeout ms; `undefined`, `null` or negative waits forever, 0 does not wait.
    * @param maxevents at most this many events (default 1024; -1 also means the default).
    * @returns a new array of `[fd, events]` pairs.

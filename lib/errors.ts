@@ -13,8 +13,11 @@ export type IomuxErrorCode =
 
 /** An Error carrying a syscall's errno the way Node's own fs/net errors do. */
 export interface ErrnoError extends Error {
+  /** The negative errno in libuv's numbering: `util.getSystemErrorName(err.errno) === err.code`. */
   errno: number;
+  /** The errno's name, such as `'EBADF'`. */
   code: string;
+  /** The system call that failed, such as `'epoll_ctl'`. */
   syscall: string;
 }
 

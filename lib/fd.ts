@@ -47,7 +47,8 @@ export function close(fd: number): void {
   native.close(validateFd(fd));
 }
 
-function span(buf: unknown, offset: unknown, length: unknown): [Uint8Array, number, number] {
+/** Checks (buf, offset, length): a Uint8Array and a range inside it. */
+export function span(buf: unknown, offset: unknown, length: unknown): [Uint8Array, number, number] {
   if (!(buf instanceof Uint8Array)) throw invalidArgType('buffer', 'an instance of Buffer or Uint8Array', buf);
   // A detached buffer reads as empty: read() would answer 0, which means end of file.
   checkNotDetached(buf, 'buffer');
@@ -116,7 +117,12 @@ export function dup2(oldfd: number, newfd: number): number {
  * The RLIMIT_NOFILE limits of this process.
  * @returns `{ soft, hard }`, `Infinity` for RLIM_INFINITY.
  */
-export function getNofileLimit(): { soft: number; hard: number } {
+export function getNofileLimit(): {
+  /** The limit in force for this process. */
+  soft: number;
+  /** The ceiling up to which the soft limit may be raised without privileges. */
+  hard: number;
+} {
   return native.getNofileLimit();
 }
 

@@ -73,7 +73,9 @@ export class Poll {
   }
 
   /**
-   * Waits for events (one poll(2), retried after a signal with the time left).
+   * Waits for events (one poll(2), retried after a signal with the time left, unless JS listens
+   * for that signal: then it throws `EINTR` with `err.signal`, see the README's "Signals and
+   * stopped workers during a synchronous wait").
    * @param timeout milliseconds, fractions honoured; `undefined`, `null` or negative waits
    *   forever (as poll(2)); `0` does not wait.
    * @returns a new `[fd, revents]` pair per ready fd; a closed fd reports `POLLNVAL`.

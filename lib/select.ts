@@ -113,8 +113,10 @@ function pick<T>(s: Scratch, from: number, to: number): T[] {
  * @throws RangeError `ERR_OUT_OF_RANGE` for a negative or non-integer fd, or a timeout that is
  *   negative, NaN or > 2^31-1.
  * @throws RangeError `ERR_FD_SETSIZE` for an fd >= FD_SETSIZE without `allowLargeFds`.
- * @throws ErrnoError `EBADF` (syscall 'select') when an fd is not open; whatever a `fileno()`
- *   throws passes through unchanged.
+ * @throws ErrnoError `EBADF` (syscall 'select') when an fd is not open (an fd at or past
+ *   RLIMIT_NOFILE included, before anything is allocated for it); `EINTR` with `err.signal`
+ *   when a signal that JS listens for arrives during a wait that blocks (README, "Signals and
+ *   stopped workers during a synchronous wait"); whatever a `fileno()` throws passes through.
  *
  * Portability: FD_SETSIZE is 1024 on Linux and macOS. Linux accepts larger sets with
  * `allowLargeFds`; macOS does too through `_DARWIN_UNLIMITED_SELECT`; other systems may refuse

@@ -7,17 +7,19 @@ import { openSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { native } from './binding';
 import { invalidArgType, invalidArgValue, isErrno } from './errors';
-import { validateFd, validateInteger } from './validate';
+import { validateFd, validateInteger, validateOptions } from './validate';
 
 /** A TCP address: a numeric IPv4/IPv6 literal (or 'localhost') and a port. */
 export interface TcpAddress {
   /** Numeric IPv4 or IPv6 address ('::1', 'fe80::1%eth0'), or 'localhost' for 127.0.0.1. */
   host?: string;
+  /** The TCP port, 0 to 65535 (0 for `listen()`: the kernel picks a free one). */
   port: number;
 }
 
 /** A Unix-domain socket address: a filesystem path. */
 export interface UnixAddress {
+  /** The socket file's path (non-empty, no NUL byte, at most `sun_path`'s size). */
   path: string;
 }
 
@@ -26,16 +28,33 @@ export type SocketAddress = TcpAddress | UnixAddress;
 
 /** A connection taken by `accept()`. `port` is absent for Unix sockets. */
 export interface AcceptedSocket {
+  /** The new connection's fd: non-blocking and close-on-exec. */
   fd: number;
   /** The peer's IP address (IPv4 peers of a dual-stack '::' listener read '::ffff:a.b.c.d'), or for Unix sockets its path, usually ''. */
   address: string;
+  /** The peer's TCP port; absent for Unix sockets. */
   port?: number;
 }
 
-/** The address a socket is bound to. Unix sockets give their path ('' if unnamed) and port 0. */
+/**
+ * The one address shape that functions return: `localAddress()`, `remoteAddress()`,
+ * `recvFrom()`. Unix sockets give their path ('' if unnamed) and port 0. `sendTo()` takes it back.
+ */
 export interface LocalAddress {
+  /** The IPv4 or IPv6 address, or a Unix socket's path. */
   address: string;
+  /** The TCP port; 0 for Unix sockets. */
   port: number;
+}
+
+/** What `listen()` takes besides the address (a bare number is the backlog). */
+export interface ListenOptions {
+  /** Pending-connection queue length (default 511); the kernel caps it (Linux: net.core.somaxconn). */
+  backlog?: number;
+  /** SO_REUSEPORT: several sockets (one per worker) listen on one port and the kernel spreads connections. */
+  reusePort?: boolean;
+  /** IPV6_V6ONLY for an IPv6 host: '::' then takes IPv6 peers only (default false: dual stack). */
+  ipv6Only?: boolean;
 }
 
 /** Which half of a connection `shutdown()` closes. */
@@ -47,7 +66,8 @@ const HOW: Record<ShutdownHow, number> = { read: 0, write: 1, both: 2 };
 /** More UTF-16 units than any sun_path has bytes (108 on Linux, 104 on macOS and the BSDs). */
 const MAX_PATH_UNITS = 1024;
 
-type Parsed = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
+/** A validated address: what listen(), connect(), bindUdp() and sendTo() hand to native code. */
+export type Parsed = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
 
 function validateHost(value: unknown): string {
   if (value === undefined) return DEFAULT_HOST;
@@ -102,7 +122,8 @@ function validatePath(value: unknown): string {
   return value.length > MAX_PATH_UNITS ? value.slice(0, MAX_PATH_UNITS + 1) : value;
 }
 
-function parseAddress(value: unknown, minPort: number): Parsed {
+/** Checks a `{ host?, port }` or `{ path }` address (ports from minPort to 65535). */
+export function parseAddress(value: unknown, minPort: number): Parsed {
   if (typeof value !== 'object' || value === null) throw invalidArgType('address', 'of type object', value);
   const obj = value as { host?: unknown; port?: unknown; path?: unknown };
   if ('path' in obj && obj.path !== undefined) return { kind: 'unix', path: validatePath(obj.path) };
@@ -120,23 +141,36 @@ function parseAddress(value: unknown, minPort: number): Parsed {
  * Unix: the path must not exist yet (EADDRINUSE otherwise); the caller unlinks it when done.
  *
  * @param address `{ host?, port }` or `{ path }`.
- * @param backlog Pending-connection queue length; the kernel caps it (Linux: net.core.somaxconn).
+ * @param options `{ backlog, reusePort, ipv6Only }`, or the backlog as a number. `reusePort`
+ *   (SO_REUSEPORT) lets other sockets that also ask for it listen on the same port, each getting a
+ *   share of the connections (Linux hashes them over the listeners); `ipv6Only` (IPV6_V6ONLY) applies to IPv6 hosts only.
  * @returns The listening fd, non-blocking and close-on-exec.
- * @throws TypeError ERR_INVALID_ARG_TYPE for a non-object address, non-string host/path or non-number port/backlog.
+ * @throws TypeError ERR_INVALID_ARG_TYPE for a non-object address, non-string host/path or non-number port/backlog, a non-object options or non-boolean reusePort/ipv6Only.
  * @throws RangeError ERR_OUT_OF_RANGE for a port outside 0..65535 or a backlog outside 0..2^31-1.
  * @throws Error ERR_INVALID_ARG_VALUE for a host that is not an IP literal or has a bad IPv6 scope
  *   (not an index 1..2^32-1 nor a known interface name), or a path that is empty, has a NUL or
  *   is not well-formed Unicode (a lone surrogate).
+ * @throws Error ERR_NOT_SUPPORTED for reusePort where the OS has no SO_REUSEPORT.
  * @throws Errno errors EADDRINUSE, EACCES, EADDRNOTAVAIL (bind), ENAMETOOLONG (path too long for sun_path), EMFILE (socket).
  *
  * Portability: on macOS/BSD the fd gets O_NONBLOCK and FD_CLOEXEC through fcntl right after
  * socket(2), and SO_NOSIGPIPE; Linux sets both flags atomically. sun_path holds 107 bytes on
  * Linux, 103 on macOS.
  */
-export function listen(address: SocketAddress, backlog = 511): number {
+export function listen(address: SocketAddress, options?: ListenOptions | number): number {
   const parsed = parseAddress(address, 0);
-  const n = validateInteger(backlog, 'backlog', 0, MAX_BACKLOG);
-  return parsed.kind === 'unix' ? native.listenUnix(parsed.path, n) : native.listenTcp(parsed.host, parsed.port, n);
+  const opts: ListenOptions = typeof options === 'number' ? { backlog: options } : validateOptions<ListenOptions>(options);
+  const n = validateInteger(opts.backlog ?? 511, 'backlog', 0, MAX_BACKLOG);
+  const reusePort = optionalBoolean(opts.reusePort, 'options.reusePort');
+  const ipv6Only = optionalBoolean(opts.ipv6Only, 'options.ipv6Only');
+  if (parsed.kind === 'unix') return native.listenUnix(parsed.path, n);
+  return native.listenTcp(parsed.host, parsed.port, n, reusePort, ipv6Only);
+}
+
+function optionalBoolean(value: unknown, name: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw invalidArgType(name, 'of type boolean', value);
+  return value;
 }
 
 /**
@@ -195,6 +229,18 @@ export function socketError(fd: number): string | null {
  */
 export function localAddress(fd: number): LocalAddress {
   return native.localAddress(validateFd(fd));
+}
+
+/**
+ * The address of the peer a socket is connected to (getpeername).
+ *
+ * @param fd A connected socket.
+ * @returns `{ address, port }`, the shape of `localAddress()`; for a Unix socket the peer's path
+ *   ('' if unnamed) and port 0.
+ * @throws TypeError/RangeError for a bad fd; errno errors ENOTCONN, EBADF, ENOTSOCK (getpeername).
+ */
+export function remoteAddress(fd: number): LocalAddress {
+  return native.remoteAddress(validateFd(fd));
 }
 
 /**

@@ -2,7 +2,16 @@
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 
 /** Anything that names a file descriptor: the number itself, `{ fd }`, or `{ fileno() }`. */
-export type FileLike = number | { fd: number } | { fileno(): number };
+export type FileLike =
+  | number
+  | {
+      /** The file descriptor. */
+      fd: number;
+    }
+  | {
+      /** Returns the file descriptor (called once per use, as CPython calls `fileno()`). */
+      fileno(): number;
+    };
 
 const MAX_INT32 = 2 ** 31 - 1;
 const MAX_TIMEOUT_MS = MAX_INT32;

@@ -10,6 +10,9 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitPoll(env, exports);
   InitFd(env, exports);
   InitSocket(env, exports);
+  InitSockopt(env, exports);
+  InitUdp(env, exports);
+  InitIovec(env, exports);
   InitWaiter(env, exports);
   Napi::Object has = Napi::Object::New(env);
 #if HAVE_EPOLL

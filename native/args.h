@@ -106,6 +106,24 @@ inline bool ReadInt32Array(const Napi::CallbackInfo& info, size_t i, const char*
   return true;
 }
 
+// Reads (buf, offset, length) from info[i], info[i + 1], info[i + 2] and checks that the range
+// lies inside buf, a Uint8Array (a Buffer is one).
+inline bool ReadSpan(const Napi::CallbackInfo& info, size_t i, uint8_t** data, size_t* len) {
+  Napi::Value v = info[i];
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    ThrowTypeError(info.Env(), "The \"buffer\" argument must be an instance of Uint8Array");
+    return false;
+  }
+  Napi::Uint8Array buf = v.As<Napi::Uint8Array>();
+  int64_t offset, length;
+  double size = static_cast<double>(buf.ElementLength());
+  if (!ReadInt(info, i + 1, "offset", 0, size, &offset)) return false;
+  if (!ReadInt(info, i + 2, "length", 0, size - static_cast<double>(offset), &length)) return false;
+  *data = buf.Data() + offset;
+  *len = static_cast<size_t>(length);
+  return true;
+}
+
 inline bool ReadBool(const Napi::CallbackInfo& info, size_t i, bool dflt, bool* out) {
   Napi::Value v = info[i];
   *out = v.IsUndefined() ? dflt : v.ToBoolean().Value();

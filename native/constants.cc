@@ -58,6 +58,7 @@ void InitConstants(Napi::Env env, Napi::Object exports) {
   c.Set("EPOLLET", Napi::Number::New(env, static_cast<double>(static_cast<int32_t>(EPOLLET))));
   IOMUX_SET(c, EPOLL_CLOEXEC);
 #endif
+  AddSocketConstants(env, c);
   exports.Set("constants", c);
 }
 

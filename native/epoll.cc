@@ -1,68 +1,25 @@
-// epoll(7): class Epoll, the synchronous calls. The asynchronous wait lives in epoll_async.cc.
+// epoll(7): class Epoll, the synchronous calls. The wait itself lives in epoll_wait.cc, the
+// asynchronous one in epoll_async.cc.
 #include "epoll.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "addon.h"
 #include "args.h"
 #include "errors.h"
-
-#ifdef SYS_epoll_pwait2
-#include <linux/time_types.h>  // struct __kernel_timespec: what the syscall takes on every ABI
-#endif
+#include "sync_interrupt.h"
 
 namespace iomux {
 
 static const char kClosedMessage[] = "I/O operation on closed epoll object";
-
-// epoll_pwait2 through syscall(2): glibc only wraps it from 2.35 and musl not at all, and the
-// kernel wants a 64-bit timespec even where the C library's is 32-bit.
-static int Pwait2(int epfd, epoll_event* events, int maxevents, const struct timespec* ts) {
-#ifdef SYS_epoll_pwait2
-  struct __kernel_timespec kts;
-  struct __kernel_timespec* arg = nullptr;
-  if (ts != nullptr) {
-    kts.tv_sec = ts->tv_sec;
-    kts.tv_nsec = ts->tv_nsec;
-    arg = &kts;
-  }
-  return static_cast<int>(syscall(SYS_epoll_pwait2, epfd, events, maxevents, arg, nullptr, 0));
-#else
-  (void)epfd, (void)events, (void)maxevents, (void)ts;
-  errno = ENOSYS;
-  return -1;
-#endif
-}
-
-bool EpollPwait2Supported(Napi::Env env) {
-  AddonData* data = GetAddonData(env);
-  if (data->epoll_pwait2 >= 0) return data->epoll_pwait2 == 1;
-  // IOMUX_EPOLL_PWAIT2=0 forces the whole-ms epoll_wait path (to test it on new kernels).
-  const char* force = getenv("IOMUX_EPOLL_PWAIT2");
-  if (force != nullptr && strcmp(force, "0") == 0) {
-    data->epoll_pwait2 = 0;
-    return false;
-  }
-  // Probe on a private, empty epoll fd with a zero timeout. Kernels before 5.11 say ENOSYS;
-  // some seccomp sandboxes say EPERM, which this call cannot otherwise return.
-  int fd = epoll_create1(EPOLL_CLOEXEC);
-  if (fd < 0) return false;  // Out of fds: try again next time rather than cache a guess.
-  struct timespec zero = {0, 0};
-  epoll_event ev;
-  int rc;
-  do {
-    rc = Pwait2(fd, &ev, 1, &zero);
-  } while (rc < 0 && errno == EINTR);
-  close(fd);
-  data->epoll_pwait2 = rc >= 0 ? 1 : 0;
-  return rc >= 0;
-}
 
 Napi::Function Epoll::Define(Napi::Env env) {
   return DefineClass(env, "Epoll",
@@ -229,55 +186,6 @@ Napi::Value Epoll::Register(const Napi::CallbackInfo& info) { return Ctl(info, E
 Napi::Value Epoll::Modify(const Napi::CallbackInfo& info) { return Ctl(info, EPOLL_CTL_MOD); }
 Napi::Value Epoll::Unregister(const Napi::CallbackInfo& info) { return Ctl(info, EPOLL_CTL_DEL); }
 
-epoll_event* Epoll::Buffer(int n) {
-  if (events_.size() < static_cast<size_t>(n)) events_.resize(static_cast<size_t>(n));
-  return events_.data();
-}
-
-int Epoll::Wait(Napi::Env env, int maxevents, double ms, const char** syscall) {
-  epoll_event* buf = Buffer(maxevents);
-  // epoll_wait() is enough for 0, forever and whole milliseconds, and it is the cheaper call
-  // (no timespec, no clock read); epoll_pwait2() only for fractions, where the kernel has it.
-  bool whole = ms < 0 || ms == static_cast<double>(static_cast<long long>(ms));
-  bool precise = !whole && EpollPwait2Supported(env);
-  *syscall = precise ? "epoll_pwait2" : "epoll_wait";
-  if (ms == 0) {
-    long long t0 = stats_.Start();
-    int n = epoll_wait(epfd_, buf, maxevents, 0);
-    stats_.Stop(kStatSyscallNs, t0);
-    stats_.Add(kStatSyscalls, 1);
-    return n;  // A zero timeout cannot be interrupted by a signal (epoll_wait(2)).
-  }
-  Deadline deadline = MakeDeadline(ms);
-  for (;;) {
-    int n;
-    long long t0 = stats_.Start();
-    if (precise) {
-      struct timespec ts;
-      n = Pwait2(epfd_, buf, maxevents, TimeLeft(deadline, &ts));
-    } else {
-      // epoll_wait() takes whole ms; TimeLeftMs rounds up so that 0.3 ms does not become 0
-      // and spin (tokio-rs/mio#1614).
-      n = epoll_wait(epfd_, buf, maxevents, TimeLeftMs(deadline));
-    }
-    stats_.Stop(kStatSyscallNs, t0);
-    stats_.Add(kStatSyscalls, 1);
-    // PEP 475: a signal does not end the wait early; go on with the time that is left.
-    if (n >= 0 || errno != EINTR) return n;
-  }
-}
-
-int Epoll::CountedWait(Napi::Env env, int maxevents, double ms) {
-  stats_.Add(kStatCalls, 1);
-  const char* syscall;
-  int n = Wait(env, maxevents, ms, &syscall);
-  if (n < 0) {
-    int err = errno;
-    ThrowErrno(env, err, syscall);
-  }
-  return n;
-}
-
 bool Epoll::CheckCanWait(Napi::Env env) {
   if (!CheckOpen(env)) return false;
   if (WaitPending()) {
@@ -310,6 +218,7 @@ Napi::Value Epoll::Poll(const Napi::CallbackInfo& info) {
   int n = CountedWait(env, maxevents, ms);
   if (n < 0) return env.Undefined();
   Napi::Array out = EventsToArray(env, n);
+  ReleaseBuffer();
   stats_.Add(kStatEvents, n);
   stats_.Stop(kStatCallNs, t0);
   return out;
@@ -319,8 +228,8 @@ Napi::Array Epoll::EventsToArray(Napi::Env env, int n) {
   Napi::Array out = Napi::Array::New(env, static_cast<size_t>(n));
   for (int i = 0; i < n; i++) {
     Napi::Array pair = Napi::Array::New(env, 2);
-    pair.Set(0u, Napi::Number::New(env, static_cast<int32_t>(events_[i].data.u64 & 0xffffffffu)));
-    pair.Set(1u, Napi::Number::New(env, events_[i].events));
+    pair.Set(0u, Napi::Number::New(env, static_cast<int32_t>(cur_[i].data.u64 & 0xffffffffu)));
+    pair.Set(1u, Napi::Number::New(env, cur_[i].events));
     out.Set(static_cast<uint32_t>(i), pair);
   }
   return out;
@@ -328,9 +237,9 @@ Napi::Array Epoll::EventsToArray(Napi::Env env, int n) {
 
 void Epoll::EventsToRecords(int32_t* dst, int n, int stride) const {
   for (int i = 0; i < n; i++, dst += stride) {
-    uint64_t data = events_[i].data.u64;
+    uint64_t data = cur_[i].data.u64;
     dst[0] = static_cast<int32_t>(data & 0xffffffffu);
-    dst[1] = static_cast<int32_t>(events_[i].events);
+    dst[1] = static_cast<int32_t>(cur_[i].events);
     if (stride == 3) dst[2] = static_cast<int32_t>(data >> 32);
   }
 }
@@ -360,6 +269,7 @@ Napi::Value Epoll::PollIntoWith(const Napi::CallbackInfo& info, int32_t stride) 
   if (n < 0) return env.Undefined();
   // No JS ran during the wait, so the array's memory is still where it was.
   EventsToRecords(out.data, n, stride);
+  ReleaseBuffer();
   stats_.Add(kStatEvents, n);
   stats_.Stop(kStatCallNs, t0);
   return Napi::Number::New(env, n);

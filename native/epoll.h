@@ -5,17 +5,28 @@
 #include <napi.h>
 #include <sys/epoll.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "loop_watch.h"
 #include "stats.h"
+#include "sync_interrupt.h"
 #include "timeout.h"
 
 namespace iomux {
 
 class EpollWaiter;
 class Epoll;
+
+// A wait asks the kernel for at most this many events, whatever maxevents says: epoll_wait
+// may return fewer than maxevents, and the rest stay ready for the next call, so nothing is
+// lost. It bounds the per-wait buffer (12 bytes an event) at 768 KiB; the kernel's own limit,
+// INT_MAX / 12, would be 2 GiB.
+constexpr int kMaxEventsPerWait = 65536;
+// The buffer an Epoll keeps between waits (the default maxevents, 12 KiB); bigger waits
+// allocate theirs for the call.
+constexpr int kKeptEvents = 1024;
 
 // What the fast bound functions (boundPollInto) carry as their data instead of unwrapping
 // `this` on every call, which costs more than the epoll_wait itself. `self` is cleared when the
@@ -66,11 +77,16 @@ class Epoll : public Napi::ObjectWrap<Epoll>, public LoopWatchOwner {
   // Throws ERR_CLOSED or ERR_BUSY (and returns false) unless a synchronous wait may start.
   bool CheckCanWait(Napi::Env env);
   Napi::Value Ctl(const Napi::CallbackInfo& info, int op);
-  // Makes room for n events in the reusable buffer; it only ever grows.
+  // Room for n events (n <= kMaxEventsPerWait): the kept buffer up to kKeptEvents, else one
+  // allocated for this wait, which ReleaseBuffer() frees. nullptr (errno ENOMEM) when the
+  // allocation fails. EventsToArray/EventsToRecords read the buffer it returned last.
   epoll_event* Buffer(int n);
+  // Frees a buffer Buffer() allocated for one big wait, once its events were copied out.
+  void ReleaseBuffer() { big_.reset(); }
   // One wait for at most maxevents events, EINTR retried with the time left. Returns the
-  // count, or -1 with errno set.
-  int Wait(Napi::Env env, int maxevents, double ms, const char** syscall);
+  // count, or -1 with errno set; 0 with *why set when an interrupt (sync_interrupt.h) ended it.
+  int Wait(Napi::Env env, int maxevents, double ms, const char** syscall, WakeReason* why,
+           int* signum);
   // One JS-visible wait: counts the call, waits, and on failure throws the errno error and
   // returns -1.
   int CountedWait(Napi::Env env, int maxevents, double ms);
@@ -81,7 +97,9 @@ class Epoll : public Napi::ObjectWrap<Epoll>, public LoopWatchOwner {
   void EventsToRecords(int32_t* out, int n, int stride) const;
 
   int epfd_ = -1;
-  std::vector<epoll_event> events_;
+  std::vector<epoll_event> events_;     // kept between waits, at most kKeptEvents
+  std::unique_ptr<epoll_event[]> big_;  // one wait's buffer past kKeptEvents
+  epoll_event* cur_ = nullptr;          // the buffer of the current wait
   // Wait counters. epoll hands the kernel no fds and no bytes per wait (the interest list lives
   // in the kernel), so `fds` and `bytesIn` stay 0: that is the point of epoll.
   Stats stats_;

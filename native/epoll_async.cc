@@ -48,21 +48,25 @@ int EpollWaiter::Start(Napi::Function cb, double ms, int maxevents, Napi::Int32A
 }
 
 int EpollWaiter::Drain() {
-  epoll_event* buf = owner_->Buffer(maxevents_);
+  int maxevents = maxevents_ < kMaxEventsPerWait ? maxevents_ : kMaxEventsPerWait;
+  epoll_event* buf = owner_->Buffer(maxevents);
+  if (buf == nullptr) return -1;  // errno is ENOMEM; Complete() reports it
   Stats& stats = owner_->stats_;
   int n;
   do {
     long long t0 = stats.Start();
-    n = epoll_wait(owner_->epfd_, buf, maxevents_, 0);
+    n = epoll_wait(owner_->epfd_, buf, maxevents, 0);
     stats.Stop(kStatSyscallNs, t0);
     stats.Add(kStatSyscalls, 1);
   } while (n < 0 && errno == EINTR);
+  if (n == 0) owner_->ReleaseBuffer();  // Complete() is not called: the wait goes on.
   return n;
 }
 
 void EpollWaiter::Complete(int n) {
   if (n < 0) {
     int err = errno;
+    owner_->ReleaseBuffer();
     Finish(ErrnoError(env_, err, "epoll_wait").Value(), env_.Undefined());
   } else if (stride_ != 0) {
     // The buffer held maxevents_ records when the wait started; a buffer detached since (its
@@ -71,11 +75,14 @@ void EpollWaiter::Complete(int n) {
     size_t room = out.ElementLength() / static_cast<size_t>(stride_);
     if (static_cast<size_t>(n) > room) n = static_cast<int>(room);
     owner_->EventsToRecords(out.Data(), n, stride_);
+    owner_->ReleaseBuffer();
     owner_->stats_.Add(kStatEvents, n);
     Finish(env_.Null(), Napi::Number::New(env_, n));
   } else {
     owner_->stats_.Add(kStatEvents, n);
-    Finish(env_.Null(), owner_->EventsToArray(env_, n));
+    Napi::Array events = owner_->EventsToArray(env_, n);
+    owner_->ReleaseBuffer();
+    Finish(env_.Null(), events);
   }
 }
 

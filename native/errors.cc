@@ -1,5 +1,6 @@
 #include "errors.h"
 
+#include <signal.h>
 #include <uv.h>
 
 #include <string>
@@ -25,6 +26,30 @@ Napi::Error CodeError(Napi::Env env, const char* code, const std::string& msg) {
 
 Napi::Value ThrowErrno(Napi::Env env, int err, const char* syscall) {
   ErrnoError(env, err, syscall).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+// The name Node gives the signal (os.constants.signals), for err.signal.
+static std::string SignalName(int signum) {
+  switch (signum) {
+#define IOMUX_SIG(name) \
+  case name:            \
+    return #name;
+    IOMUX_SIG(SIGHUP) IOMUX_SIG(SIGINT) IOMUX_SIG(SIGQUIT) IOMUX_SIG(SIGTRAP) IOMUX_SIG(SIGABRT)
+    IOMUX_SIG(SIGBUS) IOMUX_SIG(SIGFPE) IOMUX_SIG(SIGUSR1) IOMUX_SIG(SIGUSR2) IOMUX_SIG(SIGPIPE)
+    IOMUX_SIG(SIGALRM) IOMUX_SIG(SIGTERM) IOMUX_SIG(SIGCHLD) IOMUX_SIG(SIGCONT) IOMUX_SIG(SIGTSTP)
+    IOMUX_SIG(SIGTTIN) IOMUX_SIG(SIGTTOU) IOMUX_SIG(SIGURG) IOMUX_SIG(SIGXCPU) IOMUX_SIG(SIGXFSZ)
+    IOMUX_SIG(SIGVTALRM) IOMUX_SIG(SIGPROF) IOMUX_SIG(SIGWINCH) IOMUX_SIG(SIGIO) IOMUX_SIG(SIGSYS)
+#undef IOMUX_SIG
+    default:
+      return "SIG" + std::to_string(signum);
+  }
+}
+
+Napi::Value ThrowInterrupted(Napi::Env env, const char* syscall, int signum) {
+  Napi::Error e = ErrnoError(env, EINTR, syscall);
+  e.Set("signal", Napi::String::New(env, SignalName(signum)));
+  e.ThrowAsJavaScriptException();
   return env.Undefined();
 }
 

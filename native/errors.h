@@ -9,6 +9,9 @@ namespace iomux {
 // A failed syscall, shaped like Node's UVException: message "EBADF: bad file descriptor,
 // epoll_ctl", err.errno = -EBADF (libuv numbering), err.code = 'EBADF', err.syscall.
 Napi::Value ThrowErrno(Napi::Env env, int err, const char* syscall);
+// A sync wait ended by a signal that JS listens for (sync_interrupt.h): ErrnoError(EINTR) with
+// err.signal = 'SIGINT' (Node's name for signum).
+Napi::Value ThrowInterrupted(Napi::Env env, const char* syscall, int signum);
 // TypeError with code ERR_INVALID_ARG_TYPE.
 Napi::Value ThrowTypeError(Napi::Env env, const std::string& msg);
 // RangeError with code ERR_OUT_OF_RANGE.

@@ -101,29 +101,12 @@ static Napi::Value Close(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// Reads (buf, offset, length) and checks that the range lies inside buf.
-static bool ReadSpan(const Napi::CallbackInfo& info, uint8_t** data, size_t* len) {
-  Napi::Value v = info[1];
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-    ThrowTypeError(info.Env(), "The \"buffer\" argument must be an instance of Uint8Array");
-    return false;
-  }
-  Napi::Uint8Array buf = v.As<Napi::Uint8Array>();
-  int64_t offset, length;
-  if (!ReadInt(info, 2, "offset", 0, static_cast<double>(buf.ElementLength()), &offset)) return false;
-  double room = static_cast<double>(buf.ElementLength() - offset);
-  if (!ReadInt(info, 3, "length", 0, room, &length)) return false;
-  *data = buf.Data() + offset;
-  *len = static_cast<size_t>(length);
-  return true;
-}
-
 static Napi::Value Read(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd;
   uint8_t* data;
   size_t len;
-  if (!ReadFd(info, 0, &fd) || !ReadSpan(info, &data, &len)) return env.Undefined();
+  if (!ReadFd(info, 0, &fd) || !ReadSpan(info, 1, &data, &len)) return env.Undefined();
   ssize_t n;
   do n = read(fd, data, len);
   while (n < 0 && errno == EINTR);
@@ -140,7 +123,7 @@ static Napi::Value Write(const Napi::CallbackInfo& info) {
   int fd;
   uint8_t* data;
   size_t len;
-  if (!ReadFd(info, 0, &fd) || !ReadSpan(info, &data, &len)) return env.Undefined();
+  if (!ReadFd(info, 0, &fd) || !ReadSpan(info, 1, &data, &len)) return env.Undefined();
   ssize_t n;
 #if defined(MSG_NOSIGNAL)
   // send() with MSG_NOSIGNAL turns SIGPIPE into EPIPE on sockets; ENOTSOCK means a pipe or

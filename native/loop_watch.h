@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "timeout.h"
+#include "waiter_core.h"
 
 namespace iomux {
 
@@ -30,10 +31,19 @@ struct PendingWait {
 };
 
 // One pair of uv handles watching one fd for a series of waits, one at a time. The handles are
-// made by Open() and kept between waits (the timer stopped, the poll handle unreferenced, so
-// neither keeps the loop alive; the poll handle is stopped the first time it fires with no wait
-// pending). They are closed by Close() or by the async cleanup hook when the env is torn down
-// (a worker terminated mid-wait); `this` is deleted once libuv is done with both.
+// made by Open() and kept between waits: the fd is in libuv's epoll set while a wait is pending
+// and until the next loop turn (so a wait started from the last one's callback costs nothing),
+// so idle objects cost the kernel no wakeup path. They are closed by Close()
+// or by the async cleanup hook when the env is torn down (a worker terminated mid-wait); `this`
+// is deleted once libuv is done with both.
+//
+// Linux limits the wakeup paths through nested epolls (a file in more than 500 epoll sets that
+// are themselves in epoll sets, fs/eventpoll.c path_limits), and libuv only adds a started fd to
+// its epoll set on the next loop turn, where a failure is fatal (abort() in uv__io_poll). So
+// each wait first adds the fd to libuv's epoll set itself, synchronously (libuv's later ADD then
+// finds it there and turns into a MOD, which cannot fail that way). When the kernel refuses, or
+// uv_poll_init did, this wait is watched by a thread of its own instead (a WaiterCore polling
+// the fd: poll(2) has no such limit), and it settles exactly as it would have.
 class LoopWatch {
  public:
   // Only Create() (when Open() fails) and the close callbacks delete a LoopWatch.
@@ -83,14 +93,32 @@ class LoopWatch {
  private:
   static void OnReadable(uv_poll_t* handle, int status, int events);
   static void OnTimer(uv_timer_t* handle);
+  // One loop turn after a wait ended with none started since: the fd leaves libuv's set.
+  static void OnIdle(uv_timer_t* handle);
   static void OnClosed(uv_handle_t* handle);
   static void OnEnvCleanup(napi_async_cleanup_hook_handle hook, void* arg);
+  static void OnThreadDone(void* self);
   void ArmTimer();
+  // Starts watching fd_ for the pending wait: libuv's poll handle when the kernel lets the fd
+  // into libuv's epoll set, else the thread. Returns 0 or a libuv error.
+  int Watch();
+  // Adds fd_ to libuv's epoll set now, so that uv_poll_start cannot fail later (see above).
+  bool AddToBackend();
+  // True when another uv handle of this loop watches the same fd number.
+  bool FdWatchedByOther() const;
+  int WatchOnThread();
+  void StopWatching();
   // False (with the handles stopped) once the env can no longer run JS.
   bool Ready();
+  // Drains and completes, or goes on waiting when nothing was there.
+  void OnFdReady();
 
+  int fd_ = -1;
   uv_poll_t poll_;
   uv_timer_t timer_;
+  bool poll_open_ = false;  // uv_poll_init succeeded
+  WaiterCore* thread_ = nullptr;  // the fallback watcher, made on first need
+  bool on_thread_ = false;        // the pending wait is watched by thread_
   int open_handles_ = 0;
   bool closing_ = false;
   napi_async_cleanup_hook_handle hook_ = nullptr;

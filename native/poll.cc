@@ -9,7 +9,9 @@
 
 #include "addon.h"
 #include "args.h"
+#include "errors.h"
 #include "stats.h"
+#include "sync_interrupt.h"
 #include "timeout.h"
 
 namespace iomux {
@@ -32,7 +34,7 @@ class Poll : public Napi::ObjectWrap<Poll> {
   Napi::Value ResetStats(const Napi::CallbackInfo& info);
   Napi::Value SetStatsTiming(const Napi::CallbackInfo& info);
 
-  int Wait(double timeout_ms);
+  int Wait(Napi::Env env, double timeout_ms, WakeReason* why, int* signum);
 
   std::vector<struct pollfd> fds_;
   std::unordered_map<int, size_t> index_;
@@ -83,6 +85,8 @@ Napi::Value Poll::Register(const Napi::CallbackInfo& info) {
   }
   index_.emplace(fd, fds_.size());
   fds_.push_back(pollfd{fd, events, 0});
+  // A spare slot for the interrupt fd that a blocking wait appends (Wait()).
+  if (fds_.capacity() == fds_.size()) fds_.reserve(2 * fds_.size());
   return info.Env().Undefined();
 }
 
@@ -113,8 +117,20 @@ Napi::Value Poll::Unregister(const Napi::CallbackInfo& info) {
 }
 
 // One poll with EINTR retried for the time that is left (PEP 475). Returns 0 or an errno.
-int Poll::Wait(double timeout_ms) {
+// A wait that may block also watches the env's interrupt fd (sync_interrupt.h) in an extra
+// pollfd past the registered ones; *why says when that must end the wait.
+int Poll::Wait(Napi::Env env, double timeout_ms, WakeReason* why, int* signum) {
   Deadline deadline = MakeDeadline(timeout_ms);
+  SyncInterrupt* intr = timeout_ms != 0 ? GetSyncInterrupt(env) : nullptr;
+  int intfd = intr != nullptr ? intr->Fd(env) : -1;
+  if (intfd >= 0 && (*signum = intr->Unhandled()) != 0) {
+    *why = WakeReason::kSignal;
+    return 0;
+  }
+  size_t count = fds_.size();
+  // Register() keeps a spare slot, so this never reallocates.
+  if (intfd >= 0) fds_.push_back(pollfd{intfd, POLLIN, 0});
+  int result = 0;
   for (;;) {
 #if defined(__linux__)
     // ppoll() takes a timespec, so a fractional timeout is honoured to the nanosecond.
@@ -128,13 +144,25 @@ int Poll::Wait(double timeout_ms) {
     long long t0 = stats_.Start();
     int rc = poll(fds_.data(), static_cast<nfds_t>(fds_.size()), left);
 #endif
+    int err = errno;
     stats_.Stop(kStatSyscallNs, t0);
     stats_.Add(kStatSyscalls, 1);
-    stats_.Add(kStatFds, static_cast<double>(fds_.size()));
-    stats_.Add(kStatBytesIn, static_cast<double>(fds_.size() * sizeof(struct pollfd)));
-    if (rc >= 0) return 0;
-    if (errno != EINTR) return errno;
+    stats_.Add(kStatFds, static_cast<double>(count));
+    stats_.Add(kStatBytesIn, static_cast<double>(count * sizeof(struct pollfd)));
+    if (rc < 0 && err != EINTR) {
+      result = err;
+      break;
+    }
+    bool woken = intfd >= 0 && rc > 0 && fds_[count].revents != 0;
+    if (intr != nullptr && (rc < 0 || woken)) {
+      *why = intr->Check(env, rc < 0, signum);
+      if (*why != WakeReason::kNone) break;
+    }
+    // Done unless only the interrupt fd (or a signal) woke the wait.
+    if (rc > (woken ? 1 : 0) || (rc == 0 && !woken)) break;
   }
+  if (intfd >= 0) fds_.pop_back();
+  return result;
 }
 
 Napi::Value Poll::DoPoll(const Napi::CallbackInfo& info) {
@@ -143,8 +171,12 @@ Napi::Value Poll::DoPoll(const Napi::CallbackInfo& info) {
   if (!ReadTimeout(info, 0, &timeout_ms)) return env.Undefined();
   long long t0 = stats_.Start();
   stats_.Add(kStatCalls, 1);
-  int err = Wait(timeout_ms);
+  WakeReason why = WakeReason::kNone;
+  int signum = 0;
+  int err = Wait(env, timeout_ms, &why, &signum);
   if (err != 0) return ThrowErrno(env, err, "poll");
+  if (why == WakeReason::kSignal) return ThrowInterrupted(env, "poll", signum);
+  if (why == WakeReason::kStopping) return env.Undefined();  // V8 is unwinding this thread.
   Napi::Array out = Napi::Array::New(env);
   uint32_t n = 0;
   for (const struct pollfd& p : fds_) {
@@ -170,8 +202,12 @@ Napi::Value Poll::PollInto(const Napi::CallbackInfo& info) {
   if (cap == 0) return ThrowRangeError(env, "The value of \"out.length\" is out of range");
   long long t0 = stats_.Start();
   stats_.Add(kStatCalls, 1);
-  int err = Wait(timeout_ms);
+  WakeReason why = WakeReason::kNone;
+  int signum = 0;
+  int err = Wait(env, timeout_ms, &why, &signum);
   if (err != 0) return ThrowErrno(env, err, "poll");
+  if (why == WakeReason::kSignal) return ThrowInterrupted(env, "poll", signum);
+  if (why == WakeReason::kStopping) return env.Undefined();  // V8 is unwinding this thread.
   int32_t* data = out.Data();
   size_t count = fds_.size();
   // Rotation only matters when out may be too small; with room for all, keep array order.

@@ -14,12 +14,17 @@
 #include <climits>
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
 #include "addon.h"
 #include "args.h"
+#include "fd_limit.h"
+#include "errors.h"
 #include "stats.h"
+#include "sync_interrupt.h"
 #include "timeout.h"
 
 namespace iomux {
@@ -36,6 +41,10 @@ using Word = unsigned long;
 constexpr int kWordBits = static_cast<int>(sizeof(Word) * CHAR_BIT);
 static_assert(sizeof(fd_set) % sizeof(Word) == 0, "fd_set is a whole number of words");
 constexpr size_t kSetWords = sizeof(fd_set) / sizeof(Word);
+
+// The most bitmap memory select() keeps per env between calls (fds up to about 87,000 on
+// 64-bit Linux); a wait with higher fds allocates its bitmaps for the call and frees them.
+constexpr size_t kKeptScratchBytes = 32 * 1024;
 
 inline size_t WordsFor(int maxfd) { return static_cast<size_t>(maxfd / kWordBits) + 1; }
 
@@ -84,22 +93,33 @@ uint32_t Harvest(const Sets& s, int32_t* fds, const uint32_t counts[3]) {
 }
 
 // pselect() with EINTR retried for the time that is left (PEP 475). Returns 0 or an errno.
-int Wait(const Sets& s, int nfds, double timeout_ms, const int32_t* fds,
-         const uint32_t counts[3], Stats& stats) {
+// intr (may be null) is the env's SyncInterrupt and intfd its fd, put in the read set: when it
+// wakes the wait, *why says whether the wait must end (a JS-handled signal, the env stopping).
+int Wait(Napi::Env env, const Sets& s, int nfds, double timeout_ms, const int32_t* fds,
+         const uint32_t counts[3], Stats& stats, SyncInterrupt* intr, int intfd, WakeReason* why,
+         int* signum) {
   Deadline deadline = MakeDeadline(timeout_ms);
   for (;;) {
     Fill(s, fds, counts);
+    if (intfd >= 0) SetBit(s.Get(0), intfd);
     struct timespec buf;
     const struct timespec* left = TimeLeft(deadline, &buf);
     long long t0 = stats.Start();
     int rc = pselect(nfds, reinterpret_cast<fd_set*>(s.Get(0)), reinterpret_cast<fd_set*>(s.Get(1)),
                      reinterpret_cast<fd_set*>(s.Get(2)), left, nullptr);
+    int err = errno;
     stats.Stop(kStatSyscallNs, t0);
     stats.Add(kStatSyscalls, 1);
     stats.Add(kStatFds, counts[0] + counts[1] + counts[2]);
     stats.Add(kStatBytesIn, static_cast<double>(3 * s.words * sizeof(Word)));
-    if (rc >= 0) return 0;
-    if (errno != EINTR) return errno;
+    if (rc < 0 && err != EINTR) return err;
+    bool woken = intfd >= 0 && rc > 0 && HasBit(s.Get(0), intfd);
+    if (intr != nullptr && (rc < 0 || woken)) {
+      *why = intr->Check(env, rc < 0, signum);
+      if (*why != WakeReason::kNone) return 0;
+    }
+    // Done unless only the interrupt fd (or a signal) woke the wait.
+    if (rc > (woken ? 1 : 0) || (rc == 0 && !woken)) return 0;
   }
 }
 
@@ -154,21 +174,43 @@ Napi::Value Select(const Napi::CallbackInfo& info) {
   int maxfd = MaxFd(env, fds, n, large);
   if (env.IsExceptionPending()) return env.Undefined();
 
-  // Small fds use three fd_sets on the stack; only fds past FD_SETSIZE need the per-env
-  // scratch buffer, which grows to the largest size seen and is then reused.
+  // Small fds use three fd_sets on the stack; only fds past FD_SETSIZE need heap bitmaps.
+  // Those are checked against RLIMIT_NOFILE first: no fd at or past it can be open, so it is
+  // EBADF (as the kernel says for a closed fd) before anything is sized to it, and maxfd + 1
+  // below cannot overflow (the limit is at most INT_MAX).
+  if (maxfd >= FD_SETSIZE && maxfd >= FdLimit()) return ThrowErrno(env, EBADF, "select");
+  // A wait that may block also watches the env's interrupt fd (sync_interrupt.h).
+  SyncInterrupt* intr = timeout_ms != 0 ? GetSyncInterrupt(env) : nullptr;
+  int intfd = intr != nullptr ? intr->Fd(env) : -1;
+  if (intfd >= 0 && intr->Unhandled() != 0) return ThrowInterrupted(env, "select", intr->Unhandled());
+  int top = maxfd > intfd ? maxfd : intfd;
   Word stack[3 * kSetWords];
   Sets sets{stack, kSetWords};
-  if (maxfd >= FD_SETSIZE) {
+  std::unique_ptr<Word[]> big;
+  if (top >= FD_SETSIZE) {
+    size_t words = WordsFor(top);
     std::vector<unsigned char>& scratch = GetAddonData(env)->select_scratch;
-    size_t words = WordsFor(maxfd);
-    if (scratch.size() < 3 * words * sizeof(Word)) scratch.resize(3 * words * sizeof(Word));
-    sets = Sets{reinterpret_cast<Word*>(scratch.data()), words};
-  } else if (maxfd >= 0) {
-    // Only the words that hold fds up to maxfd need clearing and copying by the kernel.
-    sets.words = WordsFor(maxfd);
+    if (3 * words * sizeof(Word) <= kKeptScratchBytes) {
+      // Up to kKeptScratchBytes the per-env scratch is kept and reused: a warm wait allocates
+      // nothing.
+      if (scratch.size() < 3 * words * sizeof(Word)) scratch.resize(3 * words * sizeof(Word));
+      sets = Sets{reinterpret_cast<Word*>(scratch.data()), words};
+    } else {
+      // Bigger bitmaps (a raised RLIMIT_NOFILE) live for this call only.
+      big.reset(new (std::nothrow) Word[3 * words]);
+      if (!big) return ThrowErrno(env, ENOMEM, "select");
+      sets = Sets{big.get(), words};
+    }
+  } else if (top >= 0) {
+    // Only the words that hold fds up to top need clearing and copying by the kernel.
+    sets.words = WordsFor(top);
   }
-  int err = Wait(sets, maxfd + 1, timeout_ms, fds, counts, stats);
+  WakeReason why = WakeReason::kNone;
+  int signum = 0;
+  int err = Wait(env, sets, top + 1, timeout_ms, fds, counts, stats, intr, intfd, &why, &signum);
   if (err != 0) return ThrowErrno(env, err, "select");
+  if (why == WakeReason::kSignal) return ThrowInterrupted(env, "select", signum);
+  if (why == WakeReason::kStopping) return env.Undefined();  // V8 is unwinding this thread.
   uint32_t ready = Harvest(sets, fds, counts);
   stats.Add(kStatEvents, ready);
   stats.Stop(kStatCallNs, t0);

@@ -2,213 +2,68 @@
 // Every fd made here is non-blocking and close-on-exec. TS (lib/socket.ts) validates arguments
 // with Node's wording; the checks here only stop a wrong direct call from reading garbage.
 // Every error path closes the socket it made before throwing, saving errno first.
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 #include <uv.h>
 
-#include <cstdlib>
 #include <cstring>
-#include <string>
 
 #include "addon.h"
 #include "args.h"
 #include "errors.h"
+#include "sockaddr.h"
 
 namespace iomux {
 
 namespace {
 
-// A parsed socket address, big enough for AF_INET, AF_INET6 and AF_UNIX.
-struct Address {
-  sockaddr_storage storage;
-  socklen_t len;
-  sockaddr* sa() { return reinterpret_cast<sockaddr*>(&storage); }
+// The options listen() takes beyond the backlog.
+struct ListenOptions {
+  bool reuse_port = false;
+  bool ipv6_only = false;
 };
 
-bool ReadString(const Napi::CallbackInfo& info, size_t i, const char* name, std::string* out) {
-  Napi::Value v = info[i];
-  if (!v.IsString()) {
-    ThrowTypeError(info.Env(), std::string("The \"") + name + "\" argument must be of type string");
-    return false;
-  }
-  *out = v.As<Napi::String>().Utf8Value();
-  return true;
-}
-
-// Sets close-on-exec and O_NONBLOCK where the socket call could not do it atomically, and
-// SO_NOSIGPIPE where the OS has it (macOS/BSD), so a write to a reset peer gives EPIPE instead
-// of killing the process. Linux has no such option; Node ignores SIGPIPE there at startup.
-// Returns false with errno set.
-bool PrepareFd(int fd, bool atomic_flags) {
-  if (!atomic_flags) {
-    int fdflags = fcntl(fd, F_GETFD);
-    if (fdflags == -1 || fcntl(fd, F_SETFD, fdflags | FD_CLOEXEC) == -1) return false;
-    int flflags = fcntl(fd, F_GETFL);
-    if (flflags == -1 || fcntl(fd, F_SETFL, flflags | O_NONBLOCK) == -1) return false;
-  }
-#ifdef SO_NOSIGPIPE
+// SO_REUSEADDR (and SO_REUSEPORT when asked) for TCP, IPV6_V6ONLY for IPv6; errno on failure.
+bool SetListenOptions(int fd, int family, const ListenOptions& opts) {
   int on = 1;
-  if (setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof(on)) == -1) return false;
-#endif
-  return true;
-}
-
-// Closes fd without losing the errno that the caller is about to report.
-void CloseKeepErrno(int fd) {
-  int saved = errno;
-  close(fd);
-  errno = saved;
-}
-
-// A new non-blocking, close-on-exec stream socket, or -1 with errno set.
-int OpenSocket(int family) {
-#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
-  int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  bool atomic = true;
-#else
-  // macOS has no SOCK_NONBLOCK/SOCK_CLOEXEC: set both with fcntl. Another thread's fork+exec
-  // in between could inherit the fd, as with every fcntl fallback (libuv does the same).
-  int fd = socket(family, SOCK_STREAM, 0);
-  bool atomic = false;
-#endif
-  if (fd == -1) return -1;
-  if (!PrepareFd(fd, atomic)) {
-    CloseKeepErrno(fd);
-    return -1;
-  }
-  return fd;
-}
-
-// Parses an IPv6 literal with an optional %scope (an interface name or number).
-bool ParseIpv6(const std::string& host, int port, sockaddr_in6* in6) {
-  size_t pct = host.find('%');
-  std::string addr = host.substr(0, pct);
-  unsigned scope_id = 0;
-  if (pct != std::string::npos) {
-    std::string scope = host.substr(pct + 1);
-    if (scope.empty()) return false;
-    char* end = nullptr;
-    unsigned long n = std::strtoul(scope.c_str(), &end, 10);
-    scope_id = *end == '\0' ? static_cast<unsigned>(n) : if_nametoindex(scope.c_str());
-    if (scope_id == 0) return false;
-  }
-  if (inet_pton(AF_INET6, addr.c_str(), &in6->sin6_addr) != 1) return false;
-  in6->sin6_family = AF_INET6;
-  in6->sin6_port = htons(static_cast<uint16_t>(port));
-  in6->sin6_scope_id = scope_id;
-  return true;
-}
-
-// Parses a numeric IPv4 or IPv6 literal. 'localhost' is accepted as 127.0.0.1 so the common
-// case needs no resolver; any other name throws ERR_INVALID_ARG_VALUE, because resolving names
-// is the job of node:dns (and a blocking getaddrinfo has no place on the event loop).
-bool ParseTcpAddress(Napi::Env env, const std::string& host, int port, Address* out) {
-  std::memset(out, 0, sizeof(*out));
-  std::string h = host == "localhost" ? "127.0.0.1" : host;
-  if (h.find(':') != std::string::npos) {
-    if (ParseIpv6(h, port, reinterpret_cast<sockaddr_in6*>(&out->storage))) {
-      out->len = sizeof(sockaddr_in6);
-      return true;
-    }
-  } else {
-    auto* in4 = reinterpret_cast<sockaddr_in*>(&out->storage);
-    if (inet_pton(AF_INET, h.c_str(), &in4->sin_addr) == 1) {
-      in4->sin_family = AF_INET;
-      in4->sin_port = htons(static_cast<uint16_t>(port));
-      out->len = sizeof(sockaddr_in);
-      return true;
-    }
-  }
-  ThrowCodeError(env, "ERR_INVALID_ARG_VALUE",
-                 "The argument 'host' must be a numeric IPv4 or IPv6 address or 'localhost'. "
-                 "Received '" + host + "'");
-  return false;
-}
-
-// Fills a sockaddr_un. A path that does not fit sun_path (with its terminating NUL) is the
-// kernel's ENAMETOOLONG, reported against the syscall that would have taken it.
-bool ParseUnixAddress(Napi::Env env, const std::string& path, const char* syscall, Address* out) {
-  std::memset(out, 0, sizeof(*out));
-  auto* un = reinterpret_cast<sockaddr_un*>(&out->storage);
-  if (path.empty() || path.find('\0') != std::string::npos) {
-    ThrowCodeError(env, "ERR_INVALID_ARG_VALUE",
-                   "The argument 'path' must be a non-empty string without null bytes");
+  if (family == AF_UNIX) return true;
+  // SO_REUSEADDR lets a restarted server bind while old connections sit in TIME_WAIT, as Node
+  // and libuv do; SO_REUSEPORT stays off unless asked, so a second listener gets EADDRINUSE.
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1) return false;
+#ifdef SO_REUSEPORT
+  if (opts.reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) == -1) {
     return false;
   }
-  if (path.size() >= sizeof(un->sun_path)) {
-    ThrowErrno(env, ENAMETOOLONG, syscall);
-    return false;
+#endif
+#ifdef IPV6_V6ONLY
+  if (family == AF_INET6) {
+    // Dual stack unless asked, as Node's default (ipv6Only: false) and libuv set it explicitly,
+    // so '::' also takes IPv4 peers whatever the OS default. Clearing it is best effort
+    // (OpenBSD refuses); setting it when asked must work.
+    int v6only = opts.ipv6_only ? 1 : 0;
+    if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) == -1 && v6only) {
+      return false;
+    }
   }
-  un->sun_family = AF_UNIX;
-  std::memcpy(un->sun_path, path.data(), path.size());
-  out->len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
+#endif
   return true;
-}
-
-// Turns a socket address into { address, port }. A Unix socket has its path ('' when unnamed)
-// and, when with_unix_port is set, port 0 (localAddress); accept() leaves the port out.
-Napi::Value AddressToObject(Napi::Env env, const sockaddr_storage& ss, socklen_t len,
-                            bool with_unix_port) {
-  Napi::Object obj = Napi::Object::New(env);
-  char buf[INET6_ADDRSTRLEN] = "";
-  if (ss.ss_family == AF_INET) {
-    const auto* in4 = reinterpret_cast<const sockaddr_in*>(&ss);
-    inet_ntop(AF_INET, &in4->sin_addr, buf, sizeof(buf));
-    obj.Set("address", Napi::String::New(env, buf));
-    obj.Set("port", Napi::Number::New(env, ntohs(in4->sin_port)));
-  } else if (ss.ss_family == AF_INET6) {
-    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&ss);
-    inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof(buf));
-    obj.Set("address", Napi::String::New(env, buf));
-    obj.Set("port", Napi::Number::New(env, ntohs(in6->sin6_port)));
-  } else if (ss.ss_family == AF_UNIX) {
-    const auto* un = reinterpret_cast<const sockaddr_un*>(&ss);
-    size_t off = offsetof(sockaddr_un, sun_path);
-    size_t max = len > off ? static_cast<size_t>(len) - off : 0;
-    if (max > sizeof(un->sun_path)) max = sizeof(un->sun_path);
-    // An abstract (Linux) or unnamed socket starts with NUL; both read as ''.
-    size_t n = strnlen(un->sun_path, max);
-    obj.Set("address", Napi::String::New(env, un->sun_path, n));
-    if (with_unix_port) obj.Set("port", Napi::Number::New(env, 0));
-  } else {
-    obj.Set("address", Napi::String::New(env, ""));
-    if (with_unix_port) obj.Set("port", Napi::Number::New(env, 0));
-  }
-  return obj;
 }
 
 // socket + options + bind + listen on a parsed address; the fd, or throws (closing it).
-Napi::Value BindAndListen(Napi::Env env, Address* addr, int backlog) {
+Napi::Value BindAndListen(Napi::Env env, Address* addr, int backlog, const ListenOptions& opts) {
   int family = addr->storage.ss_family;
-  int fd = OpenSocket(family);
+  int fd = OpenSocket(family, SOCK_STREAM);
   if (fd == -1) {
     int err = errno;
     return ThrowErrno(env, err, "socket");
   }
-  if (family != AF_UNIX) {
-    // SO_REUSEADDR lets a restarted server bind while old connections sit in TIME_WAIT, as Node
-    // and libuv do; SO_REUSEPORT stays off so a second listener gets EADDRINUSE.
-    int on = 1;
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1) {
-      int err = errno;
-      close(fd);
-      return ThrowErrno(env, err, "setsockopt");
-    }
+  if (!SetListenOptions(fd, family, opts)) {
+    int err = errno;
+    close(fd);
+    return ThrowErrno(env, err, "setsockopt");
   }
-#ifdef IPV6_V6ONLY
-  if (family == AF_INET6) {
-    // Dual stack, as Node's default (ipv6Only: false) and libuv set it explicitly, so '::' also
-    // takes IPv4 peers whatever the OS default. Best effort: OpenBSD refuses to clear it.
-    int off = 0;
-    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
-  }
-#endif
   if (bind(fd, addr->sa(), addr->len) == -1) {
     int err = errno;
     close(fd);
@@ -225,7 +80,7 @@ Napi::Value BindAndListen(Napi::Env env, Address* addr, int backlog) {
 // socket + a non-blocking connect. EINPROGRESS (and EINTR, after which the connect goes on in
 // the background) is not an error: the caller waits for writability, then reads socketError().
 Napi::Value StartConnect(Napi::Env env, Address* addr) {
-  int fd = OpenSocket(addr->storage.ss_family);
+  int fd = OpenSocket(addr->storage.ss_family, SOCK_STREAM);
   if (fd == -1) {
     int err = errno;
     return ThrowErrno(env, err, "socket");
@@ -240,46 +95,40 @@ Napi::Value StartConnect(Napi::Env env, Address* addr) {
 
 Napi::Value ListenTcp(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string host;
-  int64_t port;
   int32_t backlog;
-  if (!ReadString(info, 0, "host", &host)) return env.Undefined();
-  if (!ReadInt(info, 1, "port", 0, 65535, &port)) return env.Undefined();
-  if (!ReadInt32(info, 2, "backlog", &backlog)) return env.Undefined();
+  ListenOptions opts;
   Address addr;
-  if (!ParseTcpAddress(env, host, static_cast<int>(port), &addr)) return env.Undefined();
-  return BindAndListen(env, &addr, backlog);
+  if (!ReadTcpAddress(info, 0, &addr)) return env.Undefined();
+  if (!ReadInt32(info, 2, "backlog", &backlog)) return env.Undefined();
+  ReadBool(info, 3, false, &opts.reuse_port);
+  ReadBool(info, 4, false, &opts.ipv6_only);
+#ifndef SO_REUSEPORT
+  if (opts.reuse_port) {
+    return ThrowCodeError(env, "ERR_NOT_SUPPORTED", "SO_REUSEPORT is not available on this OS");
+  }
+#endif
+  return BindAndListen(env, &addr, backlog, opts);
 }
 
 Napi::Value ListenUnix(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string path;
   int32_t backlog;
-  if (!ReadString(info, 0, "path", &path)) return env.Undefined();
-  if (!ReadInt32(info, 1, "backlog", &backlog)) return env.Undefined();
   Address addr;
-  if (!ParseUnixAddress(env, path, "bind", &addr)) return env.Undefined();
-  return BindAndListen(env, &addr, backlog);
+  if (!ReadUnixAddress(info, 0, "bind", &addr)) return env.Undefined();
+  if (!ReadInt32(info, 1, "backlog", &backlog)) return env.Undefined();
+  return BindAndListen(env, &addr, backlog, ListenOptions());
 }
 
 Napi::Value ConnectTcp(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  std::string host;
-  int64_t port;
-  if (!ReadString(info, 0, "host", &host)) return env.Undefined();
-  if (!ReadInt(info, 1, "port", 0, 65535, &port)) return env.Undefined();
   Address addr;
-  if (!ParseTcpAddress(env, host, static_cast<int>(port), &addr)) return env.Undefined();
-  return StartConnect(env, &addr);
+  if (!ReadTcpAddress(info, 0, &addr)) return info.Env().Undefined();
+  return StartConnect(info.Env(), &addr);
 }
 
 Napi::Value ConnectUnix(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  std::string path;
-  if (!ReadString(info, 0, "path", &path)) return env.Undefined();
   Address addr;
-  if (!ParseUnixAddress(env, path, "connect", &addr)) return env.Undefined();
-  return StartConnect(env, &addr);
+  if (!ReadUnixAddress(info, 0, "connect", &addr)) return info.Env().Undefined();
+  return StartConnect(info.Env(), &addr);
 }
 
 // One accept; null when nothing is pending. EINTR is retried, and so is ECONNABORTED (a peer
@@ -334,18 +183,28 @@ Napi::Value SocketError(const Napi::CallbackInfo& info) {
   return Napi::String::New(env, uv_err_name(-soerr));
 }
 
-Napi::Value LocalAddress(const Napi::CallbackInfo& info) {
+// getsockname or getpeername into { address, port } (port 0 for Unix sockets).
+template <int (*Get)(int, sockaddr*, socklen_t*)>
+Napi::Value SocketName(const Napi::CallbackInfo& info, const char* syscall) {
   Napi::Env env = info.Env();
   int fd;
   if (!ReadFd(info, 0, &fd)) return env.Undefined();
   Address addr;
   std::memset(&addr.storage, 0, sizeof(addr.storage));
   addr.len = sizeof(addr.storage);
-  if (getsockname(fd, addr.sa(), &addr.len) == -1) {
+  if (Get(fd, addr.sa(), &addr.len) == -1) {
     int err = errno;
-    return ThrowErrno(env, err, "getsockname");
+    return ThrowErrno(env, err, syscall);
   }
   return AddressToObject(env, addr.storage, addr.len, true);
+}
+
+Napi::Value LocalAddress(const Napi::CallbackInfo& info) {
+  return SocketName<getsockname>(info, "getsockname");
+}
+
+Napi::Value RemoteAddress(const Napi::CallbackInfo& info) {
+  return SocketName<getpeername>(info, "getpeername");
 }
 
 Napi::Value Shutdown(const Napi::CallbackInfo& info) {
@@ -372,6 +231,7 @@ void InitSocket(Napi::Env env, Napi::Object exports) {
   exports.Set("connectUnix", Napi::Function::New(env, ConnectUnix, "connectUnix"));
   exports.Set("socketError", Napi::Function::New(env, SocketError, "socketError"));
   exports.Set("localAddress", Napi::Function::New(env, LocalAddress, "localAddress"));
+  exports.Set("remoteAddress", Napi::Function::New(env, RemoteAddress, "remoteAddress"));
   exports.Set("shutdown", Napi::Function::New(env, Shutdown, "shutdown"));
 }
 

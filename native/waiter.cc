@@ -9,6 +9,7 @@
 
 #include "addon.h"
 #include "args.h"
+#include "fd_limit.h"
 #include "stats.h"
 #include "waiter_core.h"
 
@@ -91,11 +92,21 @@ bool Waiter::ReadRecords(const Napi::CallbackInfo& info, WaitKind kind, bool lar
     return false;
   }
   const int32_t* recs = fds->Data();
+  int limit = -1;  // RLIMIT_NOFILE, read once and only when an fd past FD_SETSIZE needs it
   for (uint32_t i = 0; i < *count; i++) {
     int32_t fd = recs[2 * i];
     if (fd < 0 || (kind == WaitKind::kSelect && !large && fd >= FD_SETSIZE)) {
       ThrowRangeError(info.Env(), "fd " + std::to_string(fd) + " is out of range for this wait");
       return false;
+    }
+    // select's bitmaps are sized to the highest fd: one that cannot be open is EBADF before
+    // the thread sizes anything to it (and fd + 1 cannot overflow).
+    if (kind == WaitKind::kSelect && fd >= FD_SETSIZE) {
+      if (limit < 0) limit = FdLimit();
+      if (fd >= limit) {
+        ThrowErrno(info.Env(), EBADF, "select");
+        return false;
+      }
     }
   }
   return true;
@@ -197,6 +208,9 @@ void Waiter::Complete() {
   // MakeCallback runs the microtasks (promise reactions) once the callback returns.
   napi_value result;
   napi_make_callback(env, async_context_, Value(), cb, 2, args, &result);
+  // The callback (and the promise reactions it ran) started no new wait: end the thread now,
+  // so a Waiter left idle, or dropped without close(), holds no thread and no fd.
+  if (!pending_ && core_ != nullptr) core_->StopThread();
   if (env.IsExceptionPending()) {
     // Nobody above this uv callback can catch it: report it as Node reports its own.
     napi_value e;

@@ -21,6 +21,8 @@ namespace iomux {
 
 using UWord = std::make_unsigned_t<FdWord>;
 constexpr int kWordBits = static_cast<int>(sizeof(FdWord) * 8);
+// select bitmaps bigger than this (per set) are freed after the wait instead of kept.
+constexpr size_t kKeptSetBytes = 8 * 1024;
 
 static void SetBit(FdWord* set, int fd) {
   set[fd / kWordBits] = static_cast<FdWord>(static_cast<UWord>(set[fd / kWordBits]) |
@@ -69,11 +71,6 @@ WaiterCore* WaiterCore::Create(napi_env env, DoneFn done, void* owner, int* err,
   WaiterCore* core = new WaiterCore();
   core->done_ = done;
   core->owner_ = owner;
-  *err = MakeWakeFds(&core->wake_r_, &core->wake_w_, syscall);
-  if (*err != 0) {
-    delete core;
-    return nullptr;
-  }
   // uv_async_init on a live loop cannot fail on Unix; it is never closed before this returns.
   uv_async_init(loop, &core->async_, OnAsync);
   core->async_.data = core;
@@ -96,6 +93,10 @@ int WaiterCore::Start(WaitKind kind, bool large, bool timing, double timeout_ms,
   deadline_ = MakeDeadline(timeout_ms);
   recs_.assign(recs, recs + 2 * count);
   revents_.assign(count, 0);
+  if (wake_r_ < 0) {
+    int err = MakeWakeFds(&wake_r_, &wake_w_, syscall);
+    if (err != 0) return err;
+  }
   // A cancel() that came after the last wait had already finished left a byte behind.
   DrainWake();
   if (!thread_started_) {
@@ -210,6 +211,7 @@ int WaiterCore::RunSelect(int* err, WaitCounts* counts) {
   int maxfd = wake_r_;
   for (size_t i = 0; i < count; i++) maxfd = std::max(maxfd, recs_[2 * i]);
   // Never shorter than an fd_set, so the libc and the kernel may read a whole one.
+  // Every fd is below RLIMIT_NOFILE (checked by Waiter::ReadRecords), so maxfd + 1 fits an int.
   size_t words = std::max<size_t>(maxfd / kWordBits + 1, sizeof(fd_set) / sizeof(FdWord));
   sets_in_.assign(3 * words, 0);
   FdWord* in = sets_in_.data();
@@ -246,12 +248,18 @@ int WaiterCore::RunSelect(int* err, WaitCounts* counts) {
   const FdWord* out = sets_.data();
   if (HasBit(out, wake_r_)) {
     DrainWake();
-    return kWaitCancelled;
+    r = kWaitCancelled;
+  } else {
+    for (size_t i = 0; i < count; i++) {
+      int fd = recs_[2 * i];
+      revents_[i] = (HasBit(out, fd) ? POLLIN : 0) | (HasBit(out + words, fd) ? POLLOUT : 0) |
+                    (HasBit(out + 2 * words, fd) ? POLLPRI : 0);
+    }
   }
-  for (size_t i = 0; i < count; i++) {
-    int fd = recs_[2 * i];
-    revents_[i] = (HasBit(out, fd) ? POLLIN : 0) | (HasBit(out + words, fd) ? POLLOUT : 0) |
-                  (HasBit(out + 2 * words, fd) ? POLLPRI : 0);
+  // Bitmaps for high fds are not kept past the wait that needed them.
+  if (words * sizeof(FdWord) > kKeptSetBytes) {
+    std::vector<FdWord>().swap(sets_in_);
+    std::vector<FdWord>().swap(sets_);
   }
   return r;
 }
@@ -318,22 +326,35 @@ void WaiterCore::OnAsync(uv_async_t* handle) {
   if (core->owner_ != nullptr && !core->shut_down_) core->done_(core->owner_);
 }
 
-void WaiterCore::Shutdown() {
-  if (shut_down_) return;
-  shut_down_ = true;
+void WaiterCore::StopThread() {
   if (thread_started_) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       quit_ = true;
     }
     cv_.notify_one();
-    Wake();
+    Wake();  // Ends a wait in progress at once.
     pthread_join(thread_, nullptr);
     thread_started_ = false;
+    std::lock_guard<std::mutex> lock(mu_);
+    quit_ = false;
+    job_ready_ = false;
   }
-  close(wake_r_);
-  if (wake_w_ != wake_r_) close(wake_w_);
+  if (wake_r_ >= 0) close(wake_r_);
+  if (wake_w_ >= 0 && wake_w_ != wake_r_) close(wake_w_);
   wake_r_ = wake_w_ = -1;
+  // Buffers sized by a big wait are not kept for an idle core.
+  std::vector<int32_t>().swap(recs_);
+  std::vector<int32_t>().swap(revents_);
+  std::vector<struct pollfd>().swap(pfds_);
+  std::vector<FdWord>().swap(sets_in_);
+  std::vector<FdWord>().swap(sets_);
+}
+
+void WaiterCore::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  StopThread();
   uv_close(reinterpret_cast<uv_handle_t*>(&async_), OnClosed);
 }
 

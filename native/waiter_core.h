@@ -46,12 +46,14 @@ class WaiterCore {
  public:
   using DoneFn = void (*)(void* owner);
 
-  // Makes the wake-up fds and the (unref'd) uv_async_t on env's loop and registers the env
-  // teardown hook. On failure returns nullptr with *err (errno) and *syscall set.
+  // Makes the (unref'd) uv_async_t on env's loop and registers the env teardown hook. The
+  // thread and its wake-up fd are made by the first Start() and ended by StopThread(), so an
+  // idle core holds neither. On failure returns nullptr with *err (errno) and *syscall set.
   static WaiterCore* Create(napi_env env, DoneFn done, void* owner, int* err, const char** syscall);
 
-  // JS thread: copies count (fd, events) pairs, then hands the job to the thread (started on
-  // first use). Returns 0 or an errno (pthread_create) with *syscall set.
+  // JS thread: copies count (fd, events) pairs, then hands the job to the thread (started, with
+  // its wake-up fd, when none runs). Returns 0 or an errno (eventfd/pipe, pthread_create) with
+  // *syscall set.
   // timing: read the clock around each syscall for WaitCounts::syscall_ns.
   int Start(WaitKind kind, bool large, bool timing, double timeout_ms, const int32_t* recs,
             size_t count, const char** syscall);
@@ -63,6 +65,10 @@ class WaiterCore {
   size_t WriteRecords(int32_t* out, size_t max_records) const;
   // JS thread: keeps the loop alive while a wait is pending, and only then.
   void SetActive(bool active);
+  // JS thread: ends any wait, joins the thread and closes the wake-up fd; the next Start()
+  // makes new ones. Called when a wait settled and no other was started: an idle core costs no
+  // thread and no fd (selectors dropped without close() used to keep both until GC).
+  void StopThread();
   // Idempotent: ends any wait, joins the thread, closes the fds and starts closing the handle.
   // Makes no JS call, so it is safe from the env teardown hook.
   void Shutdown();

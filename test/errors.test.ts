@@ -17,6 +17,10 @@ import path from 'node:path';
 import { PollSelector } from '../lib/selectors/poll';
 import { fdFlags } from './helpers/fds';
 import { accept, connect, listen, localAddress, shutdown, socketError, SpareFd } from '../lib/socket';
+import { remoteAddress } from '../lib/socket';
+import { getsockopt, setsockopt } from '../lib/sockopt';
+import { bindUdp, recvFrom, sendTo, udpSocket } from '../lib/udp';
+import { IOV_MAX, readv, writev } from '../lib/iovec';
 
 const [r, w] = pipe({ nonblocking: true });
 // A number that is not open and that the kernel will not hand out during this file: it gives
@@ -174,6 +178,67 @@ const cases: Case[] = [
   ['new KEvent(1, filter 1.5)', () => new KEvent(1, 1.5), R, 'ERR_OUT_OF_RANGE'],
   ['new KEvent(1, flags 0x10000)', () => new KEvent(1, constants.KQ_FILTER_READ ?? -1, 0x10000), R, 'ERR_OUT_OF_RANGE'],
 ];
+// Servers: socket options, listen options, UDP, vectored I/O (issue 14).
+const udp = udpSocket('ipv4');
+const tcp = listen({ port: 0 });
+afterAll(() => {
+  close(udp);
+  close(tcp);
+});
+const SOL = constants.SOL_SOCKET;
+const one = Buffer.alloc(1);
+cases.push(
+  ['setsockopt(fd, SOL_SOCKET, 12345, 1) unknown option', () => setsockopt(udp, SOL, 12345, 1), E, 'ERR_INVALID_ARG_VALUE'],
+  ['setsockopt(fd, 9999, SO_REUSEADDR) unknown level', () => setsockopt(udp, 9999, constants.SO_REUSEADDR, true), E, 'ERR_INVALID_ARG_VALUE'],
+  ['getsockopt(fd, SOL_SOCKET, -5) unknown option', () => getsockopt(udp, SOL, -5), E, 'ERR_INVALID_ARG_VALUE'],
+  ['setsockopt(fd, "1", ...) level not a number', () => setsockopt(udp, '1' as never, constants.SO_REUSEADDR, true), T, 'ERR_INVALID_ARG_TYPE'],
+  ['setsockopt(fd, SOL_SOCKET, 1.5) name not an integer', () => setsockopt(udp, SOL, 1.5, true), R, 'ERR_OUT_OF_RANGE'],
+  ['setsockopt(-1, ...)', () => setsockopt(-1, SOL, constants.SO_REUSEADDR, true), R, 'ERR_OUT_OF_RANGE'],
+  ['setsockopt(SO_REUSEADDR, "yes")', () => setsockopt(udp, SOL, constants.SO_REUSEADDR, 'yes' as never), T, 'ERR_INVALID_ARG_TYPE'],
+  ['setsockopt(SO_RCVBUF, true)', () => setsockopt(udp, SOL, constants.SO_RCVBUF, true), T, 'ERR_INVALID_ARG_TYPE'],
+  ['setsockopt(SO_RCVBUF, -1)', () => setsockopt(udp, SOL, constants.SO_RCVBUF, -1), R, 'ERR_OUT_OF_RANGE'],
+  ['setsockopt(SO_RCVBUF, 2**31)', () => setsockopt(udp, SOL, constants.SO_RCVBUF, 2 ** 31), R, 'ERR_OUT_OF_RANGE'],
+  ['setsockopt(SO_LINGER, 5)', () => setsockopt(udp, SOL, constants.SO_LINGER, 5), T, 'ERR_INVALID_ARG_TYPE'],
+  ['setsockopt(SO_LINGER, { onoff: 1 })', () => setsockopt(udp, SOL, constants.SO_LINGER, { onoff: 1, linger: 0 } as never), T, 'ERR_INVALID_ARG_TYPE'],
+  ['setsockopt(SO_LINGER, linger -1)', () => setsockopt(udp, SOL, constants.SO_LINGER, { onoff: true, linger: -1 }), R, 'ERR_OUT_OF_RANGE'],
+  ['setsockopt(SO_ERROR) read-only', () => setsockopt(udp, SOL, constants.SO_ERROR, 0), E, 'ERR_INVALID_ARG_VALUE'],
+  ['setsockopt(pipe fd, SO_REUSEADDR)', () => setsockopt(r, SOL, constants.SO_REUSEADDR, true), E, 'ENOTSOCK'],
+  ['getsockopt(closed fd, SO_RCVBUF)', () => getsockopt(closedFd, SOL, constants.SO_RCVBUF), E, 'EBADF'],
+  ['getsockopt(pipe fd, SO_LINGER)', () => getsockopt(r, SOL, constants.SO_LINGER), E, 'ENOTSOCK'],
+  ['native.setsockoptInt(fd, 1, 2, "x")', () => native.setsockoptInt(udp, 1, 2, 'x' as never), T, 'ERR_INVALID_ARG_TYPE'],
+  ['listen(addr, "16")', () => listen({ port: 0 }, '16' as never), T, 'ERR_INVALID_ARG_TYPE'],
+  ['listen(addr, { backlog: -1 })', () => listen({ port: 0 }, { backlog: -1 }), R, 'ERR_OUT_OF_RANGE'],
+  ['listen(addr, { reusePort: 1 })', () => listen({ port: 0 }, { reusePort: 1 as never }), T, 'ERR_INVALID_ARG_TYPE'],
+  ['listen(addr, { ipv6Only: "no" })', () => listen({ port: 0 }, { ipv6Only: 'no' as never }), T, 'ERR_INVALID_ARG_TYPE'],
+  ['remoteAddress(listener)', () => remoteAddress(tcp), E, 'ENOTCONN'],
+  ['remoteAddress("3")', () => remoteAddress('3' as never), T, 'ERR_INVALID_ARG_TYPE'],
+  ['udpSocket("ipx")', () => udpSocket('ipx' as never), E, 'ERR_INVALID_ARG_VALUE'],
+  ['udpSocket(4)', () => udpSocket(4 as never), T, 'ERR_INVALID_ARG_TYPE'],
+  ['native.udpSocket(3)', () => native.udpSocket(3), R, 'ERR_OUT_OF_RANGE'],
+  ['bindUdp({ port: 70000 })', () => bindUdp({ port: 70000 }), R, 'ERR_OUT_OF_RANGE'],
+  ['bindUdp({ host: "example.com", port: 0 })', () => bindUdp({ host: 'example.com', port: 0 }), E, 'ERR_INVALID_ARG_VALUE'],
+  ['bindUdp({ path: "a\\0b" })', () => bindUdp({ path: 'a\0b' }), E, 'ERR_INVALID_ARG_VALUE'],
+  ['bindUdp(undefined)', () => bindUdp(undefined as never), T, 'ERR_INVALID_ARG_TYPE'],
+  ['sendTo(fd, "str", addr)', () => sendTo(udp, 'str' as never, { host: '127.0.0.1', port: 9 }), T, 'ERR_INVALID_ARG_TYPE'],
+  ['sendTo(fd, buf, { port: 0 })', () => sendTo(udp, one, { host: '127.0.0.1', port: 0 }), R, 'ERR_OUT_OF_RANGE'],
+  ['sendTo(fd, buf, { address: 5 })', () => sendTo(udp, one, { address: 5 as never, port: 9 }), T, 'ERR_INVALID_ARG_TYPE'],
+  ['sendTo(fd, buf, { address: "" })', () => sendTo(udp, one, { address: '', port: 0 }), E, 'ERR_INVALID_ARG_VALUE'],
+  ['sendTo(fd, buf, addr, 2)', () => sendTo(udp, one, { host: '127.0.0.1', port: 9 }, 2), R, 'ERR_OUT_OF_RANGE'],
+  ['sendTo(pipe fd, ...)', () => sendTo(w, one, { host: '127.0.0.1', port: 9 }), E, 'ENOTSOCK'],
+  ['native.sendTo(fd, buf, 0, 1, "bogus", 9)', () => native.sendTo(udp, one, 0, 1, 'bogus', 9), E, 'ERR_INVALID_ARG_VALUE'],
+  ['recvFrom(fd, buf, 0, 5)', () => recvFrom(udp, one, 0, 5), R, 'ERR_OUT_OF_RANGE'],
+  ['recvFrom(fd, null)', () => recvFrom(udp, null as never), T, 'ERR_INVALID_ARG_TYPE'],
+  ['recvFrom(closed fd)', () => recvFrom(closedFd, one), E, 'EBADF'],
+  ['recvFrom(pipe fd)', () => recvFrom(r, one), E, 'ENOTSOCK'],
+  ['readv(fd, "buf")', () => readv(r, 'buf' as never), T, 'ERR_INVALID_ARG_TYPE'],
+  ['readv(fd, [buf, "x"])', () => readv(r, [one, 'x' as never]), T, 'ERR_INVALID_ARG_TYPE'],
+  ['readv(fd, [new Uint16Array(2)])', () => readv(r, [new Uint16Array(2) as never]), T, 'ERR_INVALID_ARG_TYPE'],
+  ['writev(fd, IOV_MAX + 1 buffers)', () => writev(w, new Array(IOV_MAX + 1).fill(one)), R, 'ERR_OUT_OF_RANGE'],
+  ['writev(closed fd, [buf])', () => writev(closedFd, [one]), E, 'EBADF'],
+  ['writev(read end, [buf])', () => writev(r, [one]), E, 'EBADF'],
+  ['readv(1.5, [buf])', () => readv(1.5, [one]), R, 'ERR_OUT_OF_RANGE'],
+  ['native.writev(fd, [{}])', () => native.writev(w, [{} as never]), T, 'ERR_INVALID_ARG_TYPE'],
+);
 if (native.has.epoll) {
   const ep = new Epoll();
   const closedEp = new Epoll();

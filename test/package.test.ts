@@ -13,7 +13,7 @@ function run(args: string[]): string {
 
 describe('package entry points (dist/, built by `npm run build:ts`)', () => {
   it('has CommonJS, ESM and declaration files', () => {
-    for (const f of ['index.js', 'index.mjs', 'index.d.ts']) expect(fs.existsSync(path.join(dist, f)), f).toBe(true);
+    for (const f of ['index.js', 'index.mjs', 'index.d.ts', 'index.d.mts']) expect(fs.existsSync(path.join(dist, f)), f).toBe(true);
   });
 
   it('require("iomux") and import("iomux") export the same names', () => {

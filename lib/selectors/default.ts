@@ -142,7 +142,12 @@ export interface Capabilities {
   /** select(2)'s fd limit. */
   fdSetSize: number;
   /** RLIMIT_NOFILE. */
-  nofile: { soft: number; hard: number };
+  nofile: {
+    /** The limit in force (Infinity when unlimited). */
+    soft: number;
+    /** The ceiling for the soft limit (Infinity when unlimited). */
+    hard: number;
+  };
   /** Whether epoll waits use epoll_pwait2 (sub-millisecond timeouts). */
   epollPwait2: boolean;
   /** Whether kqueue comes from libkqueue (an emulation) rather than the kernel. */

@@ -101,10 +101,12 @@ export class SelectorMap<T> implements ReadonlyMap<number, SelectorKey<T>> {
     return this.#keys.entries();
   }
 
+  /** The `[fd, key]` pairs, as `entries()`. */
   [Symbol.iterator](): MapIterator<[number, SelectorKey<T>]> {
     return this.#keys.entries();
   }
 
+  /** `'SelectorMap'`, for `Object.prototype.toString`. */
   get [Symbol.toStringTag](): string {
     return 'SelectorMap';
   }

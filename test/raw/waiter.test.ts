@@ -46,6 +46,23 @@ function threadCount(): number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * An fd number nothing has open: the second free one, so that the waiter's own wake-up fd (made
+ * when the wait starts, with the lowest free number) does not take it, and low enough to be
+ * inside the kernel's fd table (select(2) ignores bits past it instead of failing with EBADF).
+ */
+function unusedFd(): number {
+  let skipped = false;
+  for (let fd = 3; ; fd++) {
+    try {
+      fs.fstatSync(fd);
+    } catch {
+      if (skipped) return fd;
+      skipped = true;
+    }
+  }
+}
+
 describe.each(kinds)('threadedWait (%s)', (_name, kind) => {
   it('resolves when an fd becomes readable, with (fd, POLLIN)', async () => {
     const [r, w] = testPipe();
@@ -247,8 +264,9 @@ describe('threadedWait: kind-specific behaviour', () => {
   // The waiter is made first: its wake-up fd would otherwise take the number just closed.
   it('poll reports a closed fd as POLLNVAL', async () => {
     const waiter = newWaiter();
-    const [r] = testPipe();
-    closeNow(r);
+    // A number no fd uses, high enough that the waiter's own wake-up fd (made when the wait
+    // starts) does not take it, as a just-closed low number would be.
+    const r = unusedFd();
     const out = new Int32Array(2);
     const n = await threadedWait(waiter, WAIT_POLL, pairs([r, POLLIN]), 1, -1, out);
     expect(records(out, n)).toEqual([[r, POLLNVAL]]);
@@ -256,8 +274,7 @@ describe('threadedWait: kind-specific behaviour', () => {
 
   it('select on a closed fd rejects with EBADF shaped like Node errors', async () => {
     const waiter = newWaiter();
-    const [r] = testPipe();
-    closeNow(r);
+    const r = unusedFd();
     const err = await threadedWait(waiter, WAIT_SELECT, pairs([r, POLLIN]), 1, -1, new Int32Array(2)).catch(
       (e: unknown) => e,
     );
@@ -301,6 +318,9 @@ describe('Waiter resources', () => {
     const out = new Int32Array(2);
     const warm = newWaiter();
     await threadedWait(warm, WAIT_POLL, pairs([r, POLLIN]), 1, 0, out);
+    // The thread and its wake-up fd end once the settling callback has returned.
+    const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    await turn();
     const fds0 = openFdCount();
     const threads0 = threadCount();
     const { signal } = new AbortController();
@@ -310,6 +330,7 @@ describe('Waiter resources', () => {
     }
     // Each wait removes its abort listener: a long-lived signal does not collect them.
     expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+    await turn();
     expect(openFdCount()).toBe(fds0);
     expect(threadCount()).toBe(threads0);
     for (let i = 0; i < 100; i++) {

@@ -1,0 +1,21 @@
+// The process's fd ceiling, read at call time (a cheap syscall; setrlimit may change it).
+#pragma once
+
+#include <sys/resource.h>
+
+#include <climits>
+
+namespace iomux {
+
+// The soft RLIMIT_NOFILE, clamped to INT_MAX: no fd at or above it can be open (the kernel
+// refuses to hand one out), so select(2) of such an fd is EBADF before any bitmap is sized to it.
+inline int FdLimit() {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+      rl.rlim_cur > static_cast<rlim_t>(INT_MAX)) {
+    return INT_MAX;
+  }
+  return static_cast<int>(rl.rlim_cur);
+}
+
+}  // namespace iomux
