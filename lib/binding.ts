@@ -16,9 +16,10 @@ export interface NativePoll extends NativeStats {
   modify(fd: number, events: number): boolean;
   /** Returns false when fd is not registered. */
   unregister(fd: number): boolean;
-  /** One ppoll(2) (EINTR retried with the time left); a new [fd, revents] array per ready fd. */
-  poll(timeoutMs: number): Array<[number, number]>;
-  /** Like poll() but writes (fd, revents) pairs into out; returns the pair count. Allocates nothing. */
+  /**
+   * One poll(2) (ppoll on Linux; EINTR retried with the time left) writing (fd, revents) pairs
+   * of the ready fds into out; returns the pair count. Allocates nothing.
+   */
   pollInto(out: Int32Array, timeoutMs: number): number;
   readonly size: number;
 }

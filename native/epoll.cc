@@ -19,7 +19,7 @@
 
 namespace iomux {
 
-static const char kClosedMessage[] = "I/O operation on closed epoll object";
+static const char kWhat[] = "epoll object";
 
 Napi::Function Epoll::Define(Napi::Env env) {
   return DefineClass(env, "Epoll",
@@ -37,9 +37,9 @@ Napi::Function Epoll::Define(Napi::Env env) {
                          InstanceMethod<&Epoll::WaitAsync>("waitAsync"),
                          InstanceMethod<&Epoll::WaitIntoAsync>("waitIntoAsync"),
                          InstanceMethod<&Epoll::CancelWait>("cancelWait"),
-                         InstanceMethod<&Epoll::GetStats>("stats"),
-                         InstanceMethod<&Epoll::ResetStats>("resetStats"),
-                         InstanceMethod<&Epoll::SetStatsTiming>("setStatsTiming"),
+                         InstanceMethod("stats", &Epoll::GetStats),
+                         InstanceMethod("resetStats", &Epoll::ResetStats),
+                         InstanceMethod("setStatsTiming", &Epoll::SetStatsTiming),
                      });
 }
 
@@ -47,10 +47,7 @@ Napi::Function Epoll::Define(Napi::Env env) {
 // to adopt; JS code cannot make an External, so that path is private.
 Epoll::Epoll(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Epoll>(info) {
   Napi::Env env = info.Env();
-  if (info[0].IsExternal()) {
-    epfd_ = *info[0].As<Napi::External<int>>().Data();
-    return;
-  }
+  if (AdoptedFd(info, &epfd_)) return;
   // The size hint only mattered to epoll_create(2) before Linux 2.6.8; TS validates it.
   int32_t sizehint = -1;
   if (!info[0].IsUndefined() && !ReadInt32(info, 0, "sizehint", &sizehint)) return;
@@ -68,7 +65,7 @@ Epoll::Epoll(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Epoll>(info) {
 Epoll::~Epoll() {
   // A collected object that was never closed: release the uv handles, then the fd. An fd that
   // close() already closed is -1 here and is never touched again.
-  ReleaseWaiter(nullptr);
+  ReleaseWatch(nullptr);
   if (epfd_ >= 0) close(epfd_);
   if (ref_ != nullptr) {
     ref_->self = nullptr;
@@ -106,21 +103,18 @@ template <int kStride>
 Napi::Value Epoll::CallPollInto(const Napi::CallbackInfo& info) {
   EpollRef* ref = static_cast<EpollRef*>(info.Data());
   if (ref->self == nullptr) {
-    return ThrowCodeError(info.Env(), "ERR_CLOSED", kClosedMessage);
+    return ThrowClosed(info.Env(), kWhat);
   }
   return ref->self->PollIntoWith(info, kStride);
 }
 
 Napi::Value Epoll::FromFd(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fd;
-  if (!ReadFd(info, 0, &fd)) return env.Undefined();
-  return GetAddonData(env)->epoll_ctor.New({Napi::External<int>::New(env, &fd)});
+  return AdoptFd(info, GetAddonData(info.Env())->epoll_ctor);
 }
 
 bool Epoll::CheckOpen(Napi::Env env) {
   if (epfd_ >= 0) return true;
-  ThrowCodeError(env, "ERR_CLOSED", kClosedMessage);
+  ThrowClosed(env, kWhat);
   return false;
 }
 
@@ -135,19 +129,8 @@ Napi::Value Epoll::Closed(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Epoll::Close(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (epfd_ < 0) return env.Undefined();
-  // The uv poll handle must stop watching the fd before the fd is closed (uv_poll_t docs).
-  PendingWait pending;
-  ReleaseWaiter(&pending);
-  int rc = close(epfd_);
-  int err = errno;
-  epfd_ = -1;  // Closed even when close(2) failed: on Linux the fd is gone either way.
-  if (pending.Active()) {
-    pending.Settle(env, CodeError(env, "ERR_CLOSED", kClosedMessage).Value(), env.Undefined());
-  }
-  if (rc != 0 && err != EINTR) return ThrowErrno(env, err, "close");
-  return env.Undefined();
+  int err = CloseOwnedFd(info.Env(), &epfd_, kWhat);
+  return err != 0 ? ThrowErrno(info.Env(), err, "close") : info.Env().Undefined();
 }
 
 // Reads an event mask given either as uint32 or as the signed value JS bit operations make of
@@ -189,8 +172,7 @@ Napi::Value Epoll::Unregister(const Napi::CallbackInfo& info) { return Ctl(info,
 bool Epoll::CheckCanWait(Napi::Env env) {
   if (!CheckOpen(env)) return false;
   if (WaitPending()) {
-    ThrowCodeError(env, "ERR_BUSY",
-                   "epoll fd " + std::to_string(epfd_) + " already has a wait in progress");
+    ThrowBusy(env, kWhat);
     return false;
   }
   return true;
@@ -273,16 +255,6 @@ Napi::Value Epoll::PollIntoWith(const Napi::CallbackInfo& info, int32_t stride) 
   stats_.Add(kStatEvents, n);
   stats_.Stop(kStatCallNs, t0);
   return Napi::Number::New(env, n);
-}
-
-Napi::Value Epoll::ResetStats(const Napi::CallbackInfo& info) {
-  stats_.Reset();
-  return info.Env().Undefined();
-}
-
-Napi::Value Epoll::SetStatsTiming(const Napi::CallbackInfo& info) {
-  stats_.SetTiming(info[0].ToBoolean().Value());
-  return info.Env().Undefined();
 }
 
 static Napi::Value Pwait2Supported(const Napi::CallbackInfo& info) {

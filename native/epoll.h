@@ -16,7 +16,7 @@
 
 namespace iomux {
 
-class EpollWaiter;
+class EpollWatch;
 class Epoll;
 
 // A wait asks the kernel for at most this many events, whatever maxevents says: epoll_wait
@@ -41,7 +41,7 @@ struct EpollRef {
 // method refuses with ERR_CLOSED and the old fd number is never used again: the kernel may have
 // handed it to someone else.
 // The watch of its async waits (epoll_async.cc) hangs off LoopWatchOwner.
-class Epoll : public Napi::ObjectWrap<Epoll>, public LoopWatchOwner {
+class Epoll : public Napi::ObjectWrap<Epoll>, public LoopWatchOwner, public CountsWaits {
  public:
   static Napi::Function Define(Napi::Env env);
   explicit Epoll(const Napi::CallbackInfo& info);
@@ -68,9 +68,6 @@ class Epoll : public Napi::ObjectWrap<Epoll>, public LoopWatchOwner {
   Napi::Value StartAsync(Napi::Env env, Napi::Value cb, double ms, int maxevents,
                          Napi::Int32Array out, int stride);
   Napi::Value CancelWait(const Napi::CallbackInfo& info);
-  Napi::Value GetStats(const Napi::CallbackInfo& info) { return stats_.ToObject(info.Env()); }
-  Napi::Value ResetStats(const Napi::CallbackInfo& info);
-  Napi::Value SetStatsTiming(const Napi::CallbackInfo& info);
 
   // Throws ERR_CLOSED (and returns false) once the object is closed.
   bool CheckOpen(Napi::Env env);
@@ -85,8 +82,7 @@ class Epoll : public Napi::ObjectWrap<Epoll>, public LoopWatchOwner {
   void ReleaseBuffer() { big_.reset(); }
   // One wait for at most maxevents events, EINTR retried with the time left. Returns the
   // count, or -1 with errno set; 0 with *why set when an interrupt (sync_interrupt.h) ended it.
-  int Wait(Napi::Env env, int maxevents, double ms, const char** syscall, WakeReason* why,
-           int* signum);
+  int Wait(Napi::Env env, int maxevents, double ms, const char** syscall, SyncWake* wake);
   // One JS-visible wait: counts the call, waits, and on failure throws the errno error and
   // returns -1.
   int CountedWait(Napi::Env env, int maxevents, double ms);
@@ -100,13 +96,12 @@ class Epoll : public Napi::ObjectWrap<Epoll>, public LoopWatchOwner {
   std::vector<epoll_event> events_;     // kept between waits, at most kKeptEvents
   std::unique_ptr<epoll_event[]> big_;  // one wait's buffer past kKeptEvents
   epoll_event* cur_ = nullptr;          // the buffer of the current wait
-  // Wait counters. epoll hands the kernel no fds and no bytes per wait (the interest list lives
-  // in the kernel), so `fds` and `bytesIn` stay 0: that is the point of epoll.
-  Stats stats_;
+  // Its stats_ (CountsWaits): epoll hands the kernel no fds and no bytes per wait (the interest
+  // list lives in the kernel), so `fds` and `bytesIn` stay 0: that is the point of epoll.
   // Shared with the bound functions handed out by boundPollInto(); made on first request.
   EpollRef* ref_ = nullptr;
 
-  friend class EpollWaiter;
+  friend class EpollWatch;
 };
 
 // Reads a count >= 1 (maxevents, stride); undefined gives dflt. Throws and returns false else.

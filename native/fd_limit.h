@@ -1,6 +1,7 @@
 // The process's fd ceiling, read at call time (a cheap syscall; setrlimit may change it).
 #pragma once
 
+#include <fcntl.h>
 #include <sys/resource.h>
 
 #include <climits>
@@ -17,5 +18,10 @@ inline int FdLimit() {
   }
   return static_cast<int>(rl.rlim_cur);
 }
+
+// Whether fd is at or past limit (FdLimit()) and not open: select(2) of it is EBADF before any
+// bitmap is sized to it. An fd past the limit can still be open when the limit was lowered
+// after it was opened (F_GETFD says so); its bitmap is then as real as the fd.
+inline bool ClosedPastLimit(int fd, int limit) { return fd >= limit && fcntl(fd, F_GETFD) < 0; }
 
 }  // namespace iomux
