@@ -25,8 +25,8 @@ Napi::Function Epoll::Define(Napi::Env env) {
   return DefineClass(env, "Epoll",
                      {
                          StaticMethod<&Epoll::FromFd>("fromFd"),
-                         InstanceMethod<&Epoll::Fileno>("fileno"),
-                         InstanceAccessor<&Epoll::Closed>("closed"),
+                         InstanceMethod("fileno", &Epoll::Fileno),
+                         InstanceAccessor("closed", &Epoll::Closed, nullptr),
                          InstanceMethod<&Epoll::Close>("close"),
                          InstanceMethod<&Epoll::Register>("register"),
                          InstanceMethod<&Epoll::Modify>("modify"),
@@ -45,9 +45,10 @@ Napi::Function Epoll::Define(Napi::Env env) {
 
 // new Epoll(sizehint, cloexec). fromFd() calls the constructor with an External holding the fd
 // to adopt; JS code cannot make an External, so that path is private.
-Epoll::Epoll(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Epoll>(info) {
+Epoll::Epoll(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<Epoll>(info), LoopWatchOwner(kWhat) {
   Napi::Env env = info.Env();
-  if (AdoptedFd(info, &epfd_)) return;
+  if (AdoptedFd(info, &fd_)) return;
   // The size hint only mattered to epoll_create(2) before Linux 2.6.8; TS validates it.
   int32_t sizehint = -1;
   if (!info[0].IsUndefined() && !ReadInt32(info, 0, "sizehint", &sizehint)) return;
@@ -59,14 +60,14 @@ Epoll::Epoll(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Epoll>(info) {
     ThrowErrno(env, err, "epoll_create1");
     return;
   }
-  epfd_ = fd;
+  fd_ = fd;
 }
 
 Epoll::~Epoll() {
   // A collected object that was never closed: release the uv handles, then the fd. An fd that
   // close() already closed is -1 here and is never touched again.
   ReleaseWatch(nullptr);
-  if (epfd_ >= 0) close(epfd_);
+  if (fd_ >= 0) close(fd_);
   if (ref_ != nullptr) {
     ref_->self = nullptr;
     ReleaseRef(ref_);
@@ -112,24 +113,8 @@ Napi::Value Epoll::FromFd(const Napi::CallbackInfo& info) {
   return AdoptFd(info, GetAddonData(info.Env())->epoll_ctor);
 }
 
-bool Epoll::CheckOpen(Napi::Env env) {
-  if (epfd_ >= 0) return true;
-  ThrowClosed(env, kWhat);
-  return false;
-}
-
-Napi::Value Epoll::Fileno(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!CheckOpen(env)) return env.Undefined();
-  return Napi::Number::New(env, epfd_);
-}
-
-Napi::Value Epoll::Closed(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), epfd_ < 0);
-}
-
 Napi::Value Epoll::Close(const Napi::CallbackInfo& info) {
-  int err = CloseOwnedFd(info.Env(), &epfd_, kWhat);
+  int err = CloseOwnedFd(info.Env());
   return err != 0 ? ThrowErrno(info.Env(), err, "close") : info.Env().Undefined();
 }
 
@@ -158,7 +143,7 @@ Napi::Value Epoll::Ctl(const Napi::CallbackInfo& info, int op) {
     // closed and reused since) from a fresh one.
     ev.data.u64 = static_cast<uint64_t>(tag) << 32 | static_cast<uint32_t>(fd);
   }
-  if (epoll_ctl(epfd_, op, fd, &ev) != 0) {
+  if (epoll_ctl(fd_, op, fd, &ev) != 0) {
     int err = errno;
     return ThrowErrno(env, err, "epoll_ctl");
   }
@@ -188,14 +173,16 @@ bool ReadCount(const Napi::CallbackInfo& info, size_t i, const char* name, int32
   return true;
 }
 
+bool Epoll::ReadWaitArgs(const Napi::CallbackInfo& info, double* ms, int32_t* maxevents) {
+  return CheckCanWait(info.Env()) && ReadTimeout(info, 0, ms) &&
+         ReadCount(info, 1, "maxevents", 1024, maxevents);
+}
+
 Napi::Value Epoll::Poll(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!CheckCanWait(env)) return env.Undefined();
   double ms;
   int32_t maxevents;
-  if (!ReadTimeout(info, 0, &ms) || !ReadCount(info, 1, "maxevents", 1024, &maxevents)) {
-    return env.Undefined();
-  }
+  if (!ReadWaitArgs(info, &ms, &maxevents)) return env.Undefined();
   long long t0 = stats_.Start();
   int n = CountedWait(env, maxevents, ms);
   if (n < 0) return env.Undefined();

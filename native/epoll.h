@@ -49,8 +49,6 @@ class Epoll : public Napi::ObjectWrap<Epoll>, public LoopWatchOwner, public Coun
 
  private:
   static Napi::Value FromFd(const Napi::CallbackInfo& info);
-  Napi::Value Fileno(const Napi::CallbackInfo& info);
-  Napi::Value Closed(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Register(const Napi::CallbackInfo& info);
   Napi::Value Modify(const Napi::CallbackInfo& info);
@@ -70,9 +68,11 @@ class Epoll : public Napi::ObjectWrap<Epoll>, public LoopWatchOwner, public Coun
   Napi::Value CancelWait(const Napi::CallbackInfo& info);
 
   // Throws ERR_CLOSED (and returns false) once the object is closed.
-  bool CheckOpen(Napi::Env env);
   // Throws ERR_CLOSED or ERR_BUSY (and returns false) unless a synchronous wait may start.
   bool CheckCanWait(Napi::Env env);
+  // poll(timeoutMs, maxevents) and waitAsync(timeoutMs, maxevents, cb): CheckCanWait, then the
+  // two arguments (maxevents defaults to 1024).
+  bool ReadWaitArgs(const Napi::CallbackInfo& info, double* ms, int32_t* maxevents);
   Napi::Value Ctl(const Napi::CallbackInfo& info, int op);
   // Room for n events (n <= kMaxEventsPerWait): the kept buffer up to kKeptEvents, else one
   // allocated for this wait, which ReleaseBuffer() frees. nullptr (errno ENOMEM) when the
@@ -92,7 +92,6 @@ class Epoll : public Napi::ObjectWrap<Epoll>, public LoopWatchOwner, public Coun
   // or (fd, events, tag). The caller made sure that out holds n records.
   void EventsToRecords(int32_t* out, int n, int stride) const;
 
-  int epfd_ = -1;
   std::vector<epoll_event> events_;     // kept between waits, at most kKeptEvents
   std::unique_ptr<epoll_event[]> big_;  // one wait's buffer past kKeptEvents
   epoll_event* cur_ = nullptr;          // the buffer of the current wait

@@ -34,7 +34,7 @@ class EpollWatch final : public OwnedWatch<Epoll> {
 };
 
 EpollWatch* EpollWatch::Create(Napi::Env env, Epoll* owner, int* uverr) {
-  return Opened(new EpollWatch(env, owner), owner->epfd_, uverr);
+  return Opened(new EpollWatch(env, owner), owner->fd_, uverr);
 }
 
 int EpollWatch::Start(Napi::Function cb, double ms, int maxevents, Napi::Int32Array out,
@@ -55,7 +55,7 @@ int EpollWatch::Drain() {
   int n;
   do {
     long long t0 = stats.Start();
-    n = epoll_wait(owner_->epfd_, buf, maxevents, 0);
+    n = epoll_wait(owner_->fd_, buf, maxevents, 0);
     stats.Stop(kStatSyscallNs, t0);
     stats.Add(kStatSyscalls, 1);
   } while (n < 0 && errno == EINTR);
@@ -88,12 +88,9 @@ void EpollWatch::Complete(int n) {
 
 Napi::Value Epoll::WaitAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!CheckCanWait(env)) return env.Undefined();
   double ms;
   int32_t maxevents;
-  if (!ReadTimeout(info, 0, &ms) || !ReadCount(info, 1, "maxevents", 1024, &maxevents)) {
-    return env.Undefined();
-  }
+  if (!ReadWaitArgs(info, &ms, &maxevents)) return env.Undefined();
   return StartAsync(env, info[2], ms, maxevents, Napi::Int32Array(), 0);
 }
 

@@ -87,7 +87,7 @@ int Epoll::Wait(Napi::Env env, int maxevents, double ms, const char** syscall, S
   bool precise = !whole && EpollPwait2Supported(env);
   *syscall = precise ? "epoll_pwait2" : "epoll_wait";
   long long t0 = stats_.Start();
-  int ready = epoll_wait(epfd_, buf, maxevents, 0);
+  int ready = epoll_wait(fd_, buf, maxevents, 0);
   stats_.Stop(kStatSyscallNs, t0);
   stats_.Add(kStatSyscalls, 1);
   // A zero timeout cannot be interrupted by a signal (epoll_wait(2)), and a wait that finds
@@ -101,7 +101,7 @@ int Epoll::Wait(Napi::Env env, int maxevents, double ms, const char** syscall, S
   if (wake->extra().fd >= 0) {
     *syscall = "ppoll";
     for (;;) {
-      struct pollfd p[2] = {{epfd_, POLLIN, 0}, {}};
+      struct pollfd p[2] = {{fd_, POLLIN, 0}, {}};
       WaitCounts counts;
       int err = 0;
       int rc = PollOnce(p, 1, deadline, wake->extra(), WaitCounting{0, 0, stats_.timing(), &counts}, &err);
@@ -114,7 +114,7 @@ int Epoll::Wait(Napi::Env env, int maxevents, double ms, const char** syscall, S
       if (p[0].revents != 0) {
         *syscall = "epoll_wait";
         t0 = stats_.Start();
-        int n = epoll_wait(epfd_, buf, maxevents, 0);
+        int n = epoll_wait(fd_, buf, maxevents, 0);
         stats_.Stop(kStatSyscallNs, t0);
         stats_.Add(kStatSyscalls, 1);
         // Zero: a fromFd twin took the events first; wait on with the time left.
@@ -127,11 +127,11 @@ int Epoll::Wait(Napi::Env env, int maxevents, double ms, const char** syscall, S
     long long t0 = stats_.Start();
     if (precise) {
       struct timespec ts;
-      n = Pwait2(epfd_, buf, maxevents, TimeLeft(deadline, &ts));
+      n = Pwait2(fd_, buf, maxevents, TimeLeft(deadline, &ts));
     } else {
       // epoll_wait() takes whole ms; TimeLeftMs rounds up so that 0.3 ms does not become 0
       // and spin (tokio-rs/mio#1614).
-      n = epoll_wait(epfd_, buf, maxevents, TimeLeftMs(deadline));
+      n = epoll_wait(fd_, buf, maxevents, TimeLeftMs(deadline));
     }
     stats_.Stop(kStatSyscallNs, t0);
     stats_.Add(kStatSyscalls, 1);

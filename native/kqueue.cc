@@ -68,8 +68,8 @@ Napi::Function Kqueue::Define(Napi::Env env) {
       env, "Kqueue",
       {
           StaticMethod<&Kqueue::FromFd>("fromFd"),
-          InstanceMethod<&Kqueue::Fileno>("fileno"),
-          InstanceAccessor<&Kqueue::Closed>("closed"),
+          InstanceMethod("fileno", &Kqueue::Fileno),
+          InstanceAccessor("closed", &Kqueue::Closed, nullptr),
           InstanceMethod<&Kqueue::Close>("close"),
           InstanceMethod<&Kqueue::Control>("control"),
           InstanceMethod<&Kqueue::WaitAsync>("waitAsync"),
@@ -81,7 +81,8 @@ Napi::Function Kqueue::Define(Napi::Env env) {
 }
 
 // new Kqueue() makes a kqueue; fromFd() adopts one (LoopWatchOwner::AdoptFd).
-Kqueue::Kqueue(const Napi::CallbackInfo& info) : ObjectWrap<Kqueue>(info) {
+Kqueue::Kqueue(const Napi::CallbackInfo& info)
+    : ObjectWrap<Kqueue>(info), LoopWatchOwner("Kqueue") {
   Napi::Env env = info.Env();
   if (AdoptedFd(info, &fd_)) return;
   int fd = NewKqueueFd();
@@ -107,29 +108,13 @@ Napi::Value Kqueue::FromFd(const Napi::CallbackInfo& info) {
   return AdoptFd(info, GetAddonData(info.Env())->kqueue_ctor);
 }
 
-bool Kqueue::CheckOpen(Napi::Env env) {
-  if (fd_ >= 0) return true;
-  ThrowClosed(env, "Kqueue");
-  return false;
-}
-
-Napi::Value Kqueue::Fileno(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!CheckOpen(env)) return env.Undefined();
-  return Napi::Number::New(env, fd_);
-}
-
-Napi::Value Kqueue::Closed(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), fd_ < 0);
-}
-
 // Idempotent (LoopWatchOwner::CloseOwnedFd); the buffers go with the fd.
 Napi::Value Kqueue::Close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (fd_ < 0) return env.Undefined();
   std::vector<struct kevent>().swap(changes_);
   std::vector<struct kevent>().swap(events_);
-  int err = CloseOwnedFd(env, &fd_, "Kqueue");
+  int err = CloseOwnedFd(env);
   DrainClosedKqueues();
   return err != 0 ? ThrowErrno(env, err, "close") : env.Undefined();
 }

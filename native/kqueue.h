@@ -30,18 +30,14 @@ class Kqueue : public Napi::ObjectWrap<Kqueue>, public LoopWatchOwner, public Co
 
  private:
   static Napi::Value FromFd(const Napi::CallbackInfo& info);
-  Napi::Value Fileno(const Napi::CallbackInfo& info);
-  Napi::Value Closed(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Control(const Napi::CallbackInfo& info);
   Napi::Value WaitAsync(const Napi::CallbackInfo& info);
   Napi::Value CancelWait(const Napi::CallbackInfo& info);
-  bool CheckOpen(Napi::Env env);
   // One kevent() call with changes_[0..nchanges) and room for maxevents in events_, EINTR
   // retried with the time left. Returns kevent()'s result; errno is kept.
   int Wait(int nchanges, int maxevents, double timeout_ms);
 
-  int fd_ = -1;
   std::vector<struct kevent> changes_;
   std::vector<struct kevent> events_;
   // Its stats_ (CountsWaits) count control() calls. For kqueue the interest set lives in the

@@ -285,14 +285,26 @@ void PendingWait::Settle(Napi::Env env, Napi::Value err, Napi::Value result) {
   napi_make_callback(env, *ctx, env.Global(), cb.Value(), 2, argv, &ignored);
 }
 
-int LoopWatchOwner::CloseOwnedFd(Napi::Env env, int* fd, const char* what) {
-  if (*fd < 0) return 0;
+bool LoopWatchOwner::CheckOpen(Napi::Env env) {
+  if (fd_ >= 0) return true;
+  ThrowClosed(env, what_);
+  return false;
+}
+
+Napi::Value LoopWatchOwner::Fileno(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  return Napi::Number::New(env, fd_);
+}
+
+int LoopWatchOwner::CloseOwnedFd(Napi::Env env) {
+  if (fd_ < 0) return 0;
   PendingWait pending;
   ReleaseWatch(&pending);
-  int rc = close(*fd);
+  int rc = close(fd_);
   int err = rc != 0 && errno != EINTR ? errno : 0;
-  *fd = -1;
-  if (pending.Active()) pending.Settle(env, ClosedError(env, what).Value(), env.Undefined());
+  fd_ = -1;
+  if (pending.Active()) pending.Settle(env, ClosedError(env, what_).Value(), env.Undefined());
   return err;
 }
 

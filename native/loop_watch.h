@@ -137,8 +137,15 @@ class LoopWatchOwner {
  public:
   // Called by the watch when its uv handles go away (closed, or the env is torn down).
   void ForgetWatch() { watch_ = nullptr; }
+  // fileno() (ERR_CLOSED after close()) and the `closed` accessor.
+  Napi::Value Fileno(const Napi::CallbackInfo& info);
+  Napi::Value Closed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), fd_ < 0); }
 
  protected:
+  // what: how ERR_CLOSED names the object ("epoll object", "Kqueue").
+  explicit LoopWatchOwner(const char* what) : what_(what) {}
+  // False, with ERR_CLOSED thrown, once the object is closed.
+  bool CheckOpen(Napi::Env env);
   // True while an asynchronous wait is in progress.
   bool WaitPending() const { return watch_ != nullptr && watch_->Pending(); }
   // Stops and closes the watch before the fd goes away. A pending wait moves to `pending`
@@ -160,11 +167,11 @@ class LoopWatchOwner {
     return true;
   }
   // close(): stops the watch (a uv poll handle must stop before its fd closes: uv_poll_t docs),
-  // closes *fd and sets it to -1 even when close(2) fails (the fd is gone either way: POSIX
+  // closes fd_ and sets it to -1 even when close(2) fails (the fd is gone either way: POSIX
   // leaves it unspecified after EINTR, Linux and the BSDs release it), then settles a pending
-  // wait with ERR_CLOSED naming `what`. Returns close(2)'s errno, 0 for success or EINTR, and
-  // 0 when *fd was closed already (close() is idempotent).
-  int CloseOwnedFd(Napi::Env env, int* fd, const char* what);
+  // wait with ERR_CLOSED. Returns close(2)'s errno, 0 for success or EINTR, and 0 when fd_ was
+  // closed already (close() is idempotent).
+  int CloseOwnedFd(Napi::Env env);
   // Drops a pending wait unsettled (cancelWait); returns whether there was one.
   bool CancelPendingWait() {
     bool was = WaitPending();
@@ -173,6 +180,10 @@ class LoopWatchOwner {
   }
 
   LoopWatch* watch_ = nullptr;
+  // The kernel object's fd (-1 once closed: the old number is never used again, since the
+  // kernel may have given it to another file).
+  int fd_ = -1;
+  const char* what_;
 };
 
 // The owner-typed part of a watch: a pending wait holds the owner (a Napi::ObjectWrap, kept
