@@ -98,28 +98,31 @@ int Epoll::Wait(Napi::Env env, int maxevents, double ms, const char** syscall, S
   // fds (PollOnce), then a zero-timeout epoll_wait once the epoll fd is readable. No event is
   // taken from the set before the wait is known to go on, so a signal that ends it loses none.
   if (wake->Unhandled() != 0) return 0;
-  if (wake->extra().fd >= 0) {
+  // poll(2) refuses more fds than RLIMIT_NOFILE (EINVAL): with the limit lowered below two,
+  // the wait goes on without the interrupt fd, as it did before there was one.
+  bool watch_interrupt = wake->extra().fd >= 0;
+  while (watch_interrupt) {
     *syscall = "ppoll";
-    for (;;) {
-      struct pollfd p[2] = {{fd_, POLLIN, 0}, {}};
-      WaitCounts counts;
-      int err = 0;
-      int rc = PollOnce(p, 1, deadline, wake->extra(), WaitCounting{0, 0, stats_.timing(), &counts}, &err);
-      stats_.AddCounts(counts);
-      if (rc == -1) {
-        errno = err;
-        return -1;
-      }
-      if (rc == 0 || rc == kWaitStopped) return 0;  // The deadline passed, or an interrupt.
-      if (p[0].revents != 0) {
-        *syscall = "epoll_wait";
-        t0 = stats_.Start();
-        int n = epoll_wait(fd_, buf, maxevents, 0);
-        stats_.Stop(kStatSyscallNs, t0);
-        stats_.Add(kStatSyscalls, 1);
-        // Zero: a fromFd twin took the events first; wait on with the time left.
-        if (n != 0) return n;
-      }
+    struct pollfd p[2] = {{fd_, POLLIN, 0}, {}};
+    WaitCounts counts;
+    int err = 0;
+    int rc = PollOnce(p, 1, deadline, wake->extra(), WaitCounting{0, 0, stats_.timing(), &counts}, &err);
+    stats_.AddCounts(counts);
+    if (rc == -1 && err == EINVAL) {
+      watch_interrupt = false;
+    } else if (rc == -1) {
+      errno = err;
+      return -1;
+    } else if (rc == 0 || rc == kWaitStopped) {
+      return 0;  // The deadline passed, or an interrupt.
+    } else if (p[0].revents != 0) {
+      *syscall = "epoll_wait";
+      t0 = stats_.Start();
+      int n = epoll_wait(fd_, buf, maxevents, 0);
+      stats_.Stop(kStatSyscallNs, t0);
+      stats_.Add(kStatSyscalls, 1);
+      // Zero: a fromFd twin took the events first; wait on with the time left.
+      if (n != 0) return n;
     }
   }
   for (;;) {
