@@ -61,6 +61,13 @@ export interface NativeEpoll extends NativeStats {
    */
   boundPollInto?(stride: 2 | 3): (out: Int32Array, timeoutMs: number) => number;
   /**
+   * The same with out bound too, for a caller that waits into one buffer over and over: the
+   * function skips looking the array up on every call (it only asks whether its ArrayBuffer was
+   * detached since, and then throws RangeError as for an empty out). Returns undefined for an
+   * out over a resizable ArrayBuffer, which is never bound.
+   */
+  boundPollInto?(stride: 2 | 3, out: Int32Array): ((timeoutMs: number) => number) | undefined;
+  /**
    * Starts an asynchronous wait with no thread: a uv_poll_t watches the epoll fd in Node's own
    * loop and, when it turns readable, one zero-timeout epoll_wait drains up to maxevents events;
    * a uv_timer_t ends the wait at timeoutMs (whole ms in libuv, the precise deadline re-checked,

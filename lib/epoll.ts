@@ -98,6 +98,10 @@ function create(options: unknown): NativeEpoll {
 export class Epoll extends KernelObject<NativeEpoll> {
   /** pollInto() bound once, on first use: see NativeEpoll.boundPollInto. */
   #pollInto?: (out: Int32Array, timeoutMs: number) => number;
+  /** pollInto() bound to one buffer too, the last one waited into twice in a row. */
+  #bound?: { out: Int32Array; wait: (timeoutMs: number) => number };
+  /** The buffer of the last wait that did not go through #bound. */
+  #last?: Int32Array;
   /** poll()'s reusable wait buffer, grown to 2 * maxevents; see SCRATCH_MAX_EVENTS. */
   #scratch = new Int32Array(0);
 
@@ -177,8 +181,7 @@ export class Epoll extends KernelObject<NativeEpoll> {
     // through N-API (about 180 ns a pair there): the pairs are the only allocation.
     if (this.#scratch.length < 2 * max) this.#scratch = new Int32Array(2 * max);
     const buf = this.#scratch;
-    const wait = (this.#pollInto ??= this.#bindPollInto());
-    const n = wait(buf.length === 2 * max ? buf : buf.subarray(0, 2 * max), ms);
+    const n = this.#waitInto(buf.length === 2 * max ? buf : buf.subarray(0, 2 * max), ms);
     const out = new Array<[number, number]>(n);
     // Events are a uint32 (EPOLLET is bit 31): >>> 0 undoes the Int32Array's sign.
     for (let i = 0; i < n; i++) out[i] = [buf[2 * i], buf[2 * i + 1] >>> 0];
@@ -196,9 +199,29 @@ export class Epoll extends KernelObject<NativeEpoll> {
    */
   pollInto(out: Int32Array, timeout?: number | null): number {
     const buf = validateOutBuffer(out);
-    const ms = pollTimeout(timeout);
-    const wait = (this.#pollInto ??= this.#bindPollInto());
-    return wait(buf, ms);
+    return this.#waitInto(buf, pollTimeout(timeout));
+  }
+
+  /**
+   * One wait into buf. A buffer waited into twice in a row gets a function bound to it, which
+   * skips looking the array up on every call; alternating buffers never rebind each time.
+   */
+  #waitInto(buf: Int32Array, ms: number): number {
+    const bound = this.#bound;
+    if (bound !== undefined && bound.out === buf) {
+      this.#last = undefined;
+      return bound.wait(ms);
+    }
+    if (buf === this.#last) {
+      const wait = this._native.boundPollInto?.(2, buf);
+      if (wait !== undefined) {
+        this.#bound = { out: buf, wait };
+        this.#last = undefined;
+        return wait(ms);
+      }
+    }
+    this.#last = buf;
+    return (this.#pollInto ??= this.#bindPollInto())(buf, ms);
   }
 
   #bindPollInto(): (out: Int32Array, timeoutMs: number) => number {

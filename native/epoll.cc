@@ -81,12 +81,14 @@ void Epoll::ReleaseRef(EpollRef* ref) {
 // boundPollInto(stride) gives pollInto(out, timeoutMs) as a plain function bound to this object
 // and stride: the same call as the method without napi_unwrap (about 800 instructions, more
 // than the syscall's user side) and without reading a stride argument every time.
+// boundPollInto(stride, out) binds out too: the function takes (timeoutMs) only.
 Napi::Value Epoll::BoundPollInto(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int32_t stride;
   if (!ReadCount(info, 0, "stride", 2, &stride)) return env.Undefined();
   if (stride != 2 && stride != 3) return ThrowRangeError(env, "The value of \"stride\" is out of range");
   if (ref_ == nullptr) ref_ = new EpollRef{this, 1};
+  if (!info[1].IsUndefined()) return BindOut(info, stride);
   Napi::Function fn = stride == 2 ? Napi::Function::New<CallPollInto<2>>(env, "pollInto", ref_)
                                   : Napi::Function::New<CallPollInto<3>>(env, "pollInto", ref_);
   ref_->owners++;
@@ -98,6 +100,62 @@ Napi::Value Epoll::BoundPollInto(const Napi::CallbackInfo& info) {
     return env.Undefined();  // napi_add_finalizer left an exception pending.
   }
   return fn;
+}
+
+Napi::Value Epoll::BindOut(const Napi::CallbackInfo& info, int32_t stride) {
+  Napi::Env env = info.Env();
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, info[1], &type, &length, &data, &buffer, &offset) != napi_ok ||
+      type != napi_int32_array) {
+    return ThrowTypeError(env, "The \"out\" argument must be an Int32Array");
+  }
+  if (data == nullptr || length / stride == 0) {
+    return ThrowRangeError(env, "The value of \"out.length\" is out of range");
+  }
+  // A resizable ArrayBuffer may shrink under a bound length: such an out is not bound.
+  Napi::Value resizable = Napi::Object(env, buffer).Get("resizable");
+  if (env.IsExceptionPending() || resizable.ToBoolean().Value()) return env.Undefined();
+  BoundOut* b = new BoundOut{ref_, nullptr, static_cast<int32_t*>(data), length};
+  napi_create_reference(env, buffer, 1, &b->buffer);
+  Napi::Function fn = stride == 2 ? Napi::Function::New<CallPollIntoBound<2>>(env, "pollInto", b)
+                                  : Napi::Function::New<CallPollIntoBound<3>>(env, "pollInto", b);
+  ref_->owners++;
+  napi_status st = napi_add_finalizer(
+      env, fn, b,
+      [](napi_env e, void* data, void*) {
+        BoundOut* bound = static_cast<BoundOut*>(data);
+        napi_delete_reference(e, bound->buffer);
+        ReleaseRef(bound->ref);
+        delete bound;
+      },
+      nullptr, nullptr);
+  if (st != napi_ok) {
+    napi_delete_reference(env, b->buffer);
+    ref_->owners--;
+    delete b;
+    return env.Undefined();
+  }
+  return fn;
+}
+
+template <int kStride>
+Napi::Value Epoll::CallPollIntoBound(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  BoundOut* b = static_cast<BoundOut*>(info.Data());
+  if (b->ref->self == nullptr) return ThrowClosed(env, kWhat);
+  napi_value buffer;
+  bool detached = true;
+  napi_get_reference_value(env, b->buffer, &buffer);
+  napi_is_detached_arraybuffer(env, buffer, &detached);
+  // A detached buffer reads as empty (its memory belongs to its new owner now).
+  if (detached) return ThrowRangeError(env, "The value of \"out.length\" is out of range");
+  double ms;
+  if (!ReadTimeout(info, 0, &ms)) return env.Undefined();
+  return b->ref->self->PollIntoSpan(env, b->data, b->length, ms, kStride);
 }
 
 template <int kStride>
@@ -221,14 +279,18 @@ Napi::Value Epoll::PollInto(const Napi::CallbackInfo& info) {
 
 // pollInto(out, timeoutMs) with the stride already known (2 or 3; anything else is refused).
 Napi::Value Epoll::PollIntoWith(const Napi::CallbackInfo& info, int32_t stride) {
-  Napi::Env env = info.Env();
-  if (!CheckCanWait(env)) return env.Undefined();
   Int32Span out;
   double ms;
   if (!ReadInt32Span(info, 0, "out", &out) || !ReadTimeout(info, 1, &ms)) {
-    return env.Undefined();
+    return info.Env().Undefined();
   }
-  size_t records = out.length / (stride == 2 || stride == 3 ? stride : 1);
+  return PollIntoSpan(info.Env(), out.data, out.length, ms, stride);
+}
+
+Napi::Value Epoll::PollIntoSpan(Napi::Env env, int32_t* out, size_t length, double ms,
+                                int32_t stride) {
+  if (!CheckCanWait(env)) return env.Undefined();
+  size_t records = length / (stride == 2 || stride == 3 ? stride : 1);
   if ((stride != 2 && stride != 3) || records == 0) {
     return ThrowRangeError(env, "The value of \"out.length\" is out of range");
   }
@@ -237,7 +299,7 @@ Napi::Value Epoll::PollIntoWith(const Napi::CallbackInfo& info, int32_t stride) 
   int n = CountedWait(env, maxevents, ms);
   if (n < 0) return env.Undefined();
   // No JS ran during the wait, so the array's memory is still where it was.
-  EventsToRecords(out.data, n, stride);
+  EventsToRecords(out, n, stride);
   ReleaseBuffer();
   stats_.Add(kStatEvents, n);
   stats_.Stop(kStatCallNs, t0);

@@ -36,6 +36,17 @@ struct EpollRef {
   int owners;
 };
 
+// A bound function's output buffer (boundPollInto(stride, out)): its elements, found once, and
+// a strong reference to its ArrayBuffer, which each call asks whether it was detached since
+// (transferred to a worker, structuredClone): far cheaper than looking the array up again.
+// A resizable buffer, whose length may shrink, is never bound.
+struct BoundOut {
+  EpollRef* ref;
+  napi_ref buffer;
+  int32_t* data;
+  size_t length;
+};
+
 // An epoll instance that owns its fd. The fd is created CLOEXEC unless asked otherwise, closed
 // by close() or, when the object is collected unclosed, by the destructor. After close() every
 // method refuses with ERR_CLOSED and the old fd number is never used again: the kernel may have
@@ -57,8 +68,14 @@ class Epoll : public Napi::ObjectWrap<Epoll>, public LoopWatchOwner, public Coun
   Napi::Value PollInto(const Napi::CallbackInfo& info);
   Napi::Value BoundPollInto(const Napi::CallbackInfo& info);
   Napi::Value PollIntoWith(const Napi::CallbackInfo& info, int32_t stride);
+  // The wait of pollInto once out is known: records of stride int32s into out.
+  Napi::Value PollIntoSpan(Napi::Env env, int32_t* out, size_t length, double ms, int32_t stride);
   template <int kStride>
   static Napi::Value CallPollInto(const Napi::CallbackInfo& info);
+  template <int kStride>
+  static Napi::Value CallPollIntoBound(const Napi::CallbackInfo& info);
+  // boundPollInto(stride, out): the BoundOut function, or undefined when out cannot be bound.
+  Napi::Value BindOut(const Napi::CallbackInfo& info, int32_t stride);
   static void ReleaseRef(EpollRef* ref);
   Napi::Value WaitAsync(const Napi::CallbackInfo& info);
   Napi::Value WaitIntoAsync(const Napi::CallbackInfo& info);

@@ -23,6 +23,10 @@ for (let i = 0; i < rounds; i++) {
       const ep = new addon.Epoll(-1, true);
       ep.register(r, addon.constants.EPOLLIN, 0);
       assert.deepStrictEqual(ep.poll(0, 4), [[r, addon.constants.EPOLLIN]]);
+      // pollInto bound to its buffer (the selectors' hot path): one reference held, then freed.
+      const records = new Int32Array(6);
+      assert.strictEqual(ep.boundPollInto(3, records)(0), 1);
+      assert.strictEqual(records[0], r);
       ep.close();
     }
     try { addon.close(-1); } catch (err) { assert.strictEqual(err.code, 'ERR_OUT_OF_RANGE'); }

@@ -28,7 +28,7 @@ const MIN_RECORDS = 8;
 /** Waits in a row that saw stale records before the registrations move to a new kernel object. */
 const STALE_WAITS_BEFORE_REBUILD = 2;
 
-type Wait = (out: Int32Array, timeoutMs: number) => number;
+type Wait = (timeoutMs: number) => number;
 
 /**
  * The shared half of the poll(2) and epoll(7) selectors.
@@ -47,7 +47,7 @@ export abstract class PollLikeSelector<T = unknown, K extends PollKernel = PollK
   readonly #tags: FdTable<number> | undefined;
   #lastTag = 0;
   #out: Int32Array;
-  /** The kernel's pollInto, bound once per kernel object where it offers that (epoll). */
+  /** The kernel's pollInto into #out, bound once per kernel object and buffer where it offers that (epoll). */
   #wait: Wait;
   /** Consecutive waits that returned stale records; see _rebuildIfDue. */
   #staleWaits = 0;
@@ -68,7 +68,11 @@ export abstract class PollLikeSelector<T = unknown, K extends PollKernel = PollK
     const tag = this.#tags === undefined ? 0 : (this.#lastTag = nextTag(this.#lastTag));
     this._kernel.register(key.fd, this.#flags(key.events), tag);
     this.#tags?.set(key.fd, tag);
-    this.#out = reserveRecords(this.#out, this._keys.size, this.#stride);
+    const out = reserveRecords(this.#out, this._keys.size, this.#stride);
+    if (out !== this.#out) {
+      this.#out = out;
+      this.#wait = this.#bind(this._kernel);
+    }
   }
 
   protected override _remove(key: SelectorKey<T>): void {
@@ -83,9 +87,8 @@ export abstract class PollLikeSelector<T = unknown, K extends PollKernel = PollK
 
   protected override _poll(timeoutMs: number, ready: Array<SelectorEvent<T>>): number {
     if (this.#staleWaits >= STALE_WAITS_BEFORE_REBUILD) this._rebuildIfDue();
-    const out = this.#out;
-    const n = this.#wait(out, timeoutMs);
-    this._collect(out, n, ready);
+    const n = this.#wait(timeoutMs);
+    this._collect(this.#out, n, ready);
     return n;
   }
 
@@ -127,6 +130,7 @@ export abstract class PollLikeSelector<T = unknown, K extends PollKernel = PollK
 
   #bind(kernel: K): Wait {
     const stride = this.#stride;
-    return kernel.boundPollInto?.(stride) ?? ((out, ms) => kernel.pollInto(out, ms, stride));
+    const out = this.#out;
+    return kernel.boundPollInto?.(stride, out) ?? ((ms) => kernel.pollInto(out, ms, stride));
   }
 }

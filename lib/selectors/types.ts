@@ -48,8 +48,8 @@ export interface PollKernel extends NativeStats {
   unregister(fd: number): unknown;
   /** One wait writing records of `stride` int32s into out; returns the record count. */
   pollInto(out: Int32Array, timeoutMs: number, stride: number): number;
-  /** pollInto(out, timeoutMs) bound to this object and a stride, where it is cheaper so (epoll). */
-  boundPollInto?(stride: number): ((out: Int32Array, timeoutMs: number) => number) | undefined;
+  /** pollInto(out, timeoutMs) bound to this object, a stride and out, where it is cheaper so (epoll). */
+  boundPollInto?(stride: 2 | 3, out: Int32Array): ((timeoutMs: number) => number) | undefined;
   close?(): void;
 }
 

@@ -362,6 +362,38 @@ describe.skipIf(!hasEpoll)('Epoll', () => {
   });
 
   describe('pollInto', () => {
+    it('a buffer waited into again is bound natively; detaching it later is refused, never written', () => {
+      const ep = make();
+      const [, w] = testPipe();
+      ep.register(w, EPOLLOUT);
+      const out = new Int32Array(4);
+      for (let i = 0; i < 4; i++) {
+        out.fill(0);
+        expect(ep.pollInto(out, 0)).toBe(1);
+        expect(Array.from(out.subarray(0, 2))).toEqual([w, EPOLLOUT]);
+      }
+      // Transfer the memory away: the public call says detached, and the native bound function
+      // (held here directly) refuses instead of writing into memory that has a new owner now.
+      const nat = new native.Epoll!(-1, true);
+      nat.register(w, EPOLLOUT, 0);
+      const buf = new Int32Array(4);
+      const bound = nat.boundPollInto!(2, buf)!;
+      expect(bound(0)).toBe(1);
+      const moved = new Int32Array(structuredClone(buf.buffer, { transfer: [buf.buffer] }));
+      moved.fill(-7);
+      expect(() => bound(0)).toThrow(RangeError);
+      expect(Array.from(moved)).toEqual([-7, -7, -7, -7]);
+      structuredClone(out.buffer, { transfer: [out.buffer] });
+      expect(() => ep.pollInto(out, 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+      // A resizable buffer could shrink under a bound length: it is never bound.
+      const Resizable = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer;
+      const growing = new Int32Array(new Resizable(16, { maxByteLength: 64 }));
+      expect(nat.boundPollInto!(2, growing)).toBeUndefined();
+      const live = nat.boundPollInto!(2, new Int32Array(2))!;
+      nat.close();
+      expect(() => live(0)).toThrow(expect.objectContaining({ code: 'ERR_CLOSED' }));
+    });
+
     it('writes at most out.length / 2 pairs and never past them; the rest come next time', () => {
       const pipes = [testPipe(), testPipe(), testPipe()];
       const ep = make();
