@@ -24,7 +24,8 @@
         "native/waiter.cc",
         "native/waiter_core.cc",
         "native/loop_watch.cc",
-        "native/sync_interrupt.cc"
+        "native/sync_interrupt.cc",
+        "native/wait_once.cc"
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api"],
       # A worker terminated in the middle of a native call makes napi calls fail; without this,

@@ -16,9 +16,10 @@ export interface NativePoll extends NativeStats {
   modify(fd: number, events: number): boolean;
   /** Returns false when fd is not registered. */
   unregister(fd: number): boolean;
-  /** One ppoll(2) (EINTR retried with the time left); a new [fd, revents] array per ready fd. */
-  poll(timeoutMs: number): Array<[number, number]>;
-  /** Like poll() but writes (fd, revents) pairs into out; returns the pair count. Allocates nothing. */
+  /**
+   * One poll(2) (ppoll on Linux; EINTR retried with the time left) writing (fd, revents) pairs
+   * of the ready fds into out; returns the pair count. Allocates nothing.
+   */
   pollInto(out: Int32Array, timeoutMs: number): number;
   readonly size: number;
 }
@@ -59,6 +60,13 @@ export interface NativeEpoll extends NativeStats {
    * Optional so that test fakes may leave it out.
    */
   boundPollInto?(stride: 2 | 3): (out: Int32Array, timeoutMs: number) => number;
+  /**
+   * The same with out bound too, for a caller that waits into one buffer over and over: the
+   * function skips looking the array up on every call (it only asks whether its ArrayBuffer was
+   * detached since, and then throws RangeError as for an empty out). Returns undefined for an
+   * out over a resizable ArrayBuffer, which is never bound.
+   */
+  boundPollInto?(stride: 2 | 3, out: Int32Array): ((timeoutMs: number) => number) | undefined;
   /**
    * Starts an asynchronous wait with no thread: a uv_poll_t watches the epoll fd in Node's own
    * loop and, when it turns readable, one zero-timeout epoll_wait drains up to maxevents events;

@@ -1,6 +1,7 @@
 /** epoll(7): the kernel object as it is, one validated native call per method. Linux only. */
 import { native } from './binding';
 import type { NativeEpoll, NativeEpollConstructor } from './binding';
+import { abortable } from './async/abortable';
 import { abortError, invalidArgType, stateError } from './errors';
 import {
   fileLikeToFd,
@@ -13,7 +14,7 @@ import {
   validateSignal,
 } from './validate';
 import type { FileLike } from './validate';
-import type { WaitStats } from './stats';
+import { adopt, adopted, KernelObject } from './kernel';
 
 /** Options for `new Epoll()`. */
 export interface EpollOptions {
@@ -47,7 +48,12 @@ const DEFAULT_MAXEVENTS = 1024;
 /** A sane upper bound for maxevents: the buffer holds 12 bytes per event. */
 const MAX_MAXEVENTS = 2 ** 24;
 
-function nativeClass(): NativeEpollConstructor {
+/**
+ * The native Epoll class.
+ * @returns It, where this build has epoll.
+ * @throws Error ERR_NOT_SUPPORTED elsewhere.
+ */
+export function nativeEpollClass(): NativeEpollConstructor {
   if (native.Epoll === undefined) {
     throw stateError('ERR_NOT_SUPPORTED', `epoll is not available on ${process.platform}`);
   }
@@ -67,8 +73,15 @@ function validateSizehint(value: unknown): number {
   return validateInteger(value, 'options.sizehint', 1, 2 ** 31 - 1);
 }
 
-// Set only while fromFd() runs the constructor, to hand it an adopted native object.
-let adopted: NativeEpoll | undefined;
+function create(options: unknown): NativeEpoll {
+  const Native = nativeEpollClass();
+  const o = validateOptions<EpollOptions>(options);
+  const sizehint = validateSizehint(o.sizehint);
+  if (o.cloexec !== undefined && typeof o.cloexec !== 'boolean') {
+    throw invalidArgType('options.cloexec', 'of type boolean', o.cloexec);
+  }
+  return new Native(sizehint, o.cloexec ?? true);
+}
 
 /**
  * An epoll instance: a kernel interest list that reports which of its fds are ready. It owns
@@ -77,11 +90,18 @@ let adopted: NativeEpoll | undefined;
  *
  * Portability: Linux only. Elsewhere the constructor throws `ERR_NOT_SUPPORTED`; use `Kqueue`
  * on macOS/BSD, or the selectors layer, which picks what the platform has.
+ *
+ * Its `stats()` count poll(), pollInto() and pollAsync() as calls; pollAsync() counts its
+ * zero-timeout drains as syscalls and no `callNs`. `fds` and `bytesIn` stay 0: epoll hands
+ * the kernel nothing per wait.
  */
-export class Epoll {
-  readonly #native: NativeEpoll;
+export class Epoll extends KernelObject<NativeEpoll> {
   /** pollInto() bound once, on first use: see NativeEpoll.boundPollInto. */
   #pollInto?: (out: Int32Array, timeoutMs: number) => number;
+  /** pollInto() bound to one buffer too, the last one waited into twice in a row. */
+  #bound?: { out: Int32Array; wait: (timeoutMs: number) => number };
+  /** The buffer of the last wait that did not go through #bound. */
+  #last?: Int32Array;
   /** poll()'s reusable wait buffer, grown to 2 * maxevents; see SCRATCH_MAX_EVENTS. */
   #scratch = new Int32Array(0);
 
@@ -93,18 +113,7 @@ export class Epoll {
    * @throws ErrnoError `EMFILE` / `ENFILE` / `ENOMEM` from epoll_create1.
    */
   constructor(options?: EpollOptions) {
-    if (adopted !== undefined) {
-      this.#native = adopted;
-      adopted = undefined;
-      return;
-    }
-    const Native = nativeClass();
-    const o = validateOptions<EpollOptions>(options);
-    const sizehint = validateSizehint(o.sizehint);
-    if (o.cloexec !== undefined && typeof o.cloexec !== 'boolean') {
-      throw invalidArgType('options.cloexec', 'of type boolean', o.cloexec);
-    }
-    this.#native = new Native(sizehint, o.cloexec ?? true);
+    super(adopted<NativeEpoll>() ?? create(options));
   }
 
   /**
@@ -114,37 +123,8 @@ export class Epoll {
    * @throws TypeError / RangeError for a bad fd; Error `ERR_NOT_SUPPORTED` without epoll.
    */
   static fromFd(fd: number): Epoll {
-    const Native = nativeClass();
-    adopted = Native.fromFd(validateFd(fd));
-    return new Epoll();
-  }
-
-  /**
-   * The epoll fd.
-   * @returns the fd number.
-   * @throws Error `ERR_CLOSED` after close().
-   */
-  fileno(): number {
-    return this.#native.fileno();
-  }
-
-  /** True once close() has been called. */
-  get closed(): boolean {
-    return this.#native.closed;
-  }
-
-  /**
-   * Closes the epoll fd. Idempotent. A pending `pollAsync()` is rejected with `ERR_CLOSED`.
-   * @throws ErrnoError when close(2) fails (e.g. `EBADF` if the fd was closed behind its back);
-   *   the object is closed all the same.
-   */
-  close(): void {
-    this.#native.close();
-  }
-
-  /** Calls close(), for `using`. */
-  [Symbol.dispose](): void {
-    this.close();
+    const Native = nativeEpollClass();
+    return adopt(Native.fromFd(validateFd(fd)), () => new Epoll());
   }
 
   /**
@@ -158,7 +138,7 @@ export class Epoll {
    */
   register(fd: FileLike, events: number = DEFAULT_EVENTS): void {
     const n = fileLikeToFd(fd);
-    this.#native.register(n, validateEvents(events, KNOWN_EVENTS), 0);
+    this._native.register(n, validateEvents(events, KNOWN_EVENTS), 0);
   }
 
   /**
@@ -169,7 +149,7 @@ export class Epoll {
    */
   modify(fd: FileLike, events: number): void {
     const n = fileLikeToFd(fd);
-    this.#native.modify(n, validateEvents(events, KNOWN_EVENTS), 0);
+    this._native.modify(n, validateEvents(events, KNOWN_EVENTS), 0);
   }
 
   /**
@@ -179,7 +159,7 @@ export class Epoll {
    *   removes it from every epoll set already); Error `ERR_CLOSED` after close().
    */
   unregister(fd: FileLike): void {
-    this.#native.unregister(fileLikeToFd(fd));
+    this._native.unregister(fileLikeToFd(fd));
   }
 
   /**
@@ -196,13 +176,12 @@ export class Epoll {
   poll(timeout?: number | null, maxevents?: number): Array<[fd: number, events: number]> {
     const ms = pollTimeout(timeout);
     const max = validateMaxevents(maxevents);
-    if (max > SCRATCH_MAX_EVENTS) return this.#native.poll(ms, max);
+    if (max > SCRATCH_MAX_EVENTS) return this._native.poll(ms, max);
     // Waiting into a reused buffer and building the pairs here is cheaper than building them
     // through N-API (about 180 ns a pair there): the pairs are the only allocation.
     if (this.#scratch.length < 2 * max) this.#scratch = new Int32Array(2 * max);
     const buf = this.#scratch;
-    const wait = (this.#pollInto ??= this.#bindPollInto());
-    const n = wait(buf.length === 2 * max ? buf : buf.subarray(0, 2 * max), ms);
+    const n = this.#waitInto(buf.length === 2 * max ? buf : buf.subarray(0, 2 * max), ms);
     const out = new Array<[number, number]>(n);
     // Events are a uint32 (EPOLLET is bit 31): >>> 0 undoes the Int32Array's sign.
     for (let i = 0; i < n; i++) out[i] = [buf[2 * i], buf[2 * i + 1] >>> 0];
@@ -220,37 +199,34 @@ export class Epoll {
    */
   pollInto(out: Int32Array, timeout?: number | null): number {
     const buf = validateOutBuffer(out);
-    const ms = pollTimeout(timeout);
-    const wait = (this.#pollInto ??= this.#bindPollInto());
-    return wait(buf, ms);
+    return this.#waitInto(buf, pollTimeout(timeout));
+  }
+
+  /**
+   * One wait into buf. A buffer waited into twice in a row gets a function bound to it, which
+   * skips looking the array up on every call; alternating buffers never rebind each time.
+   */
+  #waitInto(buf: Int32Array, ms: number): number {
+    const bound = this.#bound;
+    if (bound !== undefined && bound.out === buf) {
+      this.#last = undefined;
+      return bound.wait(ms);
+    }
+    if (buf === this.#last) {
+      const wait = this._native.boundPollInto?.(2, buf);
+      if (wait !== undefined) {
+        this.#bound = { out: buf, wait };
+        this.#last = undefined;
+        return wait(ms);
+      }
+    }
+    this.#last = buf;
+    return (this.#pollInto ??= this.#bindPollInto())(buf, ms);
   }
 
   #bindPollInto(): (out: Int32Array, timeoutMs: number) => number {
-    const n = this.#native;
+    const n = this._native;
     return n.boundPollInto?.(2) ?? ((out, ms) => n.pollInto(out, ms, 2));
-  }
-
-  /**
-   * Counters of this object's waits (see {@link WaitStats}). poll(), pollInto() and pollAsync()
-   * count as calls; pollAsync() counts its zero-timeout drains as syscalls and no `callNs`.
-   * `fds` and `bytesIn` stay 0: epoll hands the kernel nothing per wait.
-   * @returns a new object; the counters go on counting.
-   */
-  stats(): WaitStats {
-    return this.#native.stats();
-  }
-
-  /** Sets every counter back to 0 (timing stays as it is). */
-  resetStats(): void {
-    this.#native.resetStats();
-  }
-
-  /**
-   * Switches the measuring of `syscallNs` and `callNs` on or off (off by default).
-   * @param on true to measure.
-   */
-  setStatsTiming(on: boolean): void {
-    this.#native.setStatsTiming(on === true);
   }
 
   /**
@@ -274,26 +250,7 @@ export class Epoll {
     const maxevents = validateMaxevents(o.maxevents);
     const signal = validateSignal(o.signal);
     if (signal?.aborted) throw abortError(signal);
-    const nat = this.#native;
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
-        if (nat.cancelWait()) reject(abortError(signal!));
-      };
-      nat.waitAsync(ms, maxevents, (err, events) => {
-        signal?.removeEventListener('abort', onAbort);
-        if (err) reject(err);
-        else resolve(events!);
-      });
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    const nat = this._native;
+    return abortable(signal, () => nat.cancelWait(), (settle) => nat.waitAsync(ms, maxevents, settle));
   }
-}
-
-/**
- * Whether this kernel has epoll_pwait2 (Linux 5.11+), which gives epoll waits ns precision;
- * without it timeouts are rounded up to whole ms. For capabilities(); probed once per thread.
- * @returns false where the build has no epoll.
- */
-export function epollPwait2Supported(): boolean {
-  return native.epollPwait2Supported?.() ?? false;
 }

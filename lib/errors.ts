@@ -57,6 +57,22 @@ export function stateError(code: IomuxErrorCode, message: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
+/**
+ * Error ERR_CLOSED: an object used after its close().
+ * @param what - What is closed: 'selector', 'Kqueue', 'waiter'.
+ */
+export function closedError(what: string): Error {
+  return stateError('ERR_CLOSED', `I/O operation on a closed ${what}`);
+}
+
+/**
+ * Error ERR_BUSY: a second wait on an object while one is in progress.
+ * @param what - The object: 'selector', 'Kqueue', 'waiter'.
+ */
+export function busyError(what: string): Error {
+  return stateError('ERR_BUSY', `a wait is already in progress on this ${what}`);
+}
+
 /** RangeError ERR_FD_SETSIZE: select(2) cannot watch this fd without allowLargeFds. */
 export function fdSetSizeError(fd: number, limit: number): RangeError {
   const err = new RangeError(

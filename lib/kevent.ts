@@ -135,6 +135,18 @@ export class KEvent {
   }
 }
 
+/**
+ * Writes one change of small values (an fd, a filter, flags and an int32 udata) as the record
+ * at word `at` of buf, without making a KEvent (the selectors' register/unregister path).
+ */
+export function packChange(buf: Int32Array, at: number, fd: number, filter: number, flags: number, udata: number): void {
+  buf.fill(0, at, at + KEV_WORDS);
+  buf[at] = fd;
+  buf[at + 2] = filter;
+  buf[at + 3] = flags;
+  buf[at + 8] = udata;
+}
+
 /** Writes ev as one record at word `at` of buf. */
 export function packKEvent(buf: Int32Array, at: number, ev: KEvent): void {
   packWide(buf, at, ev.ident);

@@ -4,9 +4,10 @@
  * no objects natively and reuses its buffers.
  */
 import { native, type NativeKqueue, type NativeKqueueConstructor } from './binding';
-import { abortError, invalidArgType, outOfRange, stateError } from './errors';
+import { abortable } from './async/abortable';
+import { abortError, closedError, invalidArgType, outOfRange, stateError } from './errors';
 import { KEV_WORDS, KEvent, packKEvent, unpackKEvent } from './kevent';
-import type { WaitStats } from './stats';
+import { adopt, adopted, KernelObject } from './kernel';
 import { pollTimeout, validateFd, validateInteger, validateOptions, validateSignal } from './validate';
 
 export { KEvent } from './kevent';
@@ -14,7 +15,12 @@ export { KEvent } from './kevent';
 /** The most events (or changes) one control() call takes; native/kqueue.h has the same bound. */
 const MAX_EVENTS = 2 ** 20;
 
-function nativeKqueue(): NativeKqueueConstructor {
+/**
+ * The native Kqueue class.
+ * @returns It, where this build has kqueue.
+ * @throws Error ERR_NOT_SUPPORTED elsewhere, saying how to build with libkqueue on Linux.
+ */
+export function nativeKqueue(): NativeKqueueConstructor {
   if (native.Kqueue) return native.Kqueue;
   throw stateError(
     'ERR_NOT_SUPPORTED',
@@ -29,8 +35,6 @@ export interface KqueueControlAsyncOptions {
   signal?: AbortSignal;
 }
 
-/** Set by Kqueue.fromFd() for the constructor to adopt instead of making a new kqueue. */
-let adopting: NativeKqueue | undefined;
 const EMPTY = new Int32Array(0);
 
 /**
@@ -40,9 +44,13 @@ const EMPTY = new Int32Array(0);
  * Portability: kqueue is native on macOS and the BSDs. On Linux it exists only in builds linked
  * against libkqueue (IOMUX_KQUEUE_PREFIX), which emulates it over epoll; elsewhere the
  * constructor throws ERR_NOT_SUPPORTED. Read and write readiness on one fd are two events.
+ *
+ * Its `stats()` count control() calls. A kqueue keeps its interest set in the kernel, so `fds`
+ * counts the changes handed to kevent(2) (not the fds watched) and `bytesIn` is
+ * `fds * sizeof(struct kevent)` (32 bytes on Linux/libkqueue and macOS, 64 on FreeBSD 12+).
+ * An EINTR retry re-sends no changes, so it adds a syscall and no fds.
  */
-export class Kqueue {
-  readonly #kq: NativeKqueue;
+export class Kqueue extends KernelObject<NativeKqueue> {
   #changes: Int32Array = EMPTY;
   #out: Int32Array = EMPTY;
 
@@ -51,10 +59,7 @@ export class Kqueue {
    * @throws Error ERR_NOT_SUPPORTED when this build has no kqueue; a syscall error (EMFILE...).
    */
   constructor() {
-    const ctor = nativeKqueue();
-    const adopted = adopting;
-    adopting = undefined;
-    this.#kq = adopted ?? new ctor();
+    super(adopted<NativeKqueue>() ?? new (nativeKqueue())());
   }
 
   /**
@@ -65,41 +70,17 @@ export class Kqueue {
    *   fd is not open.
    */
   static fromFd(fd: number): Kqueue {
-    const ctor = nativeKqueue();
-    adopting = ctor.fromFd(validateFd(fd));
-    try {
-      return new Kqueue();
-    } finally {
-      adopting = undefined;
-    }
+    return adopt(nativeKqueue().fromFd(validateFd(fd)), () => new Kqueue());
   }
 
   /**
-   * @returns The kqueue fd.
-   * @throws Error ERR_CLOSED after close().
-   */
-  fileno(): number {
-    return this.#kq.fileno();
-  }
-
-  /** Whether close() has been called. */
-  get closed(): boolean {
-    return this.#kq.closed;
-  }
-
-  /**
-   * Closes the kqueue fd; calling it again does nothing.
+   * Closes the kqueue fd and drops the buffers; calling it again does nothing.
    * @throws A close(2) error (the object is closed all the same).
    */
-  close(): void {
-    this.#kq.close();
+  override close(): void {
+    super.close();
     this.#changes = EMPTY;
     this.#out = EMPTY;
-  }
-
-  /** Same as close(), for `using`. */
-  [Symbol.dispose](): void {
-    this.close();
   }
 
   /**
@@ -118,41 +99,15 @@ export class Kqueue {
    * (libkqueue) filters are emulated and some (AIO, NETDEV) are absent.
    */
   control(changes: Iterable<KEvent> | null | undefined, maxevents: number, timeout?: number | null): KEvent[] {
-    if (this.#kq.closed) throw stateError('ERR_CLOSED', 'I/O operation on a closed Kqueue');
+    if (this._native.closed) throw closedError('Kqueue');
     const max = validateInteger(maxevents, 'maxevents', 0, MAX_EVENTS);
     const ms = pollTimeout(timeout);
     const nchanges = this.#packChanges(changes);
     if (this.#out.length < max * KEV_WORDS) this.#out = new Int32Array(max * KEV_WORDS);
-    const n = this.#kq.control(this.#changes, nchanges, this.#out, max, ms);
+    const n = this._native.control(this.#changes, nchanges, this.#out, max, ms);
     const events = new Array<KEvent>(n);
     for (let i = 0; i < n; i++) events[i] = unpackKEvent(this.#out, i * KEV_WORDS);
     return events;
-  }
-
-  /**
-   * Counters of this object's control() calls (see {@link WaitStats}); readable after close().
-   * @returns a new object; the counters go on counting.
-   *
-   * Portability: a kqueue keeps its interest set in the kernel, so `fds` counts the changes
-   * handed to kevent(2) (not the fds watched) and `bytesIn` is `fds * sizeof(struct kevent)`
-   * (32 bytes on Linux/libkqueue and macOS, 64 on FreeBSD 12+). An EINTR retry re-sends no
-   * changes, so it adds a syscall and no fds.
-   */
-  stats(): WaitStats {
-    return this.#kq.stats();
-  }
-
-  /** Sets every counter back to 0 (timing stays as it is). */
-  resetStats(): void {
-    this.#kq.resetStats();
-  }
-
-  /**
-   * Switches the measuring of `syscallNs` and `callNs` on or off (off by default).
-   * @param on true to measure.
-   */
-  setStatsTiming(on: boolean): void {
-    this.#kq.setStatsTiming(on === true);
   }
 
   /**
@@ -181,7 +136,7 @@ export class Kqueue {
     timeout?: number | null,
     options?: KqueueControlAsyncOptions,
   ): Promise<KEvent[]> {
-    if (this.#kq.closed) throw stateError('ERR_CLOSED', 'I/O operation on a closed Kqueue');
+    if (this._native.closed) throw closedError('Kqueue');
     const max = validateInteger(maxevents, 'maxevents', 0, MAX_EVENTS);
     const ms = pollTimeout(timeout);
     const signal = validateSignal(validateOptions<KqueueControlAsyncOptions>(options).signal);
@@ -193,20 +148,14 @@ export class Kqueue {
     }
     if (this.#out.length < max * KEV_WORDS) this.#out = new Int32Array(max * KEV_WORDS);
     const out = this.#out;
-    const kq = this.#kq;
-    return new Promise<KEvent[]>((resolve, reject) => {
-      const onAbort = (): void => {
-        if (kq.cancelWait()) reject(abortError(signal!));
-      };
-      kq.waitAsync(out, max, ms, (err, count) => {
-        signal?.removeEventListener('abort', onAbort);
-        if (err) return reject(err);
-        const events = new Array<KEvent>(count!);
-        for (let i = 0; i < count!; i++) events[i] = unpackKEvent(out, i * KEV_WORDS);
-        resolve(events);
-      });
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    const kq = this._native;
+    return abortable(signal, () => kq.cancelWait(), (settle) =>
+      kq.waitAsync(out, max, ms, (err, count = 0) => {
+        const events = new Array<KEvent>(count);
+        for (let i = 0; i < count; i++) events[i] = unpackKEvent(out, i * KEV_WORDS);
+        settle(err, events);
+      }),
+    );
   }
 
   /** Packs changes into the reusable buffer, growing it as needed; returns how many. */

@@ -114,7 +114,8 @@ function pick<T>(s: Scratch, from: number, to: number): T[] {
  *   negative, NaN or > 2^31-1.
  * @throws RangeError `ERR_FD_SETSIZE` for an fd >= FD_SETSIZE without `allowLargeFds`.
  * @throws ErrnoError `EBADF` (syscall 'select') when an fd is not open (an fd at or past
- *   RLIMIT_NOFILE included, before anything is allocated for it); `EINTR` with `err.signal`
+ *   RLIMIT_NOFILE included, before anything is allocated for it: one opened before the limit
+ *   was lowered is waited on as any other); `EINTR` with `err.signal`
  *   when a signal that JS listens for arrives during a wait that blocks (README, "Signals and
  *   stopped workers during a synchronous wait"); whatever a `fileno()` throws passes through.
  *

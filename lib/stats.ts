@@ -45,3 +45,34 @@ export function statsFromSlots(slots: Float64Array): WaitStats {
   });
   return out;
 }
+
+/**
+ * The three stats methods of every object that counts its waits (Epoll, Poll, Kqueue and the
+ * selectors), written once over the object's native counters.
+ */
+export abstract class Counted {
+  /**
+   * Counters of this object's waits since it was made or reset (see {@link WaitStats}); they
+   * stay readable after close().
+   * @returns A new object; the counters go on counting.
+   */
+  stats(): WaitStats {
+    return this._counters().stats();
+  }
+
+  /** Sets every counter back to 0 (timing stays as it is). */
+  resetStats(): void {
+    this._counters().resetStats();
+  }
+
+  /**
+   * Switches the measuring of `syscallNs` and `callNs` on or off (off by default).
+   * @param on true to measure.
+   */
+  setStatsTiming(on: boolean): void {
+    this._counters().setStatsTiming(on === true);
+  }
+
+  /** The native counters these methods read. */
+  protected abstract _counters(): NativeStats;
+}

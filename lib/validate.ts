@@ -131,8 +131,9 @@ export function checkNotDetached(value: unknown, name: string): void {
 /** An Int32Array of even length >= minRecord to receive (fd, events) records. */
 export function validateOutBuffer(value: unknown, record = 2, name = 'out'): Int32Array {
   if (!(value instanceof Int32Array)) throw invalidArgType(name, 'an instance of Int32Array', value);
-  checkNotDetached(value, name);
   if (value.length < record || value.length % record !== 0) {
+    // A detached view reads as empty: say that rather than "too short" (a hot path, so only here).
+    checkNotDetached(value, name);
     throw outOfRange(`${name}.length`, `a multiple of ${record} and >= ${record}`, value.length);
   }
   return value;

@@ -12,10 +12,8 @@
 namespace iomux {
 
 struct AddonData {
-  Napi::FunctionReference poll_ctor;
   Napi::FunctionReference epoll_ctor;
   Napi::FunctionReference kqueue_ctor;
-  Napi::FunctionReference waiter_ctor;
   // -1 = not probed yet, 0 = the kernel lacks epoll_pwait2 (ENOSYS), 1 = it has it.
   int epoll_pwait2 = -1;
   // select(2) with allowLargeFds: the three fd bitmaps for fds past FD_SETSIZE. It grows to the

@@ -19,14 +19,14 @@
 
 namespace iomux {
 
-static const char kClosedMessage[] = "I/O operation on closed epoll object";
+static const char kWhat[] = "epoll object";
 
 Napi::Function Epoll::Define(Napi::Env env) {
   return DefineClass(env, "Epoll",
                      {
                          StaticMethod<&Epoll::FromFd>("fromFd"),
-                         InstanceMethod<&Epoll::Fileno>("fileno"),
-                         InstanceAccessor<&Epoll::Closed>("closed"),
+                         InstanceMethod("fileno", &Epoll::Fileno),
+                         InstanceAccessor("closed", &Epoll::Closed, nullptr),
                          InstanceMethod<&Epoll::Close>("close"),
                          InstanceMethod<&Epoll::Register>("register"),
                          InstanceMethod<&Epoll::Modify>("modify"),
@@ -37,20 +37,18 @@ Napi::Function Epoll::Define(Napi::Env env) {
                          InstanceMethod<&Epoll::WaitAsync>("waitAsync"),
                          InstanceMethod<&Epoll::WaitIntoAsync>("waitIntoAsync"),
                          InstanceMethod<&Epoll::CancelWait>("cancelWait"),
-                         InstanceMethod<&Epoll::GetStats>("stats"),
-                         InstanceMethod<&Epoll::ResetStats>("resetStats"),
-                         InstanceMethod<&Epoll::SetStatsTiming>("setStatsTiming"),
+                         InstanceMethod("stats", &Epoll::GetStats),
+                         InstanceMethod("resetStats", &Epoll::ResetStats),
+                         InstanceMethod("setStatsTiming", &Epoll::SetStatsTiming),
                      });
 }
 
 // new Epoll(sizehint, cloexec). fromFd() calls the constructor with an External holding the fd
 // to adopt; JS code cannot make an External, so that path is private.
-Epoll::Epoll(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Epoll>(info) {
+Epoll::Epoll(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<Epoll>(info), LoopWatchOwner(kWhat) {
   Napi::Env env = info.Env();
-  if (info[0].IsExternal()) {
-    epfd_ = *info[0].As<Napi::External<int>>().Data();
-    return;
-  }
+  if (AdoptedFd(info, &fd_)) return;
   // The size hint only mattered to epoll_create(2) before Linux 2.6.8; TS validates it.
   int32_t sizehint = -1;
   if (!info[0].IsUndefined() && !ReadInt32(info, 0, "sizehint", &sizehint)) return;
@@ -62,14 +60,14 @@ Epoll::Epoll(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Epoll>(info) {
     ThrowErrno(env, err, "epoll_create1");
     return;
   }
-  epfd_ = fd;
+  fd_ = fd;
 }
 
 Epoll::~Epoll() {
   // A collected object that was never closed: release the uv handles, then the fd. An fd that
   // close() already closed is -1 here and is never touched again.
-  ReleaseWaiter(nullptr);
-  if (epfd_ >= 0) close(epfd_);
+  ReleaseWatch(nullptr);
+  if (fd_ >= 0) close(fd_);
   if (ref_ != nullptr) {
     ref_->self = nullptr;
     ReleaseRef(ref_);
@@ -83,12 +81,14 @@ void Epoll::ReleaseRef(EpollRef* ref) {
 // boundPollInto(stride) gives pollInto(out, timeoutMs) as a plain function bound to this object
 // and stride: the same call as the method without napi_unwrap (about 800 instructions, more
 // than the syscall's user side) and without reading a stride argument every time.
+// boundPollInto(stride, out) binds out too: the function takes (timeoutMs) only.
 Napi::Value Epoll::BoundPollInto(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int32_t stride;
   if (!ReadCount(info, 0, "stride", 2, &stride)) return env.Undefined();
   if (stride != 2 && stride != 3) return ThrowRangeError(env, "The value of \"stride\" is out of range");
   if (ref_ == nullptr) ref_ = new EpollRef{this, 1};
+  if (!info[1].IsUndefined()) return BindOut(info, stride);
   Napi::Function fn = stride == 2 ? Napi::Function::New<CallPollInto<2>>(env, "pollInto", ref_)
                                   : Napi::Function::New<CallPollInto<3>>(env, "pollInto", ref_);
   ref_->owners++;
@@ -102,52 +102,78 @@ Napi::Value Epoll::BoundPollInto(const Napi::CallbackInfo& info) {
   return fn;
 }
 
+Napi::Value Epoll::BindOut(const Napi::CallbackInfo& info, int32_t stride) {
+  Napi::Env env = info.Env();
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, info[1], &type, &length, &data, &buffer, &offset) != napi_ok ||
+      type != napi_int32_array) {
+    return ThrowTypeError(env, "The \"out\" argument must be an Int32Array");
+  }
+  if (data == nullptr || length / stride == 0) {
+    return ThrowRangeError(env, "The value of \"out.length\" is out of range");
+  }
+  // A resizable ArrayBuffer may shrink under a bound length: such an out is not bound.
+  Napi::Value resizable = Napi::Object(env, buffer).Get("resizable");
+  if (env.IsExceptionPending() || resizable.ToBoolean().Value()) return env.Undefined();
+  BoundOut* b = new BoundOut{ref_, nullptr, static_cast<int32_t*>(data), length};
+  napi_create_reference(env, buffer, 1, &b->buffer);
+  Napi::Function fn = stride == 2 ? Napi::Function::New<CallPollIntoBound<2>>(env, "pollInto", b)
+                                  : Napi::Function::New<CallPollIntoBound<3>>(env, "pollInto", b);
+  ref_->owners++;
+  napi_status st = napi_add_finalizer(
+      env, fn, b,
+      [](napi_env e, void* data, void*) {
+        BoundOut* bound = static_cast<BoundOut*>(data);
+        napi_delete_reference(e, bound->buffer);
+        ReleaseRef(bound->ref);
+        delete bound;
+      },
+      nullptr, nullptr);
+  if (st != napi_ok) {
+    napi_delete_reference(env, b->buffer);
+    ref_->owners--;
+    delete b;
+    return env.Undefined();
+  }
+  return fn;
+}
+
+template <int kStride>
+Napi::Value Epoll::CallPollIntoBound(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  BoundOut* b = static_cast<BoundOut*>(info.Data());
+  if (b->ref->self == nullptr) return ThrowClosed(env, kWhat);
+  napi_value buffer;
+  bool detached = true;
+  napi_get_reference_value(env, b->buffer, &buffer);
+  napi_is_detached_arraybuffer(env, buffer, &detached);
+  // A detached buffer reads as empty (its memory belongs to its new owner now).
+  if (detached) return ThrowRangeError(env, "The value of \"out.length\" is out of range");
+  double ms;
+  if (!ReadTimeout(info, 0, &ms)) return env.Undefined();
+  return b->ref->self->PollIntoSpan(env, b->data, b->length, ms, kStride);
+}
+
 template <int kStride>
 Napi::Value Epoll::CallPollInto(const Napi::CallbackInfo& info) {
   EpollRef* ref = static_cast<EpollRef*>(info.Data());
   if (ref->self == nullptr) {
-    return ThrowCodeError(info.Env(), "ERR_CLOSED", kClosedMessage);
+    return ThrowClosed(info.Env(), kWhat);
   }
   return ref->self->PollIntoWith(info, kStride);
 }
 
 Napi::Value Epoll::FromFd(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fd;
-  if (!ReadFd(info, 0, &fd)) return env.Undefined();
-  return GetAddonData(env)->epoll_ctor.New({Napi::External<int>::New(env, &fd)});
-}
-
-bool Epoll::CheckOpen(Napi::Env env) {
-  if (epfd_ >= 0) return true;
-  ThrowCodeError(env, "ERR_CLOSED", kClosedMessage);
-  return false;
-}
-
-Napi::Value Epoll::Fileno(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!CheckOpen(env)) return env.Undefined();
-  return Napi::Number::New(env, epfd_);
-}
-
-Napi::Value Epoll::Closed(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), epfd_ < 0);
+  return AdoptFd(info, GetAddonData(info.Env())->epoll_ctor);
 }
 
 Napi::Value Epoll::Close(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (epfd_ < 0) return env.Undefined();
-  // The uv poll handle must stop watching the fd before the fd is closed (uv_poll_t docs).
-  PendingWait pending;
-  ReleaseWaiter(&pending);
-  int rc = close(epfd_);
-  int err = errno;
-  epfd_ = -1;  // Closed even when close(2) failed: on Linux the fd is gone either way.
-  if (pending.Active()) {
-    pending.Settle(env, CodeError(env, "ERR_CLOSED", kClosedMessage).Value(), env.Undefined());
-  }
-  if (rc != 0 && err != EINTR) return ThrowErrno(env, err, "close");
-  return env.Undefined();
+  int err = CloseOwnedFd(info.Env());
+  return err != 0 ? ThrowErrno(info.Env(), err, "close") : info.Env().Undefined();
 }
 
 // Reads an event mask given either as uint32 or as the signed value JS bit operations make of
@@ -175,7 +201,7 @@ Napi::Value Epoll::Ctl(const Napi::CallbackInfo& info, int op) {
     // closed and reused since) from a fresh one.
     ev.data.u64 = static_cast<uint64_t>(tag) << 32 | static_cast<uint32_t>(fd);
   }
-  if (epoll_ctl(epfd_, op, fd, &ev) != 0) {
+  if (epoll_ctl(fd_, op, fd, &ev) != 0) {
     int err = errno;
     return ThrowErrno(env, err, "epoll_ctl");
   }
@@ -189,8 +215,7 @@ Napi::Value Epoll::Unregister(const Napi::CallbackInfo& info) { return Ctl(info,
 bool Epoll::CheckCanWait(Napi::Env env) {
   if (!CheckOpen(env)) return false;
   if (WaitPending()) {
-    ThrowCodeError(env, "ERR_BUSY",
-                   "epoll fd " + std::to_string(epfd_) + " already has a wait in progress");
+    ThrowBusy(env, kWhat);
     return false;
   }
   return true;
@@ -206,14 +231,16 @@ bool ReadCount(const Napi::CallbackInfo& info, size_t i, const char* name, int32
   return true;
 }
 
+bool Epoll::ReadWaitArgs(const Napi::CallbackInfo& info, double* ms, int32_t* maxevents) {
+  return CheckCanWait(info.Env()) && ReadTimeout(info, 0, ms) &&
+         ReadCount(info, 1, "maxevents", 1024, maxevents);
+}
+
 Napi::Value Epoll::Poll(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!CheckCanWait(env)) return env.Undefined();
   double ms;
   int32_t maxevents;
-  if (!ReadTimeout(info, 0, &ms) || !ReadCount(info, 1, "maxevents", 1024, &maxevents)) {
-    return env.Undefined();
-  }
+  if (!ReadWaitArgs(info, &ms, &maxevents)) return env.Undefined();
   long long t0 = stats_.Start();
   int n = CountedWait(env, maxevents, ms);
   if (n < 0) return env.Undefined();
@@ -252,14 +279,18 @@ Napi::Value Epoll::PollInto(const Napi::CallbackInfo& info) {
 
 // pollInto(out, timeoutMs) with the stride already known (2 or 3; anything else is refused).
 Napi::Value Epoll::PollIntoWith(const Napi::CallbackInfo& info, int32_t stride) {
-  Napi::Env env = info.Env();
-  if (!CheckCanWait(env)) return env.Undefined();
   Int32Span out;
   double ms;
   if (!ReadInt32Span(info, 0, "out", &out) || !ReadTimeout(info, 1, &ms)) {
-    return env.Undefined();
+    return info.Env().Undefined();
   }
-  size_t records = out.length / (stride == 2 || stride == 3 ? stride : 1);
+  return PollIntoSpan(info.Env(), out.data, out.length, ms, stride);
+}
+
+Napi::Value Epoll::PollIntoSpan(Napi::Env env, int32_t* out, size_t length, double ms,
+                                int32_t stride) {
+  if (!CheckCanWait(env)) return env.Undefined();
+  size_t records = length / (stride == 2 || stride == 3 ? stride : 1);
   if ((stride != 2 && stride != 3) || records == 0) {
     return ThrowRangeError(env, "The value of \"out.length\" is out of range");
   }
@@ -268,21 +299,11 @@ Napi::Value Epoll::PollIntoWith(const Napi::CallbackInfo& info, int32_t stride) 
   int n = CountedWait(env, maxevents, ms);
   if (n < 0) return env.Undefined();
   // No JS ran during the wait, so the array's memory is still where it was.
-  EventsToRecords(out.data, n, stride);
+  EventsToRecords(out, n, stride);
   ReleaseBuffer();
   stats_.Add(kStatEvents, n);
   stats_.Stop(kStatCallNs, t0);
   return Napi::Number::New(env, n);
-}
-
-Napi::Value Epoll::ResetStats(const Napi::CallbackInfo& info) {
-  stats_.Reset();
-  return info.Env().Undefined();
-}
-
-Napi::Value Epoll::SetStatsTiming(const Napi::CallbackInfo& info) {
-  stats_.SetTiming(info[0].ToBoolean().Value());
-  return info.Env().Undefined();
 }
 
 static Napi::Value Pwait2Supported(const Napi::CallbackInfo& info) {

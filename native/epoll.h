@@ -16,7 +16,7 @@
 
 namespace iomux {
 
-class EpollWaiter;
+class EpollWatch;
 class Epoll;
 
 // A wait asks the kernel for at most this many events, whatever maxevents says: epoll_wait
@@ -36,12 +36,23 @@ struct EpollRef {
   int owners;
 };
 
+// A bound function's output buffer (boundPollInto(stride, out)): its elements, found once, and
+// a strong reference to its ArrayBuffer, which each call asks whether it was detached since
+// (transferred to a worker, structuredClone): far cheaper than looking the array up again.
+// A resizable buffer, whose length may shrink, is never bound.
+struct BoundOut {
+  EpollRef* ref;
+  napi_ref buffer;
+  int32_t* data;
+  size_t length;
+};
+
 // An epoll instance that owns its fd. The fd is created CLOEXEC unless asked otherwise, closed
 // by close() or, when the object is collected unclosed, by the destructor. After close() every
 // method refuses with ERR_CLOSED and the old fd number is never used again: the kernel may have
 // handed it to someone else.
 // The watch of its async waits (epoll_async.cc) hangs off LoopWatchOwner.
-class Epoll : public Napi::ObjectWrap<Epoll>, public LoopWatchOwner {
+class Epoll : public Napi::ObjectWrap<Epoll>, public LoopWatchOwner, public CountsWaits {
  public:
   static Napi::Function Define(Napi::Env env);
   explicit Epoll(const Napi::CallbackInfo& info);
@@ -49,8 +60,6 @@ class Epoll : public Napi::ObjectWrap<Epoll>, public LoopWatchOwner {
 
  private:
   static Napi::Value FromFd(const Napi::CallbackInfo& info);
-  Napi::Value Fileno(const Napi::CallbackInfo& info);
-  Napi::Value Closed(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Register(const Napi::CallbackInfo& info);
   Napi::Value Modify(const Napi::CallbackInfo& info);
@@ -59,8 +68,14 @@ class Epoll : public Napi::ObjectWrap<Epoll>, public LoopWatchOwner {
   Napi::Value PollInto(const Napi::CallbackInfo& info);
   Napi::Value BoundPollInto(const Napi::CallbackInfo& info);
   Napi::Value PollIntoWith(const Napi::CallbackInfo& info, int32_t stride);
+  // The wait of pollInto once out is known: records of stride int32s into out.
+  Napi::Value PollIntoSpan(Napi::Env env, int32_t* out, size_t length, double ms, int32_t stride);
   template <int kStride>
   static Napi::Value CallPollInto(const Napi::CallbackInfo& info);
+  template <int kStride>
+  static Napi::Value CallPollIntoBound(const Napi::CallbackInfo& info);
+  // boundPollInto(stride, out): the BoundOut function, or undefined when out cannot be bound.
+  Napi::Value BindOut(const Napi::CallbackInfo& info, int32_t stride);
   static void ReleaseRef(EpollRef* ref);
   Napi::Value WaitAsync(const Napi::CallbackInfo& info);
   Napi::Value WaitIntoAsync(const Napi::CallbackInfo& info);
@@ -68,14 +83,13 @@ class Epoll : public Napi::ObjectWrap<Epoll>, public LoopWatchOwner {
   Napi::Value StartAsync(Napi::Env env, Napi::Value cb, double ms, int maxevents,
                          Napi::Int32Array out, int stride);
   Napi::Value CancelWait(const Napi::CallbackInfo& info);
-  Napi::Value GetStats(const Napi::CallbackInfo& info) { return stats_.ToObject(info.Env()); }
-  Napi::Value ResetStats(const Napi::CallbackInfo& info);
-  Napi::Value SetStatsTiming(const Napi::CallbackInfo& info);
 
   // Throws ERR_CLOSED (and returns false) once the object is closed.
-  bool CheckOpen(Napi::Env env);
   // Throws ERR_CLOSED or ERR_BUSY (and returns false) unless a synchronous wait may start.
   bool CheckCanWait(Napi::Env env);
+  // poll(timeoutMs, maxevents) and waitAsync(timeoutMs, maxevents, cb): CheckCanWait, then the
+  // two arguments (maxevents defaults to 1024).
+  bool ReadWaitArgs(const Napi::CallbackInfo& info, double* ms, int32_t* maxevents);
   Napi::Value Ctl(const Napi::CallbackInfo& info, int op);
   // Room for n events (n <= kMaxEventsPerWait): the kept buffer up to kKeptEvents, else one
   // allocated for this wait, which ReleaseBuffer() frees. nullptr (errno ENOMEM) when the
@@ -85,8 +99,7 @@ class Epoll : public Napi::ObjectWrap<Epoll>, public LoopWatchOwner {
   void ReleaseBuffer() { big_.reset(); }
   // One wait for at most maxevents events, EINTR retried with the time left. Returns the
   // count, or -1 with errno set; 0 with *why set when an interrupt (sync_interrupt.h) ended it.
-  int Wait(Napi::Env env, int maxevents, double ms, const char** syscall, WakeReason* why,
-           int* signum);
+  int Wait(Napi::Env env, int maxevents, double ms, const char** syscall, SyncWake* wake);
   // One JS-visible wait: counts the call, waits, and on failure throws the errno error and
   // returns -1.
   int CountedWait(Napi::Env env, int maxevents, double ms);
@@ -96,17 +109,15 @@ class Epoll : public Napi::ObjectWrap<Epoll>, public LoopWatchOwner {
   // or (fd, events, tag). The caller made sure that out holds n records.
   void EventsToRecords(int32_t* out, int n, int stride) const;
 
-  int epfd_ = -1;
   std::vector<epoll_event> events_;     // kept between waits, at most kKeptEvents
   std::unique_ptr<epoll_event[]> big_;  // one wait's buffer past kKeptEvents
   epoll_event* cur_ = nullptr;          // the buffer of the current wait
-  // Wait counters. epoll hands the kernel no fds and no bytes per wait (the interest list lives
-  // in the kernel), so `fds` and `bytesIn` stay 0: that is the point of epoll.
-  Stats stats_;
+  // Its stats_ (CountsWaits): epoll hands the kernel no fds and no bytes per wait (the interest
+  // list lives in the kernel), so `fds` and `bytesIn` stay 0: that is the point of epoll.
   // Shared with the bound functions handed out by boundPollInto(); made on first request.
   EpollRef* ref_ = nullptr;
 
-  friend class EpollWaiter;
+  friend class EpollWatch;
 };
 
 // Reads a count >= 1 (maxevents, stride); undefined gives dflt. Throws and returns false else.

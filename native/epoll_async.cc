@@ -16,16 +16,16 @@
 namespace iomux {
 
 // The LoopWatch of one Epoll: drains with a zero-timeout epoll_wait into the owner's buffer.
-class EpollWaiter final : public OwnedWatch<Epoll> {
+class EpollWatch final : public OwnedWatch<Epoll> {
  public:
   // Makes the handles for owner's fd. Returns nullptr with *uverr set when libuv refuses.
-  static EpollWaiter* Create(Napi::Env env, Epoll* owner, int* uverr);
+  static EpollWatch* Create(Napi::Env env, Epoll* owner, int* uverr);
   // Starts a wait that will call cb(err, events), or cb(err, count) after writing records of
   // stride int32s into out when stride is not 0. Returns 0 or a libuv error.
   int Start(Napi::Function cb, double ms, int maxevents, Napi::Int32Array out, int stride);
 
  private:
-  EpollWaiter(Napi::Env env, Epoll* owner) : OwnedWatch(env, owner) {}
+  EpollWatch(Napi::Env env, Epoll* owner) : OwnedWatch(env, owner) {}
   int Drain() override;
   void Complete(int n) override;
 
@@ -33,11 +33,11 @@ class EpollWaiter final : public OwnedWatch<Epoll> {
   int stride_ = 0;
 };
 
-EpollWaiter* EpollWaiter::Create(Napi::Env env, Epoll* owner, int* uverr) {
-  return Opened(new EpollWaiter(env, owner), owner->epfd_, uverr);
+EpollWatch* EpollWatch::Create(Napi::Env env, Epoll* owner, int* uverr) {
+  return Opened(new EpollWatch(env, owner), owner->fd_, uverr);
 }
 
-int EpollWaiter::Start(Napi::Function cb, double ms, int maxevents, Napi::Int32Array out,
+int EpollWatch::Start(Napi::Function cb, double ms, int maxevents, Napi::Int32Array out,
                        int stride) {
   int rc = BeginFor(cb, "iomux:Epoll.pollAsync", stride != 0 ? out : Napi::Int32Array(), ms,
                     maxevents);
@@ -47,7 +47,7 @@ int EpollWaiter::Start(Napi::Function cb, double ms, int maxevents, Napi::Int32A
   return 0;
 }
 
-int EpollWaiter::Drain() {
+int EpollWatch::Drain() {
   int maxevents = maxevents_ < kMaxEventsPerWait ? maxevents_ : kMaxEventsPerWait;
   epoll_event* buf = owner_->Buffer(maxevents);
   if (buf == nullptr) return -1;  // errno is ENOMEM; Complete() reports it
@@ -55,7 +55,7 @@ int EpollWaiter::Drain() {
   int n;
   do {
     long long t0 = stats.Start();
-    n = epoll_wait(owner_->epfd_, buf, maxevents, 0);
+    n = epoll_wait(owner_->fd_, buf, maxevents, 0);
     stats.Stop(kStatSyscallNs, t0);
     stats.Add(kStatSyscalls, 1);
   } while (n < 0 && errno == EINTR);
@@ -63,7 +63,7 @@ int EpollWaiter::Drain() {
   return n;
 }
 
-void EpollWaiter::Complete(int n) {
+void EpollWatch::Complete(int n) {
   if (n < 0) {
     int err = errno;
     owner_->ReleaseBuffer();
@@ -88,12 +88,9 @@ void EpollWaiter::Complete(int n) {
 
 Napi::Value Epoll::WaitAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!CheckCanWait(env)) return env.Undefined();
   double ms;
   int32_t maxevents;
-  if (!ReadTimeout(info, 0, &ms) || !ReadCount(info, 1, "maxevents", 1024, &maxevents)) {
-    return env.Undefined();
-  }
+  if (!ReadWaitArgs(info, &ms, &maxevents)) return env.Undefined();
   return StartAsync(env, info[2], ms, maxevents, Napi::Int32Array(), 0);
 }
 
@@ -122,12 +119,12 @@ Napi::Value Epoll::StartAsync(Napi::Env env, Napi::Value cb, double ms, int maxe
   if (!cb.IsFunction()) {
     return ThrowTypeError(env, "The \"callback\" argument must be of type function");
   }
-  EpollWaiter* w = static_cast<EpollWaiter*>(waiter_);  // Only this file makes Epoll's watch.
+  EpollWatch* w = static_cast<EpollWatch*>(watch_);  // Only this file makes Epoll's watch.
   if (w == nullptr) {
     int uverr;
-    w = EpollWaiter::Create(env, this, &uverr);
+    w = EpollWatch::Create(env, this, &uverr);
     if (w == nullptr) return ThrowErrno(env, -uverr, "uv_poll_init");
-    waiter_ = w;
+    watch_ = w;
   }
   int rc = w->Start(cb.As<Napi::Function>(), ms, maxevents, out, stride);
   if (rc != 0) return ThrowErrno(env, -rc, "uv_poll_start");

@@ -13,6 +13,7 @@
 #include "epoll.h"
 #include "errors.h"
 #include "sync_interrupt.h"
+#include "wait_once.h"
 
 #ifdef SYS_epoll_pwait2
 #include <linux/time_types.h>  // struct __kernel_timespec: what the syscall takes on every ABI
@@ -75,8 +76,7 @@ epoll_event* Epoll::Buffer(int n) {
   return cur_;
 }
 
-int Epoll::Wait(Napi::Env env, int maxevents, double ms, const char** syscall, WakeReason* why,
-                int* signum) {
+int Epoll::Wait(Napi::Env env, int maxevents, double ms, const char** syscall, SyncWake* wake) {
   *syscall = "epoll_wait";
   if (maxevents > kMaxEventsPerWait) maxevents = kMaxEventsPerWait;
   epoll_event* buf = Buffer(maxevents);
@@ -87,66 +87,54 @@ int Epoll::Wait(Napi::Env env, int maxevents, double ms, const char** syscall, W
   bool precise = !whole && EpollPwait2Supported(env);
   *syscall = precise ? "epoll_pwait2" : "epoll_wait";
   long long t0 = stats_.Start();
-  int ready = epoll_wait(epfd_, buf, maxevents, 0);
+  int ready = epoll_wait(fd_, buf, maxevents, 0);
   stats_.Stop(kStatSyscallNs, t0);
   stats_.Add(kStatSyscalls, 1);
   // A zero timeout cannot be interrupted by a signal (epoll_wait(2)), and a wait that finds
   // events at once costs one syscall.
   if (ms == 0 || ready != 0) return ready;
   Deadline deadline = MakeDeadline(ms);
-  // A wait that blocks also watches the env's interrupt fd (sync_interrupt.h): ppoll on both
-  // fds, then a zero-timeout epoll_wait once the epoll fd is readable. No event is taken from
-  // the set before the wait is known to go on, so a signal that ends it loses none.
-  SyncInterrupt* intr = GetSyncInterrupt(env);
-  int intfd = intr->Fd(env);
-  if (intfd >= 0 && (*signum = intr->Unhandled()) != 0) {
-    *why = WakeReason::kSignal;
-    return 0;
-  }
-  if (intfd >= 0) {
+  // A wait that blocks also watches the env's interrupt fd (sync_interrupt.h): a poll on both
+  // fds (PollOnce), then a zero-timeout epoll_wait once the epoll fd is readable. No event is
+  // taken from the set before the wait is known to go on, so a signal that ends it loses none.
+  if (wake->Unhandled() != 0) return 0;
+  // poll(2) refuses more fds than RLIMIT_NOFILE (EINVAL): with the limit lowered below two,
+  // the wait goes on without the interrupt fd, as it did before there was one.
+  bool watch_interrupt = wake->extra().fd >= 0;
+  while (watch_interrupt) {
     *syscall = "ppoll";
-    for (;;) {
-      struct pollfd p[2] = {{epfd_, POLLIN, 0}, {intfd, POLLIN, 0}};
-      struct timespec ts;
+    struct pollfd p[2] = {{fd_, POLLIN, 0}, {}};
+    WaitCounts counts;
+    int err = 0;
+    int rc = PollOnce(p, 1, deadline, wake->extra(), WaitCounting{0, 0, stats_.timing(), &counts}, &err);
+    stats_.AddCounts(counts);
+    if (rc == -1 && err == EINVAL) {
+      watch_interrupt = false;
+    } else if (rc == -1) {
+      errno = err;
+      return -1;
+    } else if (rc == 0 || rc == kWaitStopped) {
+      return 0;  // The deadline passed, or an interrupt.
+    } else if (p[0].revents != 0) {
+      *syscall = "epoll_wait";
       t0 = stats_.Start();
-      int rc = ppoll(p, 2, TimeLeft(deadline, &ts), nullptr);
-      int err = errno;
+      int n = epoll_wait(fd_, buf, maxevents, 0);
       stats_.Stop(kStatSyscallNs, t0);
       stats_.Add(kStatSyscalls, 1);
-      // EINVAL: two fds are more than RLIMIT_NOFILE allows (a limit lowered to 0 or 1); wait
-      // on the epoll fd alone then, as before there was an interrupt fd.
-      if (rc < 0 && err == EINVAL) break;
-      if (rc < 0 && err != EINTR) {
-        errno = err;
-        return -1;
-      }
-      if (rc < 0 || p[1].revents != 0) {
-        *why = intr->Check(env, rc < 0, signum);
-        if (*why != WakeReason::kNone) return 0;
-      }
-      if (rc == 0) return 0;  // The deadline passed.
-      if (p[0].revents != 0) {
-        *syscall = "epoll_wait";
-        t0 = stats_.Start();
-        int n = epoll_wait(epfd_, buf, maxevents, 0);
-        stats_.Stop(kStatSyscallNs, t0);
-        stats_.Add(kStatSyscalls, 1);
-        // Zero: a fromFd twin took the events first; wait on with the time left.
-        if (n != 0) return n;
-      }
+      // Zero: a fromFd twin took the events first; wait on with the time left.
+      if (n != 0) return n;
     }
   }
-  *syscall = precise ? "epoll_pwait2" : "epoll_wait";
   for (;;) {
     int n;
     long long t0 = stats_.Start();
     if (precise) {
       struct timespec ts;
-      n = Pwait2(epfd_, buf, maxevents, TimeLeft(deadline, &ts));
+      n = Pwait2(fd_, buf, maxevents, TimeLeft(deadline, &ts));
     } else {
       // epoll_wait() takes whole ms; TimeLeftMs rounds up so that 0.3 ms does not become 0
       // and spin (tokio-rs/mio#1614).
-      n = epoll_wait(epfd_, buf, maxevents, TimeLeftMs(deadline));
+      n = epoll_wait(fd_, buf, maxevents, TimeLeftMs(deadline));
     }
     stats_.Stop(kStatSyscallNs, t0);
     stats_.Add(kStatSyscalls, 1);
@@ -158,19 +146,16 @@ int Epoll::Wait(Napi::Env env, int maxevents, double ms, const char** syscall, W
 int Epoll::CountedWait(Napi::Env env, int maxevents, double ms) {
   stats_.Add(kStatCalls, 1);
   const char* syscall;
-  WakeReason why = WakeReason::kNone;
-  int signum = 0;
-  int n = Wait(env, maxevents, ms, &syscall, &why, &signum);
+  SyncWake wake(env, ms);
+  int n = Wait(env, maxevents, ms, &syscall, &wake);
   if (n < 0) {
     int err = errno;
     ReleaseBuffer();
     ThrowErrno(env, err, syscall);
     return -1;
   }
-  if (why != WakeReason::kNone) {
+  if (wake.Ended("epoll_wait")) {
     ReleaseBuffer();
-    // kStopping: V8 is unwinding this thread already.
-    if (why == WakeReason::kSignal) ThrowInterrupted(env, "epoll_wait", signum);
     return -1;
   }
   return n;

@@ -72,4 +72,17 @@ Napi::Value ThrowCodeError(Napi::Env env, const char* code, const std::string& m
   return env.Undefined();
 }
 
+Napi::Error ClosedError(Napi::Env env, const char* what) {
+  return CodeError(env, "ERR_CLOSED", std::string("I/O operation on a closed ") + what);
+}
+
+Napi::Value ThrowClosed(Napi::Env env, const char* what) {
+  ClosedError(env, what).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+Napi::Value ThrowBusy(Napi::Env env, const char* what) {
+  return ThrowCodeError(env, "ERR_BUSY", std::string("a wait is already in progress on this ") + what);
+}
+
 }  // namespace iomux

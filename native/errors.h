@@ -18,6 +18,11 @@ Napi::Value ThrowTypeError(Napi::Env env, const std::string& msg);
 Napi::Value ThrowRangeError(Napi::Env env, const std::string& msg);
 // Plain Error with a library code such as ERR_CLOSED.
 Napi::Value ThrowCodeError(Napi::Env env, const char* code, const std::string& msg);
+// Error ERR_CLOSED, "I/O operation on a closed <what>": an object used after close().
+Napi::Value ThrowClosed(Napi::Env env, const char* what);
+Napi::Error ClosedError(Napi::Env env, const char* what);
+// Error ERR_BUSY, "a wait is already in progress on this <what>".
+Napi::Value ThrowBusy(Napi::Env env, const char* what);
 // The same objects, built but not thrown (for rejecting promises).
 Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall);
 Napi::Error CodeError(Napi::Env env, const char* code, const std::string& msg);

@@ -1,6 +1,4 @@
-// Whether an fd past the process's fd ceiling is closed: checked before select(2) sizes a bitmap
-// to it, so a huge fd number costs no allocation (setrlimit may change the ceiling: read it at
-// call time, a cheap syscall).
+// The process's fd ceiling, read at call time (a cheap syscall; setrlimit may change it).
 #pragma once
 
 #include <fcntl.h>
@@ -10,7 +8,7 @@
 
 namespace iomux {
 
-// The soft RLIMIT_NOFILE, clamped to INT_MAX.
+// The soft RLIMIT_NOFILE, clamped to INT_MAX: the kernel hands out no new fd at or above it.
 inline int FdLimit() {
   struct rlimit rl;
   if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
@@ -20,12 +18,9 @@ inline int FdLimit() {
   return static_cast<int>(rl.rlim_cur);
 }
 
-// True when fd is at or past the soft RLIMIT_NOFILE and not open. The kernel hands out no new fd
-// there, but one opened before the limit was lowered stays open and select(2) takes it: only a
-// closed one is EBADF here (an open fd is below the kernel's fd table size, which bounds any
-// bitmap sized to it, and fd + 1 cannot overflow).
-inline bool ClosedPastFdLimit(int fd) {
-  return fd >= FdLimit() && fcntl(fd, F_GETFD) == -1;
-}
+// Whether fd is at or past limit (FdLimit()) and not open: select(2) of it is EBADF before any
+// bitmap is sized to it. An fd past the limit can still be open when the limit was lowered
+// after it was opened (F_GETFD says so); its bitmap is then as real as the fd.
+inline bool ClosedPastLimit(int fd, int limit) { return fd >= limit && fcntl(fd, F_GETFD) < 0; }
 
 }  // namespace iomux

@@ -20,7 +20,7 @@
 #include "args.h"
 #include "errors.h"
 #include "kqueue.h"
-#include "kqueue_notes.h"
+#include "kqueue_constants.h"
 #include "kqueue_record.h"
 #include "stats.h"
 #include "timeout.h"
@@ -63,38 +63,28 @@ static int NewKqueueFd() {
 #endif
 }
 
-Napi::Function Kqueue::DefineClass(Napi::Env env) {
+Napi::Function Kqueue::Define(Napi::Env env) {
   return ObjectWrap<Kqueue>::DefineClass(
       env, "Kqueue",
       {
           StaticMethod<&Kqueue::FromFd>("fromFd"),
-          InstanceMethod<&Kqueue::Fileno>("fileno"),
-          InstanceAccessor<&Kqueue::Closed>("closed"),
+          InstanceMethod("fileno", &Kqueue::Fileno),
+          InstanceAccessor("closed", &Kqueue::Closed, nullptr),
           InstanceMethod<&Kqueue::Close>("close"),
           InstanceMethod<&Kqueue::Control>("control"),
           InstanceMethod<&Kqueue::WaitAsync>("waitAsync"),
           InstanceMethod<&Kqueue::CancelWait>("cancelWait"),
-          InstanceMethod<&Kqueue::GetStats>("stats"),
-          InstanceMethod<&Kqueue::ResetStats>("resetStats"),
-          InstanceMethod<&Kqueue::SetStatsTiming>("setStatsTiming"),
+          InstanceMethod("stats", &Kqueue::GetStats),
+          InstanceMethod("resetStats", &Kqueue::ResetStats),
+          InstanceMethod("setStatsTiming", &Kqueue::SetStatsTiming),
       });
 }
 
-// new Kqueue() makes a kqueue; new Kqueue(fd) (used only by fromFd) adopts one.
-Kqueue::Kqueue(const Napi::CallbackInfo& info) : ObjectWrap<Kqueue>(info) {
+// new Kqueue() makes a kqueue; fromFd() adopts one (LoopWatchOwner::AdoptFd).
+Kqueue::Kqueue(const Napi::CallbackInfo& info)
+    : ObjectWrap<Kqueue>(info), LoopWatchOwner("Kqueue") {
   Napi::Env env = info.Env();
-  if (info.Length() > 0 && !info[0].IsUndefined()) {
-    int fd;
-    if (!ReadFd(info, 0, &fd)) return;
-    // Refuse a number that is no open fd now, rather than own it and close a stranger later.
-    if (fcntl(fd, F_GETFD) < 0) {
-      int err = errno;
-      ThrowErrno(env, err, "fcntl");
-      return;
-    }
-    fd_ = fd;
-    return;
-  }
+  if (AdoptedFd(info, &fd_)) return;
   int fd = NewKqueueFd();
   if (fd < 0) {
     int err = errno;
@@ -107,7 +97,7 @@ Kqueue::Kqueue(const Napi::CallbackInfo& info) : ObjectWrap<Kqueue>(info) {
 // A Kqueue that was never closed leaks no fd: the finalizer closes it. close() sets fd_ to -1,
 // so an fd it already closed (and the kernel may have handed out again) is never touched.
 Kqueue::~Kqueue() {
-  ReleaseWaiter(nullptr);
+  ReleaseWatch(nullptr);
   if (fd_ >= 0) {
     close(fd_);
     DrainClosedKqueues();
@@ -115,51 +105,18 @@ Kqueue::~Kqueue() {
 }
 
 Napi::Value Kqueue::FromFd(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fd;
-  if (!ReadFd(info, 0, &fd)) return env.Undefined();
-  Napi::Object obj = GetAddonData(env)->kqueue_ctor.New({Napi::Number::New(env, fd)});
-  if (env.IsExceptionPending()) return env.Undefined();
-  return obj;
+  return AdoptFd(info, GetAddonData(info.Env())->kqueue_ctor);
 }
 
-bool Kqueue::CheckOpen(Napi::Env env) {
-  if (fd_ >= 0) return true;
-  ThrowCodeError(env, "ERR_CLOSED", "I/O operation on a closed Kqueue");
-  return false;
-}
-
-Napi::Value Kqueue::Fileno(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!CheckOpen(env)) return env.Undefined();
-  return Napi::Number::New(env, fd_);
-}
-
-Napi::Value Kqueue::Closed(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), fd_ < 0);
-}
-
-// Idempotent. The object counts as closed even when close(2) reports an error: the fd is gone
-// either way (POSIX leaves it unspecified after EINTR, and Linux and the BSDs release it).
+// Idempotent (LoopWatchOwner::CloseOwnedFd); the buffers go with the fd.
 Napi::Value Kqueue::Close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (fd_ < 0) return env.Undefined();
-  // The uv poll handle must stop watching before the fd is closed (uv_poll_t docs).
-  PendingWait pending;
-  ReleaseWaiter(&pending);
-  int fd = fd_;
-  fd_ = -1;
   std::vector<struct kevent>().swap(changes_);
   std::vector<struct kevent>().swap(events_);
-  int rc = close(fd);
-  int err = errno;
+  int err = CloseOwnedFd(env);
   DrainClosedKqueues();
-  if (pending.Active()) {
-    pending.Settle(env, CodeError(env, "ERR_CLOSED", "the Kqueue was closed during the wait").Value(),
-                   env.Undefined());
-  }
-  if (rc < 0 && err != EINTR) return ThrowErrno(env, err, "close");
-  return env.Undefined();
+  return err != 0 ? ThrowErrno(env, err, "close") : env.Undefined();
 }
 
 // One kevent() call, retried after EINTR with the time that is left (PEP 475). The kernel
@@ -202,8 +159,7 @@ Napi::Value Kqueue::Control(const Napi::CallbackInfo& info) {
   }
   // Applying changes alone is fine during an async wait; a second wait is not.
   if (maxevents > 0 && WaitPending()) {
-    return ThrowCodeError(env, "ERR_BUSY", "kqueue fd " + std::to_string(fd_) +
-                                               " already has a wait in progress");
+    return ThrowBusy(env, "Kqueue");
   }
   if (nchanges > kMaxEvents || maxevents > kMaxEvents) {
     return ThrowRangeError(env, "The value of \"nchanges\" or \"maxevents\" is out of range");
@@ -235,16 +191,6 @@ Napi::Value Kqueue::Control(const Napi::CallbackInfo& info) {
   stats_.Add(kStatEvents, n);
   stats_.Stop(kStatCallNs, t0);
   return Napi::Number::New(env, n);
-}
-
-Napi::Value Kqueue::ResetStats(const Napi::CallbackInfo& info) {
-  stats_.Reset();
-  return info.Env().Undefined();
-}
-
-Napi::Value Kqueue::SetStatsTiming(const Napi::CallbackInfo& info) {
-  stats_.SetTiming(info[0].ToBoolean().Value());
-  return info.Env().Undefined();
 }
 
 // Filters and EV_* flags under CPython's names (KQ_FILTER_READ, KQ_EV_ADD), each only where
@@ -296,7 +242,7 @@ static void InitFilterAndFlagConstants(Napi::Env env, Napi::Object c) {
 }
 
 void InitKqueue(Napi::Env env, Napi::Object exports) {
-  Napi::Function ctor = Kqueue::DefineClass(env);
+  Napi::Function ctor = Kqueue::Define(env);
   GetAddonData(env)->kqueue_ctor = Napi::Persistent(ctor);
   exports.Set("Kqueue", ctor);
   Napi::Value existing = exports.Get("constants");

@@ -14,7 +14,7 @@
 
 namespace iomux {
 
-class KqueueWaiter;
+class KqueueWatch;
 
 // The largest maxevents accepted; lib/kqueue.ts enforces the same bound with Node's wording.
 constexpr uint32_t kMaxEvents = 1u << 20;
@@ -22,36 +22,28 @@ constexpr uint32_t kMaxEvents = 1u << 20;
 // A kqueue that owns its fd (CLOEXEC). After close() every method refuses with ERR_CLOSED and
 // the old fd number is never used again.
 // The watch of its async waits (kqueue_async.cc) hangs off LoopWatchOwner.
-class Kqueue : public Napi::ObjectWrap<Kqueue>, public LoopWatchOwner {
+class Kqueue : public Napi::ObjectWrap<Kqueue>, public LoopWatchOwner, public CountsWaits {
  public:
-  static Napi::Function DefineClass(Napi::Env env);
+  static Napi::Function Define(Napi::Env env);
   explicit Kqueue(const Napi::CallbackInfo& info);
   ~Kqueue() override;
 
  private:
   static Napi::Value FromFd(const Napi::CallbackInfo& info);
-  Napi::Value Fileno(const Napi::CallbackInfo& info);
-  Napi::Value Closed(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Control(const Napi::CallbackInfo& info);
   Napi::Value WaitAsync(const Napi::CallbackInfo& info);
   Napi::Value CancelWait(const Napi::CallbackInfo& info);
-  Napi::Value GetStats(const Napi::CallbackInfo& info) { return stats_.ToObject(info.Env()); }
-  Napi::Value ResetStats(const Napi::CallbackInfo& info);
-  Napi::Value SetStatsTiming(const Napi::CallbackInfo& info);
-  bool CheckOpen(Napi::Env env);
   // One kevent() call with changes_[0..nchanges) and room for maxevents in events_, EINTR
   // retried with the time left. Returns kevent()'s result; errno is kept.
   int Wait(int nchanges, int maxevents, double timeout_ms);
 
-  int fd_ = -1;
   std::vector<struct kevent> changes_;
   std::vector<struct kevent> events_;
-  // Counters of control() calls. For kqueue the interest set lives in the kernel, so "fds" is
-  // the number of changes handed over per syscall and "bytesIn" their size in struct kevents.
-  Stats stats_;
+  // Its stats_ (CountsWaits) count control() calls. For kqueue the interest set lives in the
+  // kernel, so "fds" is the number of changes handed over per syscall and "bytesIn" their size.
 
-  friend class KqueueWaiter;
+  friend class KqueueWatch;
 };
 
 }  // namespace iomux

@@ -97,31 +97,31 @@ static int WatchFdOf(int kq) {
 
 // The LoopWatch of one Kqueue: watches watch_fd and drains with a zero-timeout kevent() into
 // the owner's buffer.
-class KqueueWaiter final : public OwnedWatch<Kqueue> {
+class KqueueWatch final : public OwnedWatch<Kqueue> {
  public:
   // Makes the handles watching watch_fd. Returns nullptr with *uverr set when libuv refuses.
-  static KqueueWaiter* Create(Napi::Env env, Kqueue* owner, int watch_fd, int* uverr);
+  static KqueueWatch* Create(Napi::Env env, Kqueue* owner, int watch_fd, int* uverr);
   // Starts a wait that will call cb(err, count) after writing count records into out.
   int Start(Napi::Function cb, Napi::Int32Array out, double ms, int maxevents);
 
  private:
-  KqueueWaiter(Napi::Env env, Kqueue* owner) : OwnedWatch(env, owner) {}
+  KqueueWatch(Napi::Env env, Kqueue* owner) : OwnedWatch(env, owner) {}
   int Drain() override;
   void Complete(int n) override;
 };
 
-KqueueWaiter* KqueueWaiter::Create(Napi::Env env, Kqueue* owner, int watch_fd, int* uverr) {
-  return Opened(new KqueueWaiter(env, owner), watch_fd, uverr);
+KqueueWatch* KqueueWatch::Create(Napi::Env env, Kqueue* owner, int watch_fd, int* uverr) {
+  return Opened(new KqueueWatch(env, owner), watch_fd, uverr);
 }
 
-int KqueueWaiter::Start(Napi::Function cb, Napi::Int32Array out, double ms, int maxevents) {
+int KqueueWatch::Start(Napi::Function cb, Napi::Int32Array out, double ms, int maxevents) {
   int rc = BeginFor(cb, "iomux:Kqueue.controlAsync", out, ms, maxevents);
   if (rc != 0) return rc;
   owner_->stats_.Add(kStatCalls, 1);
   return 0;
 }
 
-int KqueueWaiter::Drain() {
+int KqueueWatch::Drain() {
   Kqueue* k = owner_;
   if (k->events_.size() < static_cast<size_t>(maxevents_)) k->events_.resize(maxevents_);
   struct timespec zero = {0, 0};
@@ -138,7 +138,7 @@ int KqueueWaiter::Drain() {
   return n;
 }
 
-void KqueueWaiter::Complete(int n) {
+void KqueueWatch::Complete(int n) {
   if (n < 0) {
     int err = errno;
     Finish(ErrnoError(env_, err, "kevent").Value(), env_.Undefined());
@@ -155,8 +155,7 @@ Napi::Value Kqueue::WaitAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckOpen(env)) return env.Undefined();
   if (WaitPending()) {
-    return ThrowCodeError(env, "ERR_BUSY",
-                          "kqueue fd " + std::to_string(fd_) + " already has a wait in progress");
+    return ThrowBusy(env, "Kqueue");
   }
   Napi::Int32Array out;
   uint32_t maxevents;
@@ -171,7 +170,7 @@ Napi::Value Kqueue::WaitAsync(const Napi::CallbackInfo& info) {
   if (!info[3].IsFunction()) {
     return ThrowTypeError(env, "The \"callback\" argument must be of type function");
   }
-  KqueueWaiter* w = static_cast<KqueueWaiter*>(waiter_);  // Only this file makes the watch.
+  KqueueWatch* w = static_cast<KqueueWatch*>(watch_);  // Only this file makes the watch.
   if (w == nullptr) {
     int watch_fd = WatchFdOf(fd_);
     if (watch_fd < 0) {
@@ -179,9 +178,9 @@ Napi::Value Kqueue::WaitAsync(const Napi::CallbackInfo& info) {
                             "libkqueue's internal epoll fd was not found: no async waits");
     }
     int uverr;
-    w = KqueueWaiter::Create(env, this, watch_fd, &uverr);
+    w = KqueueWatch::Create(env, this, watch_fd, &uverr);
     if (w == nullptr) return ThrowErrno(env, -uverr, "uv_poll_init");
-    waiter_ = w;
+    watch_ = w;
   }
   int rc = w->Start(info[3].As<Napi::Function>(), out, ms, static_cast<int>(maxevents));
   if (rc != 0) return ThrowErrno(env, -rc, "uv_poll_start");

@@ -1,9 +1,12 @@
 // LoopWatch (see loop_watch.h): the uv_poll_t + uv_timer_t pair of the no-thread async waits.
 #include "loop_watch.h"
 
+#include "args.h"
 #include "errors.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <poll.h>
 #if defined(__linux__)
 #include <sys/epoll.h>
@@ -42,9 +45,7 @@ int LoopWatch::Begin(Napi::Function cb, const char* resource, Napi::Int32Array o
                      int maxevents) {
   int rc = Watch();
   if (rc != 0) return rc;
-  pending_.callback = Napi::Persistent(cb);
-  pending_.context = std::make_unique<Napi::AsyncContext>(env_, resource);
-  if (!out.IsEmpty()) pending_.out = Napi::Persistent(out);
+  pending_.Begin(env_, cb, resource, out);
   deadline_ = MakeDeadline(ms);
   maxevents_ = maxevents;
   if (ms >= 0) ArmTimer();
@@ -216,14 +217,8 @@ void LoopWatch::OnEnvCleanup(napi_async_cleanup_hook_handle, void* arg) {
 void LoopWatch::Finish(Napi::Value err, Napi::Value result) {
   PendingWait done;
   Stop(&done);
-  Napi::Env env = env_;
-  done.Settle(env, err, result);
-  // Nothing here may touch `this` any more: the callback may have closed the owner. What the
-  // callback threw goes to 'uncaughtException', unless the env is being torn down.
-  if (env.IsExceptionPending()) {
-    Napi::Error e = env.GetAndClearPendingException();
-    if (CanRunJs(env)) napi_fatal_exception(env, e.Value());
-  }
+  // Nothing after this may touch `this` any more: the callback may have closed the owner.
+  done.SettleFromLoop(env_, err, result);
 }
 
 bool LoopWatch::Ready() {
@@ -264,6 +259,21 @@ void LoopWatch::OnTimer(uv_timer_t* handle) {
   w->Complete(n);
 }
 
+void PendingWait::Begin(Napi::Env env, Napi::Function cb, const char* resource,
+                        Napi::Int32Array out_array) {
+  callback = Napi::Persistent(cb);
+  context = std::make_unique<Napi::AsyncContext>(env, resource);
+  if (!out_array.IsEmpty()) out = Napi::Persistent(out_array);
+}
+
+void PendingWait::SettleFromLoop(Napi::Env env, Napi::Value err, Napi::Value result) {
+  Settle(env, err, result);
+  if (env.IsExceptionPending()) {
+    Napi::Error e = env.GetAndClearPendingException();
+    if (CanRunJs(env)) napi_fatal_exception(env, e.Value());
+  }
+}
+
 void PendingWait::Settle(Napi::Env env, Napi::Value err, Napi::Value result) {
   Napi::FunctionReference cb = std::move(callback);
   std::unique_ptr<Napi::AsyncContext> ctx = std::move(context);
@@ -273,6 +283,42 @@ void PendingWait::Settle(Napi::Env env, Napi::Value err, Napi::Value result) {
   // The raw call: the env may start terminating while the callback runs, and the wrapper would
   // then make a fatal error of the failed status. MakeCallback wants an object as `this`.
   napi_make_callback(env, *ctx, env.Global(), cb.Value(), 2, argv, &ignored);
+}
+
+bool LoopWatchOwner::CheckOpen(Napi::Env env) {
+  if (fd_ >= 0) return true;
+  ThrowClosed(env, what_);
+  return false;
+}
+
+Napi::Value LoopWatchOwner::Fileno(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  return Napi::Number::New(env, fd_);
+}
+
+int LoopWatchOwner::CloseOwnedFd(Napi::Env env) {
+  if (fd_ < 0) return 0;
+  PendingWait pending;
+  ReleaseWatch(&pending);
+  int rc = close(fd_);
+  int err = rc != 0 && errno != EINTR ? errno : 0;
+  fd_ = -1;
+  if (pending.Active()) pending.Settle(env, ClosedError(env, what_).Value(), env.Undefined());
+  return err;
+}
+
+Napi::Value LoopWatchOwner::AdoptFd(const Napi::CallbackInfo& info,
+                                    const Napi::FunctionReference& ctor) {
+  Napi::Env env = info.Env();
+  int fd;
+  if (!ReadFd(info, 0, &fd)) return env.Undefined();
+  if (fcntl(fd, F_GETFD) < 0) {
+    int err = errno;
+    return ThrowErrno(env, err, "fcntl");
+  }
+  Napi::Object obj = ctor.New({Napi::External<int>::New(env, &fd)});
+  return env.IsExceptionPending() ? env.Undefined() : obj;
 }
 
 }  // namespace iomux

@@ -25,9 +25,15 @@ struct PendingWait {
   std::unique_ptr<Napi::AsyncContext> context;
   Napi::Reference<Napi::Int32Array> out;
   bool Active() const { return !callback.IsEmpty(); }
+  // Starts a wait: holds cb, out (may be empty) and a new async context named `resource`.
+  void Begin(Napi::Env env, Napi::Function cb, const char* resource, Napi::Int32Array out);
   // Calls callback(err, result) through MakeCallback and empties this record. An exception the
   // callback throws goes to process 'uncaughtException', as for Node's own callbacks.
   void Settle(Napi::Env env, Napi::Value err, Napi::Value result);
+  // Settle() from a libuv callback (LoopWatch, the Waiter's thread), where no JS caller can
+  // catch what the callback throws: it goes to 'uncaughtException', as for Node's own
+  // callbacks, unless the env is being torn down.
+  void SettleFromLoop(Napi::Env env, Napi::Value err, Napi::Value result);
 };
 
 // One pair of uv handles watching one fd for a series of waits, one at a time. The handles are
@@ -130,27 +136,54 @@ class LoopWatch {
 class LoopWatchOwner {
  public:
   // Called by the watch when its uv handles go away (closed, or the env is torn down).
-  void ForgetWaiter() { waiter_ = nullptr; }
+  void ForgetWatch() { watch_ = nullptr; }
+  // fileno() (ERR_CLOSED after close()) and the `closed` accessor.
+  Napi::Value Fileno(const Napi::CallbackInfo& info);
+  Napi::Value Closed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), fd_ < 0); }
 
  protected:
+  // what: how ERR_CLOSED names the object ("epoll object", "Kqueue").
+  explicit LoopWatchOwner(const char* what) : what_(what) {}
+  // False, with ERR_CLOSED thrown, once the object is closed.
+  bool CheckOpen(Napi::Env env);
   // True while an asynchronous wait is in progress.
-  bool WaitPending() const { return waiter_ != nullptr && waiter_->Pending(); }
+  bool WaitPending() const { return watch_ != nullptr && watch_->Pending(); }
   // Stops and closes the watch before the fd goes away. A pending wait moves to `pending`
   // (close() fails it with ERR_CLOSED), or is dropped silently when it is null (destructor).
-  void ReleaseWaiter(PendingWait* pending) {
-    if (waiter_ == nullptr) return;
-    LoopWatch* w = waiter_;
+  void ReleaseWatch(PendingWait* pending) {
+    if (watch_ == nullptr) return;
+    LoopWatch* w = watch_;
     w->Stop(pending);
-    w->Close();  // Clears waiter_.
+    w->Close();  // Clears watch_.
   }
+  // fromFd(fd): refuses a number that is no open fd now (F_GETFD), rather than own it and close
+  // a stranger later, then calls ctor with the fd in an External, which JS code cannot make:
+  // adopting an fd is fromFd's alone.
+  static Napi::Value AdoptFd(const Napi::CallbackInfo& info, const Napi::FunctionReference& ctor);
+  // In the constructor: true, with *fd, when AdoptFd is the caller.
+  static bool AdoptedFd(const Napi::CallbackInfo& info, int* fd) {
+    if (!info[0].IsExternal()) return false;
+    *fd = *info[0].As<Napi::External<int>>().Data();
+    return true;
+  }
+  // close(): stops the watch (a uv poll handle must stop before its fd closes: uv_poll_t docs),
+  // closes fd_ and sets it to -1 even when close(2) fails (the fd is gone either way: POSIX
+  // leaves it unspecified after EINTR, Linux and the BSDs release it), then settles a pending
+  // wait with ERR_CLOSED. Returns close(2)'s errno, 0 for success or EINTR, and 0 when fd_ was
+  // closed already (close() is idempotent).
+  int CloseOwnedFd(Napi::Env env);
   // Drops a pending wait unsettled (cancelWait); returns whether there was one.
   bool CancelPendingWait() {
     bool was = WaitPending();
-    if (was) waiter_->Stop(nullptr);
+    if (was) watch_->Stop(nullptr);
     return was;
   }
 
-  LoopWatch* waiter_ = nullptr;
+  LoopWatch* watch_ = nullptr;
+  // The kernel object's fd (-1 once closed: the old number is never used again, since the
+  // kernel may have given it to another file).
+  int fd_ = -1;
+  const char* what_;
 };
 
 // The owner-typed part of a watch: a pending wait holds the owner (a Napi::ObjectWrap, kept
@@ -170,7 +203,7 @@ class OwnedWatch : public LoopWatch {
     if (owner_ != nullptr) owner_->Unref();
   }
   void Detach() override {
-    if (owner_ != nullptr) owner_->ForgetWaiter();
+    if (owner_ != nullptr) owner_->ForgetWatch();
     owner_ = nullptr;
   }
 

@@ -13,12 +13,13 @@
 #include "stats.h"
 #include "sync_interrupt.h"
 #include "timeout.h"
+#include "wait_once.h"
 
 namespace iomux {
 
 namespace {
 
-class Poll : public Napi::ObjectWrap<Poll> {
+class Poll : public Napi::ObjectWrap<Poll>, public CountsWaits {
  public:
   static Napi::Function Define(Napi::Env env);
   explicit Poll(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Poll>(info) {}
@@ -27,21 +28,16 @@ class Poll : public Napi::ObjectWrap<Poll> {
   Napi::Value Register(const Napi::CallbackInfo& info);
   Napi::Value Modify(const Napi::CallbackInfo& info);
   Napi::Value Unregister(const Napi::CallbackInfo& info);
-  Napi::Value DoPoll(const Napi::CallbackInfo& info);
   Napi::Value PollInto(const Napi::CallbackInfo& info);
   Napi::Value Size(const Napi::CallbackInfo& info);
-  Napi::Value GetStats(const Napi::CallbackInfo& info) { return stats_.ToObject(info.Env()); }
-  Napi::Value ResetStats(const Napi::CallbackInfo& info);
-  Napi::Value SetStatsTiming(const Napi::CallbackInfo& info);
 
-  int Wait(Napi::Env env, double timeout_ms, WakeReason* why, int* signum);
+  int Wait(double timeout_ms, SyncWake* wake);
 
   std::vector<struct pollfd> fds_;
   std::unordered_map<int, size_t> index_;
   // Where pollInto() starts its scan. When more fds are ready than `out` holds, the next call
   // starts after the last one reported, so that no fd starves behind lower indices.
   size_t start_ = 0;
-  Stats stats_;
 };
 
 Napi::Function Poll::Define(Napi::Env env) {
@@ -50,12 +46,11 @@ Napi::Function Poll::Define(Napi::Env env) {
                          InstanceMethod<&Poll::Register>("register"),
                          InstanceMethod<&Poll::Modify>("modify"),
                          InstanceMethod<&Poll::Unregister>("unregister"),
-                         InstanceMethod<&Poll::DoPoll>("poll"),
                          InstanceMethod<&Poll::PollInto>("pollInto"),
                          InstanceAccessor<&Poll::Size>("size"),
-                         InstanceMethod<&Poll::GetStats>("stats"),
-                         InstanceMethod<&Poll::ResetStats>("resetStats"),
-                         InstanceMethod<&Poll::SetStatsTiming>("setStatsTiming"),
+                         InstanceMethod("stats", &Poll::GetStats),
+                         InstanceMethod("resetStats", &Poll::ResetStats),
+                         InstanceMethod("setStatsTiming", &Poll::SetStatsTiming),
                      });
 }
 
@@ -116,86 +111,19 @@ Napi::Value Poll::Unregister(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), true);
 }
 
-// One poll with EINTR retried for the time that is left (PEP 475). Returns 0 or an errno.
-// A wait that may block also watches the env's interrupt fd (sync_interrupt.h) in an extra
-// pollfd past the registered ones; *why says when that must end the wait.
-int Poll::Wait(Napi::Env env, double timeout_ms, WakeReason* why, int* signum) {
-  Deadline deadline = MakeDeadline(timeout_ms);
-  SyncInterrupt* intr = timeout_ms != 0 ? GetSyncInterrupt(env) : nullptr;
-  int intfd = intr != nullptr ? intr->Fd(env) : -1;
-  if (intfd >= 0 && (*signum = intr->Unhandled()) != 0) {
-    *why = WakeReason::kSignal;
-    return 0;
-  }
+// One poll (PollOnce) over the registered fds, plus the env's interrupt fd when the wait may
+// block (in the spare slot Register() keeps). Returns 0 or an errno.
+int Poll::Wait(double timeout_ms, SyncWake* wake) {
   size_t count = fds_.size();
-  // Register() keeps a spare slot, so this never reallocates.
-  if (intfd >= 0) fds_.push_back(pollfd{intfd, POLLIN, 0});
-  int result = 0;
-  for (;;) {
-#if defined(__linux__)
-    // ppoll() takes a timespec, so a fractional timeout is honoured to the nanosecond.
-    struct timespec buf;
-    struct timespec* left = TimeLeft(deadline, &buf);
-    long long t0 = stats_.Start();
-    int rc = ppoll(fds_.data(), fds_.size(), left, nullptr);
-#else
-    // poll() takes whole ms: TimeLeftMs rounds up so that 0.3 ms never becomes a busy 0.
-    int left = TimeLeftMs(deadline);
-    long long t0 = stats_.Start();
-    int rc = poll(fds_.data(), static_cast<nfds_t>(fds_.size()), left);
-#endif
-    int err = errno;
-    stats_.Stop(kStatSyscallNs, t0);
-    stats_.Add(kStatSyscalls, 1);
-    stats_.Add(kStatFds, static_cast<double>(count));
-    stats_.Add(kStatBytesIn, static_cast<double>(count * sizeof(struct pollfd)));
-    if (rc < 0 && err == EINVAL && intfd >= 0) {
-      // One pollfd more than RLIMIT_NOFILE allows: wait on the registered fds alone, as
-      // before there was an interrupt fd.
-      fds_.pop_back();
-      intfd = -1;
-      continue;
-    }
-    if (rc < 0 && err != EINTR) {
-      result = err;
-      break;
-    }
-    bool woken = intfd >= 0 && rc > 0 && fds_[count].revents != 0;
-    if (intr != nullptr && (rc < 0 || woken)) {
-      *why = intr->Check(env, rc < 0, signum);
-      if (*why != WakeReason::kNone) break;
-    }
-    // Done unless only the interrupt fd (or a signal) woke the wait.
-    if (rc > (woken ? 1 : 0) || (rc == 0 && !woken)) break;
-  }
-  if (intfd >= 0) fds_.pop_back();
-  return result;
-}
-
-Napi::Value Poll::DoPoll(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  double timeout_ms;
-  if (!ReadTimeout(info, 0, &timeout_ms)) return env.Undefined();
-  long long t0 = stats_.Start();
-  stats_.Add(kStatCalls, 1);
-  WakeReason why = WakeReason::kNone;
-  int signum = 0;
-  int err = Wait(env, timeout_ms, &why, &signum);
-  if (err != 0) return ThrowErrno(env, err, "poll");
-  if (why == WakeReason::kSignal) return ThrowInterrupted(env, "poll", signum);
-  if (why == WakeReason::kStopping) return env.Undefined();  // V8 is unwinding this thread.
-  Napi::Array out = Napi::Array::New(env);
-  uint32_t n = 0;
-  for (const struct pollfd& p : fds_) {
-    if (p.revents == 0) continue;
-    Napi::Array pair = Napi::Array::New(env, 2);
-    pair.Set(0u, Napi::Number::New(env, p.fd));
-    pair.Set(1u, Napi::Number::New(env, static_cast<unsigned short>(p.revents)));
-    out.Set(n++, pair);
-  }
-  stats_.Add(kStatEvents, n);
-  stats_.Stop(kStatCallNs, t0);
-  return out;
+  if (wake->extra().fd >= 0) fds_.emplace_back();  // Register() keeps a spare slot: no realloc
+  WaitCounts counts;
+  WaitCounting counting{static_cast<double>(count), static_cast<double>(count * sizeof(struct pollfd)),
+                        stats_.timing(), &counts};
+  int err = 0;
+  int rc = PollOnce(fds_.data(), count, MakeDeadline(timeout_ms), wake->extra(), counting, &err);
+  fds_.resize(count);
+  stats_.AddCounts(counts);
+  return rc == -1 ? err : 0;
 }
 
 Napi::Value Poll::PollInto(const Napi::CallbackInfo& info) {
@@ -209,12 +137,11 @@ Napi::Value Poll::PollInto(const Napi::CallbackInfo& info) {
   if (cap == 0) return ThrowRangeError(env, "The value of \"out.length\" is out of range");
   long long t0 = stats_.Start();
   stats_.Add(kStatCalls, 1);
-  WakeReason why = WakeReason::kNone;
-  int signum = 0;
-  int err = Wait(env, timeout_ms, &why, &signum);
+  SyncWake wake(env, timeout_ms);
+  if (wake.Unhandled() != 0 && wake.Ended("poll")) return env.Undefined();
+  int err = Wait(timeout_ms, &wake);
   if (err != 0) return ThrowErrno(env, err, "poll");
-  if (why == WakeReason::kSignal) return ThrowInterrupted(env, "poll", signum);
-  if (why == WakeReason::kStopping) return env.Undefined();  // V8 is unwinding this thread.
+  if (wake.Ended("poll")) return env.Undefined();
   int32_t* data = out.Data();
   size_t count = fds_.size();
   // Rotation only matters when out may be too small; with room for all, keep array order.
@@ -237,22 +164,10 @@ Napi::Value Poll::Size(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(fds_.size()));
 }
 
-Napi::Value Poll::ResetStats(const Napi::CallbackInfo& info) {
-  stats_.Reset();
-  return info.Env().Undefined();
-}
-
-Napi::Value Poll::SetStatsTiming(const Napi::CallbackInfo& info) {
-  stats_.SetTiming(info[0].ToBoolean().Value());
-  return info.Env().Undefined();
-}
-
 }  // namespace
 
 void InitPoll(Napi::Env env, Napi::Object exports) {
-  Napi::Function ctor = Poll::Define(env);
-  GetAddonData(env)->poll_ctor = Napi::Persistent(ctor);
-  exports.Set("Poll", ctor);
+  exports.Set("Poll", Poll::Define(env));
 }
 
 }  // namespace iomux

@@ -3,11 +3,6 @@
 // JS passes one Int32Array holding the read fds, then the write fds, then the except fds.
 // Entries that are not ready are overwritten with -1, so lib/select.ts can map the survivors
 // back to the objects it was given without any other allocation.
-#if defined(__APPLE__)
-// Lets select() take nfds > FD_SETSIZE with caller-sized sets (select(2) on macOS, "BUGS").
-#define _DARWIN_UNLIMITED_SELECT 1
-#endif
-
 #include <errno.h>
 #include <sys/select.h>
 
@@ -26,63 +21,41 @@
 #include "stats.h"
 #include "sync_interrupt.h"
 #include "timeout.h"
+#include "wait_once.h"
 
 namespace iomux {
 
 namespace {
 
-// One word of an fd_set as the kernel reads it: an array of longs on Linux and the BSDs,
-// of 32-bit ints on macOS. Both lay out bit (fd % bits) of word (fd / bits).
-#if defined(__APPLE__)
-using Word = uint32_t;
-#else
-using Word = unsigned long;
-#endif
-constexpr int kWordBits = static_cast<int>(sizeof(Word) * CHAR_BIT);
-static_assert(sizeof(fd_set) % sizeof(Word) == 0, "fd_set is a whole number of words");
-constexpr size_t kSetWords = sizeof(fd_set) / sizeof(Word);
-
 // The most bitmap memory select() keeps per env between calls (fds up to about 87,000 on
 // 64-bit Linux); a wait with higher fds allocates its bitmaps for the call and frees them.
 constexpr size_t kKeptScratchBytes = 32 * 1024;
 
-inline size_t WordsFor(int maxfd) { return static_cast<size_t>(maxfd / kWordBits) + 1; }
-
-// Sets bits by hand rather than with FD_SET: with _FORTIFY_SOURCE, glibc's FD_SET aborts the
-// process for fd >= FD_SETSIZE even when the set really is larger.
-inline void SetBit(Word* set, int fd) {
-  set[fd / kWordBits] |= Word{1} << (fd % kWordBits);
-}
-inline bool HasBit(const Word* set, int fd) {
-  return (set[fd / kWordBits] >> (fd % kWordBits)) & 1;
-}
-
-// The three sets, `words` words each, back to back in `sets`.
-struct Sets {
-  Word* base;
-  size_t words;
-  Word* Get(int i) const { return base + i * words; }
+// The fd list and its three counts, which Fill() turns into sets before every try.
+struct Request {
+  const int32_t* fds;
+  const uint32_t* counts;
 };
 
-// Rebuilds the three sets from the fd list. Called before every pselect(): after EINTR the
-// sets' contents are unspecified (POSIX select(2), "ERRORS").
-void Fill(const Sets& s, const int32_t* fds, const uint32_t counts[3]) {
-  std::memset(s.base, 0, 3 * s.words * sizeof(Word));
+// Rebuilds the three sets from the fd list (SelectOnce calls it before every try).
+void Fill(const FdSets& s, void* ctx) {
+  const Request* req = static_cast<const Request*>(ctx);
+  std::memset(s.base, 0, 3 * s.words * sizeof(FdWord));
   size_t k = 0;
   for (int i = 0; i < 3; i++) {
-    Word* set = s.Get(i);
-    for (uint32_t j = 0; j < counts[i]; j++) SetBit(set, fds[k++]);
+    FdWord* set = s.Get(i);
+    for (uint32_t j = 0; j < req->counts[i]; j++) SetFdBit(set, req->fds[k++]);
   }
 }
 
 // Overwrites the entries that are not ready with -1 and returns how many are left.
-uint32_t Harvest(const Sets& s, int32_t* fds, const uint32_t counts[3]) {
+uint32_t Harvest(const FdSets& s, int32_t* fds, const uint32_t counts[3]) {
   uint32_t ready = 0;
   size_t k = 0;
   for (int i = 0; i < 3; i++) {
-    const Word* set = s.Get(i);
+    const FdWord* set = s.Get(i);
     for (uint32_t j = 0; j < counts[i]; j++, k++) {
-      if (HasBit(set, fds[k])) {
+      if (HasFdBit(set, fds[k])) {
         ready++;
       } else {
         fds[k] = -1;
@@ -90,37 +63,6 @@ uint32_t Harvest(const Sets& s, int32_t* fds, const uint32_t counts[3]) {
     }
   }
   return ready;
-}
-
-// pselect() with EINTR retried for the time that is left (PEP 475). Returns 0 or an errno.
-// intr (may be null) is the env's SyncInterrupt and intfd its fd, put in the read set: when it
-// wakes the wait, *why says whether the wait must end (a JS-handled signal, the env stopping).
-int Wait(Napi::Env env, const Sets& s, int nfds, double timeout_ms, const int32_t* fds,
-         const uint32_t counts[3], Stats& stats, SyncInterrupt* intr, int intfd, WakeReason* why,
-         int* signum) {
-  Deadline deadline = MakeDeadline(timeout_ms);
-  for (;;) {
-    Fill(s, fds, counts);
-    if (intfd >= 0) SetBit(s.Get(0), intfd);
-    struct timespec buf;
-    const struct timespec* left = TimeLeft(deadline, &buf);
-    long long t0 = stats.Start();
-    int rc = pselect(nfds, reinterpret_cast<fd_set*>(s.Get(0)), reinterpret_cast<fd_set*>(s.Get(1)),
-                     reinterpret_cast<fd_set*>(s.Get(2)), left, nullptr);
-    int err = errno;
-    stats.Stop(kStatSyscallNs, t0);
-    stats.Add(kStatSyscalls, 1);
-    stats.Add(kStatFds, counts[0] + counts[1] + counts[2]);
-    stats.Add(kStatBytesIn, static_cast<double>(3 * s.words * sizeof(Word)));
-    if (rc < 0 && err != EINTR) return err;
-    bool woken = intfd >= 0 && rc > 0 && HasBit(s.Get(0), intfd);
-    if (intr != nullptr && (rc < 0 || woken)) {
-      *why = intr->Check(env, rc < 0, signum);
-      if (*why != WakeReason::kNone) return 0;
-    }
-    // Done unless only the interrupt fd (or a signal) woke the wait.
-    if (rc > (woken ? 1 : 0) || (rc == 0 && !woken)) return 0;
-  }
 }
 
 // Reads and checks the arguments; on failure a JS exception is pending and false returned.
@@ -175,41 +117,45 @@ Napi::Value Select(const Napi::CallbackInfo& info) {
   if (env.IsExceptionPending()) return env.Undefined();
 
   // Small fds use three fd_sets on the stack; only fds past FD_SETSIZE need heap bitmaps.
-  // The highest is checked first: past RLIMIT_NOFILE and closed, it is EBADF (as the kernel
-  // says for a closed fd) before anything is sized to it (fd_limit.h).
-  if (maxfd >= FD_SETSIZE && ClosedPastFdLimit(maxfd)) return ThrowErrno(env, EBADF, "select");
+  // The highest is checked against RLIMIT_NOFILE first: past it, an fd that is not open is
+  // EBADF (as the kernel says for a closed fd) before anything is sized to it; one that is open
+  // (the limit was lowered since) is a real fd, so maxfd + 1 below cannot overflow.
+  if (maxfd >= FD_SETSIZE && ClosedPastLimit(maxfd, FdLimit())) return ThrowErrno(env, EBADF, "select");
   // A wait that may block also watches the env's interrupt fd (sync_interrupt.h).
-  SyncInterrupt* intr = timeout_ms != 0 ? GetSyncInterrupt(env) : nullptr;
-  int intfd = intr != nullptr ? intr->Fd(env) : -1;
-  if (intfd >= 0 && intr->Unhandled() != 0) return ThrowInterrupted(env, "select", intr->Unhandled());
+  SyncWake wake(env, timeout_ms);
+  if (wake.Unhandled() != 0 && wake.Ended("select")) return env.Undefined();
+  int intfd = wake.extra().fd;
   int top = maxfd > intfd ? maxfd : intfd;
-  Word stack[3 * kSetWords];
-  Sets sets{stack, kSetWords};
-  std::unique_ptr<Word[]> big;
+  FdWord stack[3 * kFdSetWords];
+  FdSets sets{stack, kFdSetWords};
+  std::unique_ptr<FdWord[]> big;
   if (top >= FD_SETSIZE) {
-    size_t words = WordsFor(top);
+    size_t words = FdWordsFor(top);
     std::vector<unsigned char>& scratch = GetAddonData(env)->select_scratch;
-    if (3 * words * sizeof(Word) <= kKeptScratchBytes) {
+    if (3 * words * sizeof(FdWord) <= kKeptScratchBytes) {
       // Up to kKeptScratchBytes the per-env scratch is kept and reused: a warm wait allocates
       // nothing.
-      if (scratch.size() < 3 * words * sizeof(Word)) scratch.resize(3 * words * sizeof(Word));
-      sets = Sets{reinterpret_cast<Word*>(scratch.data()), words};
+      if (scratch.size() < 3 * words * sizeof(FdWord)) scratch.resize(3 * words * sizeof(FdWord));
+      sets = FdSets{reinterpret_cast<FdWord*>(scratch.data()), words};
     } else {
       // Bigger bitmaps (a raised RLIMIT_NOFILE) live for this call only.
-      big.reset(new (std::nothrow) Word[3 * words]);
+      big.reset(new (std::nothrow) FdWord[3 * words]);
       if (!big) return ThrowErrno(env, ENOMEM, "select");
-      sets = Sets{big.get(), words};
+      sets = FdSets{big.get(), words};
     }
   } else if (top >= 0) {
     // Only the words that hold fds up to top need clearing and copying by the kernel.
-    sets.words = WordsFor(top);
+    sets.words = FdWordsFor(top);
   }
-  WakeReason why = WakeReason::kNone;
-  int signum = 0;
-  int err = Wait(env, sets, top + 1, timeout_ms, fds, counts, stats, intr, intfd, &why, &signum);
-  if (err != 0) return ThrowErrno(env, err, "select");
-  if (why == WakeReason::kSignal) return ThrowInterrupted(env, "select", signum);
-  if (why == WakeReason::kStopping) return env.Undefined();  // V8 is unwinding this thread.
+  Request req{fds, counts};
+  WaitCounts tally;
+  WaitCounting counting{static_cast<double>(n), static_cast<double>(3 * sets.words * sizeof(FdWord)),
+                        stats.timing(), &tally};
+  int err = 0;
+  int rc = SelectOnce(sets, top + 1, Fill, &req, MakeDeadline(timeout_ms), wake.extra(), counting, &err);
+  stats.AddCounts(tally);
+  if (rc == -1) return ThrowErrno(env, err, "select");
+  if (wake.Ended("select")) return env.Undefined();
   uint32_t ready = Harvest(sets, fds, counts);
   stats.Add(kStatEvents, ready);
   stats.Stop(kStatCallNs, t0);

@@ -10,6 +10,7 @@
 #include <napi.h>
 
 #include "timeout.h"
+#include "wait_once.h"
 
 namespace iomux {
 
@@ -59,6 +60,13 @@ class Stats {
   void Stop(StatSlot slot, long long start) {
     if (start != 0) slots_[slot] += static_cast<double>(NowNs() - start);
   }
+  // Adds what one wait counted (wait_once.h).
+  void AddCounts(const WaitCounts& c) {
+    Add(kStatSyscalls, c.syscalls);
+    Add(kStatFds, c.fds);
+    Add(kStatBytesIn, c.bytes_in);
+    Add(kStatSyscallNs, c.syscall_ns);
+  }
   void Reset() {
     if (slots_ == nullptr) return;
     for (int i = 0; i < kStatTiming; i++) slots_[i] = 0;
@@ -75,6 +83,25 @@ class Stats {
  private:
   double own_[kStatSlots] = {};
   double* slots_;
+};
+
+// The stats(), resetStats() and setStatsTiming() methods of the kernel objects (Poll, Epoll,
+// Kqueue, Waiter), written once: a class inherits this next to Napi::ObjectWrap and lists
+// `InstanceMethod("stats", &T::GetStats)` and the others in its Define().
+class CountsWaits {
+ public:
+  Napi::Value GetStats(const Napi::CallbackInfo& info) { return stats_.ToObject(info.Env()); }
+  Napi::Value ResetStats(const Napi::CallbackInfo& info) {
+    stats_.Reset();
+    return info.Env().Undefined();
+  }
+  Napi::Value SetStatsTiming(const Napi::CallbackInfo& info) {
+    stats_.SetTiming(info[0].ToBoolean().Value());
+    return info.Env().Undefined();
+  }
+
+ protected:
+  Stats stats_;
 };
 
 }  // namespace iomux

@@ -12,6 +12,7 @@
 #endif
 
 #include "addon.h"
+#include "errors.h"
 
 namespace iomux {
 
@@ -129,6 +130,26 @@ WakeReason SyncInterrupt::Check(napi_env env, bool eintr, int* signum) {
     return WakeReason::kSignal;
   }
   return Stopping(env) ? WakeReason::kStopping : WakeReason::kNone;
+}
+
+SyncWake::SyncWake(Napi::Env env, double timeout_ms) : env_(env) {
+  if (timeout_ms == 0) return;
+  intr_ = GetSyncInterrupt(env);
+  extra_.fd = intr_->Fd(env);
+  extra_.should_stop = ShouldStop;
+  extra_.ctx = this;
+  extra_.optional = true;
+}
+
+bool SyncWake::ShouldStop(void* ctx, bool eintr) {
+  SyncWake* self = static_cast<SyncWake*>(ctx);
+  self->why_ = self->intr_->Check(self->env_, eintr, &self->signum_);
+  return self->why_ != WakeReason::kNone;
+}
+
+bool SyncWake::Ended(const char* syscall) {
+  if (why_ == WakeReason::kSignal) ThrowInterrupted(env_, syscall, signum_);
+  return why_ != WakeReason::kNone;
 }
 
 }  // namespace iomux

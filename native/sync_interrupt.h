@@ -12,8 +12,10 @@
 // says why. Signals nobody listens for write nothing there: their EINTR is retried as before.
 #pragma once
 
-#include <node_api.h>
+#include <napi.h>
 #include <uv.h>
+
+#include "wait_once.h"
 
 namespace iomux {
 
@@ -53,5 +55,32 @@ class SyncInterrupt {
 
 // The env's SyncInterrupt (in AddonData).
 SyncInterrupt* GetSyncInterrupt(napi_env env);
+
+// The interrupt side of one synchronous wait (Poll, select, Epoll): the WaitExtra that puts
+// the env's interrupt fd in a wait that may block, and why it ended early.
+class SyncWake {
+ public:
+  // A timeout of 0 never blocks: it watches nothing more.
+  SyncWake(Napi::Env env, double timeout_ms);
+  // Before the wait: the signal an earlier wait ended with that JS has not handled yet (the
+  // wait must throw again at once), else 0.
+  int Unhandled() {
+    if (extra_.fd >= 0 && (signum_ = intr_->Unhandled()) != 0) why_ = WakeReason::kSignal;
+    return signum_;
+  }
+  const WaitExtra& extra() const { return extra_; }
+  // After the wait (or an Unhandled() signal): true when it ended early, having thrown EINTR
+  // with the signal (kSignal) or, for a stopping env, nothing (V8 is unwinding this thread).
+  bool Ended(const char* syscall);
+
+ private:
+  static bool ShouldStop(void* ctx, bool eintr);
+
+  Napi::Env env_;
+  SyncInterrupt* intr_ = nullptr;
+  WaitExtra extra_;
+  WakeReason why_ = WakeReason::kNone;
+  int signum_ = 0;
+};
 
 }  // namespace iomux

@@ -10,12 +10,13 @@
 #include "addon.h"
 #include "args.h"
 #include "fd_limit.h"
+#include "loop_watch.h"
 #include "stats.h"
 #include "waiter_core.h"
 
 namespace iomux {
 
-class Waiter : public Napi::ObjectWrap<Waiter> {
+class Waiter : public Napi::ObjectWrap<Waiter>, public CountsWaits {
  public:
   static Napi::Function Define(Napi::Env env);
   explicit Waiter(const Napi::CallbackInfo& info);
@@ -27,26 +28,21 @@ class Waiter : public Napi::ObjectWrap<Waiter> {
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value GetClosed(const Napi::CallbackInfo& info);
   Napi::Value GetPending(const Napi::CallbackInfo& info);
-  Napi::Value GetStats(const Napi::CallbackInfo& info) { return stats_.ToObject(info.Env()); }
-  Napi::Value ResetStats(const Napi::CallbackInfo& info);
-  Napi::Value SetStatsTiming(const Napi::CallbackInfo& info);
   // Adds a finished wait to the counters, on the JS thread.
   void Count(const WaitCounts& counts, size_t events);
   bool ReadRecords(const Napi::CallbackInfo& info, WaitKind kind, bool large,
                    Napi::Int32Array* fds, uint32_t* count);
   static void OnDone(void* self);
   void Complete();
-  // Ends the pending state; returns the callback to call.
-  Napi::Function Settle();
+  // Ends the pending state and hands over the wait to settle.
+  PendingWait TakePending();
 
   WaiterCore* core_ = nullptr;
-  bool pending_ = false;
   WaitKind kind_ = WaitKind::kPoll;
-  napi_async_context async_context_ = nullptr;
-  Napi::FunctionReference callback_;
-  Napi::Reference<Napi::Int32Array> out_;
-  // Updated on the JS thread only, from the counts the thread hands back with each result.
-  Stats stats_;
+  // The JS side of the pending wait (callback, async context, out), settled as LoopWatch's are.
+  PendingWait wait_;
+  // stats_ (CountsWaits) is updated on the JS thread only, from the counts the thread hands
+  // back with each result.
 };
 
 Napi::Function Waiter::Define(Napi::Env env) {
@@ -55,9 +51,9 @@ Napi::Function Waiter::Define(Napi::Env env) {
                       InstanceMethod<&Waiter::Cancel>("cancel"),
                       InstanceMethod<&Waiter::Close>("close"),
                       InstanceAccessor<&Waiter::GetClosed>("closed"),
-                      InstanceMethod<&Waiter::GetStats>("stats"),
-                      InstanceMethod<&Waiter::ResetStats>("resetStats"),
-                      InstanceMethod<&Waiter::SetStatsTiming>("setStatsTiming"),
+                      InstanceMethod("stats", &Waiter::GetStats),
+                      InstanceMethod("resetStats", &Waiter::ResetStats),
+                      InstanceMethod("setStatsTiming", &Waiter::SetStatsTiming),
                       InstanceAccessor<&Waiter::GetPending>("pending")});
 }
 
@@ -70,8 +66,6 @@ Waiter::Waiter(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Waiter>(info) 
     ErrnoError(env, err, syscall).ThrowAsJavaScriptException();
     return;
   }
-  // One async resource per Waiter, so async_hooks see where the callbacks come from.
-  napi_async_init(env, Value(), Napi::String::New(env, "iomux.Waiter"), &async_context_);
 }
 
 Waiter::~Waiter() {
@@ -79,7 +73,6 @@ Waiter::~Waiter() {
     core_->Shutdown();
     core_->Release();
   }
-  if (async_context_ != nullptr) napi_async_destroy(Env(), async_context_);
 }
 
 // Reads (fd, events) pairs: count of them in fds; select without `large` refuses an fd that
@@ -92,17 +85,21 @@ bool Waiter::ReadRecords(const Napi::CallbackInfo& info, WaitKind kind, bool lar
     return false;
   }
   const int32_t* recs = fds->Data();
+  int limit = -1;  // RLIMIT_NOFILE, read once and only when an fd past FD_SETSIZE needs it
   for (uint32_t i = 0; i < *count; i++) {
     int32_t fd = recs[2 * i];
     if (fd < 0 || (kind == WaitKind::kSelect && !large && fd >= FD_SETSIZE)) {
       ThrowRangeError(info.Env(), "fd " + std::to_string(fd) + " is out of range for this wait");
       return false;
     }
-    // select's bitmaps are sized to the highest fd: a closed one past the fd limit is EBADF
-    // before the thread sizes anything to it (fd_limit.h).
-    if (kind == WaitKind::kSelect && fd >= FD_SETSIZE && ClosedPastFdLimit(fd)) {
-      ThrowErrno(info.Env(), EBADF, "select");
-      return false;
+    // select's bitmaps are sized to the highest fd: one that cannot be open is EBADF before
+    // the thread sizes anything to it (and fd + 1 cannot overflow).
+    if (kind == WaitKind::kSelect && fd >= FD_SETSIZE) {
+      if (limit < 0) limit = FdLimit();
+      if (ClosedPastLimit(fd, limit)) {
+        ThrowErrno(info.Env(), EBADF, "select");
+        return false;
+      }
     }
   }
   return true;
@@ -112,9 +109,9 @@ bool Waiter::ReadRecords(const Napi::CallbackInfo& info, WaitKind kind, bool lar
 Napi::Value Waiter::Wait(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (core_ == nullptr || core_->IsShutDown()) {
-    return ThrowCodeError(env, "ERR_CLOSED", "the waiter is closed");
+    return ThrowClosed(env, "waiter");
   }
-  if (pending_) return ThrowCodeError(env, "ERR_BUSY", "a wait is already in progress");
+  if (wait_.Active()) return ThrowBusy(env, "waiter");
   int32_t kind_num;
   if (!ReadInt32(info, 0, "kind", &kind_num)) return env.Undefined();
   if (kind_num != 0 && kind_num != 1) {
@@ -141,28 +138,22 @@ Napi::Value Waiter::Wait(const Napi::CallbackInfo& info) {
   if (err != 0) return ThrowErrno(env, err, syscall);
   // The records were copied; from here on only the JS thread touches out, after the wait.
   kind_ = kind;
-  pending_ = true;
-  callback_ = Napi::Persistent(info[6].As<Napi::Function>());
-  out_ = Napi::Persistent(out);
+  wait_.Begin(env, info[6].As<Napi::Function>(), "iomux.Waiter", out);
   Ref();  // A pending Waiter is not collected, whatever the caller keeps.
   core_->SetActive(true);
   return env.Undefined();
 }
 
 Napi::Value Waiter::Cancel(const Napi::CallbackInfo& info) {
-  if (!pending_ || core_ == nullptr) return Napi::Boolean::New(info.Env(), false);
+  if (!wait_.Active() || core_ == nullptr) return Napi::Boolean::New(info.Env(), false);
   core_->Cancel();
   return Napi::Boolean::New(info.Env(), true);
 }
 
-Napi::Function Waiter::Settle() {
-  pending_ = false;
+PendingWait Waiter::TakePending() {
   if (core_ != nullptr) core_->SetActive(false);
-  Napi::Function cb = callback_.Value();
-  callback_.Reset();
-  out_.Reset();
   Unref();
-  return cb;
+  return std::move(wait_);
 }
 
 Napi::Value Waiter::Close(const Napi::CallbackInfo& info) {
@@ -172,10 +163,7 @@ Napi::Value Waiter::Close(const Napi::CallbackInfo& info) {
   core_->Shutdown();
   core_->Release();
   core_ = nullptr;
-  if (pending_) {
-    Napi::Function cb = Settle();
-    cb.Call({env.Null(), Napi::Number::New(env, kWaitCancelled)});
-  }
+  if (wait_.Active()) TakePending().Settle(env, env.Null(), Napi::Number::New(env, kWaitCancelled));
   return env.Undefined();
 }
 
@@ -186,11 +174,11 @@ void Waiter::Complete() {
   Napi::Env env = Env();
   int n, err;
   WaitCounts counts;
-  if (!pending_ || core_ == nullptr || !core_->TakeResult(&n, &err, &counts)) return;
+  if (!wait_.Active() || core_ == nullptr || !core_->TakeResult(&n, &err, &counts)) return;
   Napi::HandleScope scope(env);
-  Napi::Int32Array out = out_.Value();
-  Napi::Function cb = Settle();
-  napi_value args[2];
+  Napi::Int32Array out = wait_.out.Value();
+  PendingWait done = TakePending();
+  Napi::Value args[2];
   if (n == kWaitFailed) {
     Count(counts, 0);
     args[0] = ErrnoError(env, err, kind_ == WaitKind::kPoll ? "poll" : "select").Value();
@@ -202,17 +190,10 @@ void Waiter::Complete() {
     args[1] = Napi::Number::New(env, n < 0 ? n : static_cast<double>(records));
   }
   // MakeCallback runs the microtasks (promise reactions) once the callback returns.
-  napi_value result;
-  napi_make_callback(env, async_context_, Value(), cb, 2, args, &result);
+  done.SettleFromLoop(env, args[0], args[1]);
   // The callback (and the promise reactions it ran) started no new wait: end the thread now,
   // so a Waiter left idle, or dropped without close(), holds no thread and no fd.
-  if (!pending_ && core_ != nullptr) core_->StopThread();
-  if (env.IsExceptionPending()) {
-    // Nobody above this uv callback can catch it: report it as Node reports its own.
-    napi_value e;
-    napi_get_and_clear_last_exception(env, &e);
-    napi_fatal_exception(env, e);
-  }
+  if (!wait_.Active() && core_ != nullptr) core_->StopThread();
 }
 
 void Waiter::Count(const WaitCounts& counts, size_t events) {
@@ -224,28 +205,16 @@ void Waiter::Count(const WaitCounts& counts, size_t events) {
   stats_.Add(kStatEvents, static_cast<double>(events));
 }
 
-Napi::Value Waiter::ResetStats(const Napi::CallbackInfo& info) {
-  stats_.Reset();
-  return info.Env().Undefined();
-}
-
-Napi::Value Waiter::SetStatsTiming(const Napi::CallbackInfo& info) {
-  stats_.SetTiming(info[0].ToBoolean().Value());
-  return info.Env().Undefined();
-}
-
 Napi::Value Waiter::GetClosed(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), core_ == nullptr || core_->IsShutDown());
 }
 
 Napi::Value Waiter::GetPending(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), pending_);
+  return Napi::Boolean::New(info.Env(), wait_.Active());
 }
 
 void InitWaiter(Napi::Env env, Napi::Object exports) {
-  Napi::Function ctor = Waiter::Define(env);
-  GetAddonData(env)->waiter_ctor = Napi::Persistent(ctor);
-  exports.Set("Waiter", ctor);
+  exports.Set("Waiter", Waiter::Define(env));
 }
 
 }  // namespace iomux

@@ -1,8 +1,3 @@
-#if defined(__APPLE__)
-// Lets pselect() take nfds > FD_SETSIZE with caller-sized sets (select(2) on macOS, "BUGS").
-#define _DARWIN_UNLIMITED_SELECT 1
-#endif
-
 #include "waiter_core.h"
 
 #include <errno.h>
@@ -19,19 +14,12 @@
 
 namespace iomux {
 
-using UWord = std::make_unsigned_t<FdWord>;
-constexpr int kWordBits = static_cast<int>(sizeof(FdWord) * 8);
 // select bitmaps bigger than this (per set) are freed after the wait instead of kept.
 constexpr size_t kKeptSetBytes = 8 * 1024;
 
-static void SetBit(FdWord* set, int fd) {
-  set[fd / kWordBits] = static_cast<FdWord>(static_cast<UWord>(set[fd / kWordBits]) |
-                                            (UWord{1} << (fd % kWordBits)));
-}
-
-static bool HasBit(const FdWord* set, int fd) {
-  return (static_cast<UWord>(set[fd / kWordBits]) >> (fd % kWordBits)) & 1;
-}
+// The wake-up fd ends a wait (cancel, close, teardown); EINTR never does: the thread blocks the
+// asynchronous signals, so a stray one is simply retried.
+static bool StopOnWake(void*, bool eintr) { return !eintr; }
 
 // A wake-up fd pair, CLOEXEC and non-blocking: an eventfd on Linux (one fd), else a pipe.
 static int MakeWakeFds(int* r, int* w, const char** syscall) {
@@ -162,48 +150,29 @@ int WaiterCore::Run(int* err, WaitCounts* counts) {
   return kind_ == WaitKind::kPoll ? RunPoll(err, counts) : RunSelect(err, counts);
 }
 
-void WaiterCore::CountSyscall(WaitCounts* counts, double fds, double bytes, long long t0) const {
-  if (t0 != 0) counts->syscall_ns += static_cast<double>(NowNs() - t0);
-  counts->syscalls += 1;
-  counts->fds += fds;
-  counts->bytes_in += bytes;
-}
-
 int WaiterCore::RunPoll(int* err, WaitCounts* counts) {
   size_t count = revents_.size();
   pfds_.resize(count + 1);
   for (size_t i = 0; i < count; i++) {
-    pfds_[i].fd = recs_[2 * i];
-    pfds_[i].events = static_cast<short>(recs_[2 * i + 1]);
-    pfds_[i].revents = 0;
+    pfds_[i] = pollfd{recs_[2 * i], static_cast<short>(recs_[2 * i + 1]), 0};
   }
-  pfds_[count] = {wake_r_, POLLIN, 0};
-  int r;
-  for (;;) {
-    long long t0 = timing_ ? NowNs() : 0;
-#if defined(__linux__)
-    struct timespec ts;
-    r = ppoll(pfds_.data(), pfds_.size(), TimeLeft(deadline_, &ts), nullptr);
-#else
-    // poll() takes whole ms; TimeLeftMs rounds up so 0.3 ms never becomes a busy 0.
-    r = poll(pfds_.data(), static_cast<nfds_t>(pfds_.size()), TimeLeftMs(deadline_));
-#endif
-    int saved = errno;
-    CountSyscall(counts, static_cast<double>(pfds_.size()),
-                 static_cast<double>(pfds_.size() * sizeof(struct pollfd)), t0);
-    errno = saved;
-    if (r >= 0) break;
-    if (errno != EINTR) {
-      *err = errno;
-      return kWaitFailed;
-    }
-  }
-  if (pfds_[count].revents != 0) {
+  WaitExtra wake{wake_r_, StopOnWake, nullptr};
+  WaitCounting counting{static_cast<double>(count + 1),
+                        static_cast<double>((count + 1) * sizeof(struct pollfd)), timing_, counts};
+  int r = PollOnce(pfds_.data(), count, deadline_, wake, counting, err);
+  if (r == -1) return kWaitFailed;
+  if (r == kWaitStopped) {
     DrainWake();
     return kWaitCancelled;
   }
   for (size_t i = 0; i < count; i++) revents_[i] = pfds_[i].revents;
   return r;
+}
+
+// SelectOnce's fill: the request bitmaps, copied afresh before each try.
+static void CopyRequest(const FdSets& sets, void* ctx) {
+  const std::vector<FdWord>* in = static_cast<const std::vector<FdWord>*>(ctx);
+  std::copy(in->begin(), in->end(), sets.base);
 }
 
 int WaiterCore::RunSelect(int* err, WaitCounts* counts) {
@@ -212,48 +181,34 @@ int WaiterCore::RunSelect(int* err, WaitCounts* counts) {
   for (size_t i = 0; i < count; i++) maxfd = std::max(maxfd, recs_[2 * i]);
   // Never shorter than an fd_set, so the libc and the kernel may read a whole one.
   // Every fd is below RLIMIT_NOFILE (checked by Waiter::ReadRecords), so maxfd + 1 fits an int.
-  size_t words = std::max<size_t>(maxfd / kWordBits + 1, sizeof(fd_set) / sizeof(FdWord));
+  size_t words = std::max(FdWordsFor(maxfd), kFdSetWords);
   sets_in_.assign(3 * words, 0);
   FdWord* in = sets_in_.data();
   // As select.cc counts: one per fd in each set (an fd in two sets counts twice), wake fd included.
   double in_sets = 1;
   for (size_t i = 0; i < count; i++) {
     int fd = recs_[2 * i], events = recs_[2 * i + 1];
-    if (events & POLLIN) SetBit(in, fd), in_sets++;
-    if (events & POLLOUT) SetBit(in + words, fd), in_sets++;
-    if (events & POLLPRI) SetBit(in + 2 * words, fd), in_sets++;
+    if (events & POLLIN) SetFdBit(in, fd), in_sets++;
+    if (events & POLLOUT) SetFdBit(in + words, fd), in_sets++;
+    if (events & POLLPRI) SetFdBit(in + 2 * words, fd), in_sets++;
   }
-  SetBit(in, wake_r_);
-  // What the kernel copies in: nfds bits of each set in whole words (as select.cc counts).
-  double copied = static_cast<double>(3 * (maxfd / kWordBits + 1) * sizeof(FdWord));
   sets_.resize(3 * words);
-  int r;
-  for (;;) {
-    // pselect leaves the sets undefined after EINTR, so each try starts from the request.
-    std::copy(sets_in_.begin(), sets_in_.end(), sets_.begin());
-    fd_set* sets[3];
-    for (int k = 0; k < 3; k++) sets[k] = reinterpret_cast<fd_set*>(sets_.data() + k * words);
-    struct timespec ts;
-    long long t0 = timing_ ? NowNs() : 0;
-    r = pselect(maxfd + 1, sets[0], sets[1], sets[2], TimeLeft(deadline_, &ts), nullptr);
-    int saved = errno;
-    CountSyscall(counts, in_sets, copied, t0);
-    errno = saved;
-    if (r >= 0) break;
-    if (errno != EINTR) {
-      *err = errno;
-      return kWaitFailed;
-    }
-  }
-  const FdWord* out = sets_.data();
-  if (HasBit(out, wake_r_)) {
+  FdSets sets{sets_.data(), words};
+  WaitExtra wake{wake_r_, StopOnWake, nullptr};
+  // What the kernel copies in: nfds bits of each set in whole words.
+  WaitCounting counting{in_sets, static_cast<double>(3 * FdWordsFor(maxfd) * sizeof(FdWord)),
+                        timing_, counts};
+  int r = SelectOnce(sets, maxfd + 1, CopyRequest, &sets_in_, deadline_, wake, counting, err);
+  if (r == -1) return kWaitFailed;
+  if (r == kWaitStopped) {
     DrainWake();
     r = kWaitCancelled;
   } else {
+    const FdWord* out = sets_.data();
     for (size_t i = 0; i < count; i++) {
       int fd = recs_[2 * i];
-      revents_[i] = (HasBit(out, fd) ? POLLIN : 0) | (HasBit(out + words, fd) ? POLLOUT : 0) |
-                    (HasBit(out + 2 * words, fd) ? POLLPRI : 0);
+      revents_[i] = (HasFdBit(out, fd) ? POLLIN : 0) | (HasFdBit(out + words, fd) ? POLLOUT : 0) |
+                    (HasFdBit(out + 2 * words, fd) ? POLLPRI : 0);
     }
   }
   // Bitmaps for high fds are not kept past the wait that needed them.

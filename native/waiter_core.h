@@ -13,18 +13,12 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
-#include <type_traits>
-#include <utility>
 #include <vector>
 
 #include "timeout.h"
+#include "wait_once.h"
 
 namespace iomux {
-
-// One word of an fd_set as this libc lays it out (long on glibc, int32_t on macOS), so bitmaps
-// of any size can be built without the FD_SET macros, which abort past FD_SETSIZE under
-// _FORTIFY_SOURCE.
-using FdWord = std::remove_reference_t<decltype(std::declval<fd_set>().fds_bits[0])>;
 
 enum class WaitKind { kPoll = 0, kSelect = 1 };
 
@@ -32,15 +26,6 @@ enum class WaitKind { kPoll = 0, kSelect = 1 };
 // syscall failed with the errno kept in the result.
 constexpr int kWaitCancelled = -1;
 constexpr int kWaitFailed = -2;
-
-// What the thread counted during one wait (EINTR retries included), handed back with the result
-// under the mutex, so that the JS thread adds it to the Waiter's stats without a data race.
-struct WaitCounts {
-  double syscalls = 0;
-  double fds = 0;       // fds passed to the kernel, the wake-up fd included, summed over syscalls
-  double bytes_in = 0;  // pollfd arrays or fd_set bitmaps copied in, summed over syscalls
-  double syscall_ns = 0;  // only when the wait was started with timing on
-};
 
 class WaiterCore {
  public:
@@ -88,8 +73,6 @@ class WaiterCore {
   int Run(int* err, WaitCounts* counts);
   int RunPoll(int* err, WaitCounts* counts);
   int RunSelect(int* err, WaitCounts* counts);
-  // Counts one syscall that started at t0 (0 when timing is off).
-  void CountSyscall(WaitCounts* counts, double fds, double bytes, long long t0) const;
   void Wake();
   void DrainWake();
   void MaybeFree();
@@ -127,6 +110,8 @@ class WaiterCore {
   std::vector<struct pollfd> pfds_;
   std::vector<FdWord> sets_in_;  // select: read, write, except bitmaps, one after the other
   std::vector<FdWord> sets_;     // select: the copies the kernel overwrites
+  // The thread's WaitCounts travel with the result under mu_ (the JS thread adds them to the
+  // Waiter's stats), so that neither thread races the other. The wake-up fd is counted too.
 };
 
 }  // namespace iomux

@@ -14,13 +14,19 @@ for (let i = 0; i < rounds; i++) {
     addon.write(w, Buffer.from('x'), 0, 1);
     const p = new addon.Poll();
     p.register(r, addon.constants.POLLIN);
-    assert.deepStrictEqual(p.poll(0), [[r, addon.constants.POLLIN]]);
+    const pairs = new Int32Array(4);
+    assert.strictEqual(p.pollInto(pairs, 0), 1);
+    assert.deepStrictEqual(Array.from(pairs.subarray(0, 2)), [r, addon.constants.POLLIN]);
     const fds = Int32Array.of(r, w);
     assert.strictEqual(addon.select(fds, 1, 1, 0, 0, false), 2);
     if (addon.Epoll) {
       const ep = new addon.Epoll(-1, true);
       ep.register(r, addon.constants.EPOLLIN, 0);
       assert.deepStrictEqual(ep.poll(0, 4), [[r, addon.constants.EPOLLIN]]);
+      // pollInto bound to its buffer (the selectors' hot path): one reference held, then freed.
+      const records = new Int32Array(6);
+      assert.strictEqual(ep.boundPollInto(3, records)(0), 1);
+      assert.strictEqual(records[0], r);
       ep.close();
     }
     try { addon.close(-1); } catch (err) { assert.strictEqual(err.code, 'ERR_OUT_OF_RANGE'); }

@@ -4,7 +4,7 @@
  * reads the active socket, acks. They all do the same work per wake-up (drain.ts), so only the
  * way of waiting differs. This file holds iomux's ways; modes-node.ts the others.
  */
-import { createWaiter, threadedWait, WAIT_POLL } from '../../lib/async/threaded-wait';
+import { native, type NativeWaiter } from '../../lib/binding';
 import { constants, EVENT_READ } from '../../lib/constants';
 import { Epoll } from '../../lib/epoll';
 import { canUse } from '../../lib/selectors/default';
@@ -47,7 +47,7 @@ export const pollAsyncMode: Mode = {
 /** iomux's addon-owned thread running poll(2) over every socket, woken through its wake-up fd. */
 export const threadedPollMode: Mode = {
   name: 'threadedWait:poll',
-  label: 'iomux threadedWait(WAIT_POLL): poll(2) on the addon thread (selectAsync(poll) core)',
+  label: 'iomux Waiter#wait(poll): poll(2) on the addon thread (selectAsync(poll) core)',
   unavailable: () => null,
   async run(fixture, recorder, load) {
     const count = fixture.idle.length + 1;
@@ -59,12 +59,12 @@ export const threadedPollMode: Mode = {
     fds[2 * count - 2] = fixture.active;
     fds[2 * count - 1] = POLLIN;
     const out = new Int32Array(64);
-    const waiter = createWaiter();
+    const waiter = new native.Waiter();
     try {
       const drain = new Drain(fixture.active, load.window, load.oneMessage);
       drain.ack(recorder, load.window);
       for (;;) {
-        const records = await threadedWait(waiter, WAIT_POLL, fds, count, STALL_MS, out);
+        const records = await threadedPoll(waiter, fds, count, STALL_MS, out);
         const at = process.hrtime.bigint();
         if (records === 0) throw new Error(`no answer in ${STALL_MS} ms`);
         for (let i = 0; i < records; i++) {
@@ -76,6 +76,13 @@ export const threadedPollMode: Mode = {
     }
   },
 };
+
+/** One poll(2) wait on the waiter's thread (kind 0), as PollSelector#selectAsync runs it. */
+function threadedPoll(waiter: NativeWaiter, fds: Int32Array, count: number, ms: number, out: Int32Array): Promise<number> {
+  return new Promise((resolve, reject) => {
+    waiter.wait(0, fds, count, ms, false, out, (err, records) => (err ? reject(err) : resolve(records)));
+  });
+}
 
 type SelectorClass = typeof EpollSelector | typeof PollSelector;
 

@@ -46,7 +46,7 @@ function connectActive() {
   const fd = native.connectTcp(host, activePort);
   const poll = new native.Poll();
   poll.register(fd, native.constants.POLLOUT);
-  if (poll.poll(10000).length === 0) throw new Error('active connection timed out');
+  if (poll.pollInto(new Int32Array(2), 10000) === 0) throw new Error('active connection timed out');
   const err = native.socketError(fd);
   if (err) throw new Error(`active connection failed: ${err}`);
   native.setNonBlocking(fd, false);

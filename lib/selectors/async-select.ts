@@ -3,49 +3,35 @@
  * time, abort handling, the loop that waits on with the time left when every record was stale,
  * and settling at once on close. A backend only provides one asynchronous wait and its cancel.
  */
-import { abortError, stateError } from '../errors';
-import type { SelectorEvent } from './base';
+import { abortable, type Settle } from '../async/abortable';
+import { closedError } from '../errors';
+import type { AsyncBackend, SelectorEvent } from './types';
 
 /**
- * How a backend's one asynchronous wait ends: `timedOut` true when the time ran out with
- * nothing ready; false when something woke it (entries pushed, or every record was stale).
+ * The timeout of the next wait of a selector wait of `ms` that began at `start` and woke with
+ * only stale records: ms itself when it is forever (negative), else what is left, 0 when the
+ * time is up.
  */
-export type AsyncWaitDone = (err: Error | null, timedOut: boolean) => void;
-
-/** The backend's side (BaseSelector's `_waitAsync` and `_cancelWait`). */
-export interface AsyncBackend<T> {
-  waitAsync(timeoutMs: number, ready: Array<SelectorEvent<T>>, done: AsyncWaitDone): void;
-  /** @returns true when the wait ended now (done will not be called), false when done comes later. */
-  cancelWait(): boolean;
-}
-
-/** The state of a pending selectAsync(). */
-interface PendingSelect<T> {
-  readonly ready: Array<SelectorEvent<T>>;
-  /** The whole timeout (native convention: negative = forever) and when the wait began. */
-  readonly ms: number;
-  readonly start: number;
-  readonly signal: AbortSignal | undefined;
-  readonly resolve: (ready: Array<SelectorEvent<T>>) => void;
-  readonly reject: (err: unknown) => void;
-  readonly onAbort: () => void;
-  /** Set on an abort whose backend wait ends a little later: the error to settle with then. */
-  ending?: Error;
+export function timeLeft(ms: number, start: number): number {
+  if (ms < 0) return ms;
+  const left = ms - (performance.now() - start);
+  return left > 0 ? left : 0;
 }
 
 /** One selector's asynchronous waits. */
 export class AsyncSelect<T> {
-  readonly #backend: AsyncBackend<T>;
-  #pending: PendingSelect<T> | undefined;
+  readonly #backend: () => AsyncBackend<T>;
+  /** Settles the pending wait; undefined when none is pending. */
+  #settle: Settle<Array<SelectorEvent<T>>> | undefined;
 
-  /** @param backend The selector's one-wait primitive. */
-  constructor(backend: AsyncBackend<T>) {
+  /** @param backend Gives the selector's one-wait primitive. */
+  constructor(backend: () => AsyncBackend<T>) {
     this.#backend = backend;
   }
 
   /** Whether a wait is pending. */
   get busy(): boolean {
-    return this.#pending !== undefined;
+    return this.#settle !== undefined;
   }
 
   /**
@@ -55,13 +41,40 @@ export class AsyncSelect<T> {
    * @returns The entries; [] on timeout.
    */
   start(ms: number, signal: AbortSignal | undefined): Promise<Array<SelectorEvent<T>>> {
-    return new Promise((resolve, reject) => {
-      const start = ms > 0 ? performance.now() : 0;
-      const wait: PendingSelect<T> = { ready: [], ms, start, signal, resolve, reject, onAbort: () => this.#abort(wait) };
-      this.#pending = wait;
-      signal?.addEventListener('abort', wait.onAbort, { once: true });
-      this.#waitOnce(wait, ms);
-    });
+    const backend = this.#backend();
+    const ready: Array<SelectorEvent<T>> = [];
+    const start = ms > 0 ? performance.now() : 0;
+    return abortable<Array<SelectorEvent<T>>>(
+      signal,
+      () => {
+        if (!backend.cancelWait()) return false; // the backend's done comes soon and settles
+        this.#settle = undefined;
+        return true;
+      },
+      (settle) => {
+        const mine: Settle<Array<SelectorEvent<T>>> = (err, value) => {
+          if (this.#settle === mine) this.#settle = undefined;
+          settle(err, value);
+        };
+        this.#settle = mine;
+        const once = (left: number): void => {
+          try {
+            backend.waitAsync(left, ready, (err, timedOut) => {
+              if (this.#settle !== mine) return; // settled already, by close() or an abort
+              // An abort whose cancel had to wait for the thread settles here, with its AbortError.
+              if (err !== null || ready.length > 0 || timedOut || signal?.aborted) return mine(err, ready);
+              // Every record was stale (a registration that no longer exists): wait on with the time left.
+              const next = timeLeft(ms, start);
+              if (next === 0) mine(null, ready);
+              else once(next);
+            });
+          } catch (err) {
+            mine(err as Error);
+          }
+        };
+        once(ms);
+      },
+    );
   }
 
   /**
@@ -70,44 +83,6 @@ export class AsyncSelect<T> {
    * called later or while the backend is closed, is then ignored.
    */
   closeNow(): void {
-    const wait = this.#pending;
-    if (wait !== undefined) {
-      this.#settle(wait, wait.ending ?? stateError('ERR_CLOSED', 'the selector was closed during the wait'));
-    }
-  }
-
-  #waitOnce(wait: PendingSelect<T>, timeoutMs: number): void {
-    try {
-      this.#backend.waitAsync(timeoutMs, wait.ready, (err, timedOut) => this.#waited(wait, err, timedOut));
-    } catch (err) {
-      this.#settle(wait, err as Error);
-    }
-  }
-
-  #waited(wait: PendingSelect<T>, err: Error | null, timedOut: boolean): void {
-    if (this.#pending !== wait) return; // settled already, by close()
-    if (wait.ending !== undefined || err !== null) return this.#settle(wait, wait.ending ?? err);
-    if (wait.ready.length > 0 || timedOut) return this.#settle(wait, null);
-    // Every record was stale (a registration that no longer exists): wait on with the time left.
-    let left = wait.ms;
-    if (wait.ms > 0) {
-      left = wait.ms - (performance.now() - wait.start);
-      if (left <= 0) return this.#settle(wait, null);
-    }
-    this.#waitOnce(wait, left);
-  }
-
-  #abort(wait: PendingSelect<T>): void {
-    if (this.#pending !== wait || wait.ending !== undefined) return;
-    const err = abortError(wait.signal as AbortSignal);
-    if (this.#backend.cancelWait()) this.#settle(wait, err);
-    else wait.ending = err; // an abort that races with readiness still wins
-  }
-
-  #settle(wait: PendingSelect<T>, err: Error | null): void {
-    this.#pending = undefined;
-    wait.signal?.removeEventListener('abort', wait.onAbort);
-    if (err !== null) wait.reject(err);
-    else wait.resolve(wait.ready);
+    this.#settle?.(closedError('selector'));
   }
 }

@@ -4,79 +4,42 @@
  * that keeps dropped stale events from shortening a wait. Modeled on CPython's
  * Lib/selectors.py `_BaseSelectorImpl`; a backend subclass only talks to its kernel object.
  */
-import { EVENT_READ, EVENT_WRITE } from '../constants';
-import { abortError, isErrno, outOfRange, stateError } from '../errors';
+import { abortError, busyError, closedError, isErrno, stateError } from '../errors';
 import { assertOpenFd } from '../fd';
-import type { NativeStats, WaitStats } from '../stats';
-import { fileLikeToFd, selectorTimeout, validateEvents, validateOptions, validateSignal, type FileLike } from '../validate';
-import { AsyncSelect, type AsyncWaitDone } from './async-select';
-import { FdTable } from './fd-table';
-import { SelectorMap } from './map';
-import { sumStats } from './stats';
+import { Counted, type NativeStats } from '../stats';
+import { fileLikeToFd, selectorTimeout, validateOptions, validateSignal, type FileLike } from '../validate';
+import { AsyncSelect, timeLeft } from './async-select';
+import type { FdTable } from './fd-table';
+import { KeyTable, makeKey, SelectorMap, validateSelectorEvents } from './map';
+import { StatsSum } from './stats';
+import type { AsyncBackend, AsyncWaitDone, BackendName, SelectAsyncOptions, SelectorEvent, SelectorKey } from './types';
 
 export { SelectorMap };
-export type { AsyncWaitDone };
-
-/** The names of the selector backends. */
-export type BackendName = 'select' | 'poll' | 'epoll' | 'kqueue';
-
-/**
- * What a selector remembers about one registered file (CPython's `SelectorKey` named tuple).
- * Keys are frozen: `modify()` returns a new key instead of changing the old one.
- */
-export interface SelectorKey<T = unknown> {
-  /** The object given to `register()`, returned as it is. */
-  readonly fileobj: FileLike;
-  /** Its file descriptor at registration time. */
-  readonly fd: number;
-  /** The events it is watched for: a mask of EVENT_READ and EVENT_WRITE. */
-  readonly events: number;
-  /** The caller's attached data. */
-  readonly data: T;
-}
-
-/** One ready entry of `select()`: the key and the events that are ready (a subset of key.events). */
-export type SelectorEvent<T> = [key: SelectorKey<T>, events: number];
-
-/** Options of `selectAsync()` and `events()`. */
-export interface SelectAsyncOptions {
-  /** Aborting rejects the pending wait with an `AbortError`; the selector stays usable. */
-  signal?: AbortSignal;
-}
-
-
-const ALL_EVENTS = EVENT_READ | EVENT_WRITE;
-
-function validateSelectorEvents(value: unknown): number {
-  const events = validateEvents(value, ALL_EVENTS);
-  if (events === 0) throw outOfRange('events', 'a non-zero mask of EVENT_READ and EVENT_WRITE', value);
-  return events;
-}
-
-function makeKey<T>(fileobj: FileLike, fd: number, events: number, data: T): SelectorKey<T> {
-  return Object.freeze({ fileobj, fd, events, data });
-}
+export type { AsyncWaitDone, BackendName, SelectAsyncOptions, SelectorEvent, SelectorKey };
 
 /**
  * The base of every selector: CPython's `selectors.BaseSelector` with its bookkeeping.
- * Subclasses implement the four protected hooks `_add`, `_remove`, `_modify` and `_poll`.
+ * Subclasses implement the protected hooks: `_add`, `_remove`, `_modify` and `_poll` for
+ * the kernel, `_waits` for selectAsync(), `_statsSources` and `_close`.
+ *
+ * Its `stats()` are the native objects' counters summed (see WaitStats). A `select()` is one
+ * call. A `selectAsync()` on epoll is one call, with one zero-timeout syscall per wake-up. On
+ * poll and select it is one threaded wait (its wake-up fd counted in `fds` and `bytesIn`); a
+ * registration change during it restarts the wait (one more call), or, when the thread had
+ * already answered, adds one zero-timeout wait on the JS thread. A timeout of 0 is one `select(0)`.
  *
  * @typeParam T The type of the data attached to each key.
  */
-export abstract class BaseSelector<T = unknown> {
+export abstract class BaseSelector<T = unknown> extends Counted {
   /** Which kernel mechanism this selector uses. */
   abstract readonly backend: BackendName;
 
-  readonly #keys = new FdTable<SelectorKey<T>>();
-  /** Registered objects (not numbers) -> fd, so a closed socket is still found by identity. */
-  readonly #byObject = new Map<object, number>();
-  readonly #view = new SelectorMap<T>(this.#keys);
+  readonly #keys = new KeyTable<T>();
+  readonly #byFd = this.#keys.byFd;
+  readonly #view = new SelectorMap<T>(this.#byFd);
   #closed = false;
   /** The selectAsync() in progress, if any, with its abort handling and time-left loop. */
-  readonly #async = new AsyncSelect<T>({
-    waitAsync: (ms, ready, done) => this._waitAsync(ms, ready, done),
-    cancelWait: () => this._cancelWait(),
-  });
+  readonly #async = new AsyncSelect<T>(() => this._waits);
   /** Bumped by every change of the registrations (not by a data-only modify). */
   #generation = 0;
 
@@ -106,21 +69,21 @@ export abstract class BaseSelector<T = unknown> {
     const fd = fileLikeToFd(fileobj, 'fileobj');
     // fileno() is the caller's code and may have closed this selector or registered this fd.
     this.#checkOpen();
-    if (this.#keys.has(fd)) throw stateError('ERR_ALREADY_REGISTERED', `fd ${fd} is already registered`);
+    if (this.#byFd.has(fd)) throw stateError('ERR_ALREADY_REGISTERED', `fd ${fd} is already registered`);
     this._checkFd(fd);
     // A number past the fd limit cannot be open unless the limit was lowered since: ask the
     // kernel (EBADF) before any table keeps it, whatever the backend would do with it.
-    if (!this.#keys.fitsDense(fd)) assertOpenFd(fd);
+    if (!this.#byFd.fitsDense(fd)) assertOpenFd(fd);
     const key = makeKey(fileobj, fd, mask, data as T);
-    this.#insert(key);
+    this.#keys.insert(key);
     this.#generation++;
     try {
       this._add(key);
     } catch (err) {
-      this.#delete(key);
+      this.#keys.remove(key);
       throw err;
     }
-    if (this.#async.busy) this._changedDuringWait();
+    if (this.#async.busy) this._waits.changed?.();
     return key;
   }
 
@@ -137,9 +100,9 @@ export abstract class BaseSelector<T = unknown> {
   unregister(fileobj: FileLike): SelectorKey<T> {
     this.#checkOpen();
     const key = this.#lookup(fileobj);
-    this.#delete(key);
+    this.#keys.remove(key);
     this.#generation++;
-    if (this.#async.busy) this._changedDuringWait();
+    if (this.#async.busy) this._waits.changed?.();
     try {
       this._remove(key);
     } catch (err) {
@@ -172,13 +135,18 @@ export abstract class BaseSelector<T = unknown> {
       try {
         this._modify(old, key);
       } catch (err) {
-        this.#delete(old);
-        this.#forget(old);
+        this.#keys.remove(old);
+        try {
+          this._remove(old);
+        } catch {
+          // The modify's error is what the caller hears about; the kernel may no longer have had
+          // the fd (closed), which is the state wanted.
+        }
         throw err;
       }
-      if (this.#async.busy) this._changedDuringWait();
+      if (this.#async.busy) this._waits.changed?.();
     }
-    this.#keys.set(key.fd, key);
+    this.#keys.insert(key);
     return key;
   }
 
@@ -200,15 +168,12 @@ export abstract class BaseSelector<T = unknown> {
     this.#checkIdle();
     const ready: Array<SelectorEvent<T>> = [];
     const start = ms > 0 ? performance.now() : 0;
-    let left = ms;
-    for (;;) {
+    for (let left = ms; ; ) {
       const records = this._poll(left, ready);
       if (ready.length > 0 || records === 0 || ms === 0) return ready;
       // Every record was stale (a registration that no longer exists): wait on with the time left.
-      if (ms > 0) {
-        left = ms - (performance.now() - start);
-        if (left <= 0) return ready;
-      }
+      left = timeLeft(ms, start);
+      if (left === 0) return ready;
     }
   }
 
@@ -266,37 +231,11 @@ export abstract class BaseSelector<T = unknown> {
         throw err;
       }
       for (const [key, events] of ready) {
-        const now = this.#keys.get(key.fd);
+        const now = this.#byFd.get(key.fd);
         if (now === undefined || (now.events & events) === 0) continue;
         yield [now, now.events & events];
       }
     }
-  }
-
-  /**
-   * Counters of this selector's waits: the native objects' counters summed (see WaitStats).
-   * A `select()` is one call. A `selectAsync()` on epoll is one call, with one zero-timeout
-   * syscall per wake-up. On poll and select it is one threaded wait (its wake-up fd counted in
-   * `fds` and `bytesIn`); a registration change during it restarts the wait (one more call), or,
-   * when the thread had already answered, adds one zero-timeout wait on the JS thread. A
-   * timeout of 0 is one `select(0)`.
-   * @returns A new WaitStats object.
-   */
-  stats(): WaitStats {
-    return sumStats(this._statsSources().map((s) => s.stats()));
-  }
-
-  /** Sets every counter to 0 (timing stays as it is). */
-  resetStats(): void {
-    for (const s of this._statsSources()) s.resetStats();
-  }
-
-  /**
-   * Switches the `syscallNs` and `callNs` measurements on or off (off by default).
-   * @param on Whether to read the clock around each syscall and call.
-   */
-  setStatsTiming(on: boolean): void {
-    for (const s of this._statsSources()) s.setStatsTiming(on === true);
   }
 
   /**
@@ -331,7 +270,6 @@ export abstract class BaseSelector<T = unknown> {
     if (this.#closed) return;
     this.#closed = true;
     this.#keys.clear();
-    this.#byObject.clear();
     // Settle first: the backend's own callback, called while _close() releases it, is then ignored.
     this.#async.closeNow();
     this._close();
@@ -342,22 +280,14 @@ export abstract class BaseSelector<T = unknown> {
     this.close();
   }
 
-  /** The number of registered fds (for subclasses sizing their buffers). */
-  protected get _size(): number {
-    return this.#keys.size;
-  }
-
-  /**
-   * A number that changes whenever a file is registered or unregistered or its events change,
-   * so that a backend can tell whether the registrations are still those a wait started with.
-   */
+  /** Changes whenever a registration is added, removed or changes events (not data alone). */
   protected get _generation(): number {
     return this.#generation;
   }
 
-  /** The key for fd, for subclasses turning kernel records into entries. */
-  protected _keyFor(fd: number): SelectorKey<T> | undefined {
-    return this.#keys.get(fd);
+  /** The fd -> key table, which subclasses read (their size, their records' keys). */
+  protected get _keys(): FdTable<SelectorKey<T>> {
+    return this.#byFd;
   }
 
   /**
@@ -379,90 +309,35 @@ export abstract class BaseSelector<T = unknown> {
    * @returns How many records the kernel gave, stale ones included (0 = the wait timed out).
    */
   protected abstract _poll(timeoutMs: number, ready: Array<SelectorEvent<T>>): number;
-  /**
-   * Starts one asynchronous wait of at most timeoutMs (native convention: negative = forever;
-   * never 0) that pushes an entry per ready, current registration onto ready and then calls
-   * done exactly once, never before returning, unless `_cancelWait()` returned true. What it
-   * throws rejects the selectAsync().
-   */
-  protected _waitAsync(_timeoutMs: number, _ready: Array<SelectorEvent<T>>, _done: AsyncWaitDone): void {
-    throw stateError('ERR_NOT_SUPPORTED', `selectAsync() is not available on the ${this.backend} selector`);
-  }
-
-  /**
-   * Ends the wait that `_waitAsync()` started.
-   * @returns true when it ended now and done will not be called; false when done will still be
-   *   called (soon: a thread has to wake up first).
-   */
-  protected _cancelWait(): boolean {
-    return true;
-  }
-
-  /**
-   * Called on register(), unregister() and an events-changing modify() while a selectAsync() is
-   * pending. A backend whose wait watches a copy of the registrations (a thread's fd set)
-   * restarts it here: new interest counts in this very wait, and the thread lets go at once of
-   * a file that was unregistered (the kernel holds a reference to every file a poll(2) or
-   * select(2) waits on, so a socket closed right after unregister() would only be released,
-   * and its peer see EOF, when the wait ended). One whose kernel object holds the interest list
-   * (epoll, kqueue) has nothing to do.
-   */
-  protected _changedDuringWait(): void {}
+  /** The backend's asynchronous wait, for selectAsync(). */
+  protected abstract readonly _waits: AsyncBackend<T>;
 
   /** The native objects whose counters stats() sums. */
-  protected _statsSources(): NativeStats[] {
-    return [];
+  protected abstract _statsSources(): NativeStats[];
+
+  protected override _counters(): NativeStats {
+    return new StatsSum(this._statsSources());
   }
 
   /** Releases the kernel object; called once, after a pending selectAsync() was settled. */
-  protected _close(): void {}
-
-  /** Throws ERR_CLOSED when the selector is closed. */
-  protected _checkOpen(): void {
-    this.#checkOpen();
-  }
+  protected abstract _close(): void;
 
   #checkOpen(): void {
-    if (this.#closed) throw stateError('ERR_CLOSED', 'the selector is closed');
+    if (this.#closed) throw closedError('selector');
   }
 
   #checkIdle(): void {
-    if (this.#async.busy) throw stateError('ERR_BUSY', 'a selectAsync() is already in progress on this selector');
+    if (this.#async.busy) throw busyError('selector');
   }
 
-
   #lookup(fileobj: FileLike): SelectorKey<T> {
-    if (typeof fileobj === 'object' && fileobj !== null) {
-      const fd = this.#byObject.get(fileobj);
-      const key = fd === undefined ? undefined : this.#keys.get(fd);
-      if (key !== undefined && key.fileobj === fileobj) return key;
-    }
+    const mine = typeof fileobj === 'object' && fileobj !== null ? this.#keys.ofObject(fileobj) : undefined;
+    if (mine !== undefined) return mine;
     const fd = fileLikeToFd(fileobj, 'fileobj');
     // fileno() is the caller's code and may have closed this selector.
     this.#checkOpen();
-    const key = this.#keys.get(fd);
+    const key = this.#byFd.get(fd);
     if (key === undefined) throw stateError('ERR_NOT_REGISTERED', `fd ${fd} is not registered`);
     return key;
-  }
-
-  #insert(key: SelectorKey<T>): void {
-    this.#keys.set(key.fd, key);
-    if (typeof key.fileobj === 'object' && key.fileobj !== null) this.#byObject.set(key.fileobj, key.fd);
-  }
-
-  #delete(key: SelectorKey<T>): void {
-    this.#keys.delete(key.fd);
-    const obj = key.fileobj;
-    if (typeof obj === 'object' && obj !== null && this.#byObject.get(obj) === key.fd) this.#byObject.delete(obj);
-  }
-
-  /** Removes a key from the kernel after a failed modify, whatever the kernel says. */
-  #forget(key: SelectorKey<T>): void {
-    try {
-      this._remove(key);
-    } catch {
-      // The modify already failed and is what the caller hears about; the kernel may not have
-      // had the fd any more (closed), which is the state we want.
-    }
   }
 }

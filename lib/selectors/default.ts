@@ -129,13 +129,6 @@ export class DefaultSelector<T = unknown> {
   }
 }
 
-/** Asks the epoll binding whether epoll_pwait2 works on this kernel (false without epoll). */
-function epollPwait2(): boolean {
-  // Declared by the epoll binding (lib/binding.ts) as optional: builds without epoll lack it.
-  const probe = (native as { epollPwait2Supported?: () => boolean }).epollPwait2Supported;
-  return typeof probe === 'function' ? probe() === true : false;
-}
-
 /** What `capabilities()` reports. */
 export interface Capabilities {
   /** process.platform. */
@@ -185,7 +178,7 @@ export function capabilities(): Capabilities {
     default: chosen,
     fdSetSize: FD_SETSIZE,
     nofile: native.getNofileLimit(),
-    epollPwait2: epollPwait2(),
+    epollPwait2: native.epollPwait2Supported?.() ?? false,
     libkqueue: native.has.libkqueue,
     node: process.versions.node,
     napi: Number(process.versions.napi),

@@ -2,28 +2,14 @@
 import { native, type NativeKqueue } from '../binding';
 import { FdTable } from './fd-table';
 import { EVENT_READ, EVENT_WRITE } from '../constants';
-import { stateError } from '../errors';
+import { KEV_WORDS, packChange } from '../kevent';
+import { nativeKqueue } from '../kqueue';
 import type { NativeStats } from '../stats';
 import { explainFailure, fileId, refusal, unreliableFile } from './kqueue-quirks';
-import { type AsyncWaitDone, BaseSelector, type BackendName, type SelectorEvent, type SelectorKey } from './base';
-
-/** Creates the native kqueue a KqueueSelector waits on. */
-export type NativeKqueueFactory = () => NativeKqueue;
-
-const defaultFactory: NativeKqueueFactory = () => {
-  const Kqueue = native.Kqueue;
-  if (Kqueue === undefined) {
-    throw stateError(
-      'ERR_NOT_SUPPORTED',
-      `kqueue is not available on ${process.platform}: this build has no kqueue ` +
-        '(macOS and the BSDs have it; on Linux, rebuild with IOMUX_KQUEUE_PREFIX=<libkqueue install prefix>)',
-    );
-  }
-  return new Kqueue();
-};
-
-/** int32 words per kevent record (native/kqueue_record.h). */
-const KEV_WORDS = 10;
+import { BaseSelector } from './base';
+import { moveRegistrations, nextTag, reserveRecords } from './registrations';
+import { hasSeam, seam } from './seams';
+import type { AsyncBackend, BackendName, SelectorEvent, SelectorKey } from './types';
 /** Smallest capacity of the event buffer, in records. */
 const MIN_RECORDS = 8;
 const FILTER_READ = native.constants.KQ_FILTER_READ ?? -1;
@@ -56,34 +42,30 @@ function filterCount(events: number): number {
 export class KqueueSelector<T = unknown> extends BaseSelector<T> {
   /** Which kernel mechanism this selector uses: 'kqueue'. */
   readonly backend: BackendName = 'kqueue';
-  #kq: NativeKqueue;
-  readonly #factory: NativeKqueueFactory;
-  readonly #platform: NodeJS.Platform;
-  /** Whether the kqueue is libkqueue's emulation over epoll (set for the default factory). */
-  readonly #emulated: boolean;
+  readonly #factory = seam('kernel', () => new (nativeKqueue())()) as () => NativeKqueue;
+  #kq = this.#factory();
+  /** Whose quirks apply (a test seam can pretend to be macOS). */
+  readonly #platform = seam('platform', process.platform);
+  /** Whether the kqueue is libkqueue's emulation over epoll (not for a test's fake). */
+  readonly #emulated = native.has.libkqueue && !hasSeam('kernel');
   /** fd -> generation tag of its current registration, sent as udata. */
   readonly #tags = new FdTable<number>();
-  #nextTag = 0;
+  #lastTag = 0;
   /** Filters registered in the kernel: the most events one wait can return. */
   #filters = 0;
   readonly #changes = new Int32Array(2 * KEV_WORDS);
-  #out = new Int32Array(MIN_RECORDS * KEV_WORDS);
+  #out: Int32Array = new Int32Array(MIN_RECORDS * KEV_WORDS);
   /** libkqueue only: fd -> "dev:ino" of the file registered under it (see #dropOrphan). */
   readonly #files = new FdTable<string>();
   /** fd -> index in the ready array, reused by every select() to merge read and write. */
   readonly #merged = new Map<number, number>();
 
   /**
-   * @param factory Creates the native kqueue (tests pass a fake).
-   * @param platform Whose quirks to apply (tests pass 'darwin'); defaults to process.platform.
+   * Makes a selector with a new kqueue.
    * @throws Error ERR_NOT_SUPPORTED where this build has no kqueue; an errno error (EMFILE) from kqueue().
    */
-  constructor(factory: NativeKqueueFactory = defaultFactory, platform: NodeJS.Platform = process.platform) {
+  constructor() {
     super();
-    this.#kq = factory();
-    this.#factory = factory;
-    this.#platform = platform;
-    this.#emulated = factory === defaultFactory && native.has.libkqueue;
   }
 
   /** @returns The kqueue fd, or -1 after `close()`. */
@@ -94,10 +76,8 @@ export class KqueueSelector<T = unknown> extends BaseSelector<T> {
   protected override _add(key: SelectorKey<T>): void {
     const why = unreliableFile(key.fd, this.#platform);
     if (why !== undefined) throw refusal(key.fd, why);
-    const tag = this.#newTag();
-    let n = 0;
-    if (key.events & EVENT_READ) n = this.#pack(n, key.fd, FILTER_READ, EV_ADD, tag);
-    if (key.events & EVENT_WRITE) n = this.#pack(n, key.fd, FILTER_WRITE, EV_ADD, tag);
+    const tag = (this.#lastTag = nextTag(this.#lastTag));
+    const n = this.#packEvents(key.fd, key.events, EV_ADD, tag);
     try {
       this.#kq.control(this.#changes, n, null, 0, 0);
     } catch (err) {
@@ -107,7 +87,7 @@ export class KqueueSelector<T = unknown> extends BaseSelector<T> {
     }
     this.#tags.set(key.fd, tag);
     this.#filters += n;
-    this.#reserve();
+    this.#out = reserveRecords(this.#out, this.#filters, KEV_WORDS);
     if (this.#emulated) this.#files.set(key.fd, fileId(key.fd) ?? '');
   }
 
@@ -115,9 +95,7 @@ export class KqueueSelector<T = unknown> extends BaseSelector<T> {
     // Forget the tag first: whatever the kernel says, events of this registration are stale now.
     this.#tags.delete(key.fd);
     this.#filters -= filterCount(key.events);
-    let n = 0;
-    if (key.events & EVENT_READ) n = this.#pack(n, key.fd, FILTER_READ, EV_DELETE, 0);
-    if (key.events & EVENT_WRITE) n = this.#pack(n, key.fd, FILTER_WRITE, EV_DELETE, 0);
+    const n = this.#packEvents(key.fd, key.events, EV_DELETE, 0);
     try {
       this.#kq.control(this.#changes, n, null, 0, 0);
     } catch (err) {
@@ -131,7 +109,7 @@ export class KqueueSelector<T = unknown> extends BaseSelector<T> {
 
   /** The fewest changes: delete the filters no longer wanted, add the new ones, same tag. */
   protected override _modify(old: SelectorKey<T>, key: SelectorKey<T>): void {
-    const tag = this.#tags.get(old.fd) ?? this.#newTag();
+    const tag = this.#tags.get(old.fd) ?? 0;
     const dropped = old.events & ~key.events;
     const added = key.events & ~old.events;
     let n = 0;
@@ -143,7 +121,7 @@ export class KqueueSelector<T = unknown> extends BaseSelector<T> {
     // _remove(old) then subtracts them.
     this.#kq.control(this.#changes, n, null, 0, 0);
     this.#filters += filterCount(key.events) - filterCount(old.events);
-    this.#reserve();
+    this.#out = reserveRecords(this.#out, this.#filters, KEV_WORDS);
   }
 
   protected override _poll(timeoutMs: number, ready: Array<SelectorEvent<T>>): number {
@@ -167,28 +145,27 @@ export class KqueueSelector<T = unknown> extends BaseSelector<T> {
   }
 
   // Node's loop watches the kqueue fd itself (libkqueue: its internal epoll fd): no thread.
-  protected override _waitAsync(timeoutMs: number, ready: Array<SelectorEvent<T>>, done: AsyncWaitDone): void {
-    const out = this.#out;
-    const max = Math.max(1, Math.min(this.#filters, out.length / KEV_WORDS));
-    const kq = this.#kq;
-    kq.waitAsync(out, max, timeoutMs, (err, n = 0) => {
-      if (err !== null) {
-        // libkqueue only: #rebuild() closed this kqueue under the wait; the selector waits on
-        // with the time left on the new one.
-        if (kq !== this.#kq && !this.closed) return done(null, false);
-        return done(err, false);
-      }
-      this.#collect(out, n, ready, true);
-      // Files registered during the wait may not have fit: the rest are still pending (level
-      // triggered) and one more zero-timeout look merges them in.
-      if (n === max && this.#filters > max && !this.closed) this.#collect(this.#out, this.#drain(0), ready, false);
-      done(null, n === 0);
-    });
-  }
-
-  protected override _cancelWait(): boolean {
-    return this.#kq.cancelWait();
-  }
+  protected override readonly _waits: AsyncBackend<T> = {
+    waitAsync: (timeoutMs, ready, done) => {
+      const out = this.#out;
+      const max = Math.max(1, Math.min(this.#filters, out.length / KEV_WORDS));
+      const kq = this.#kq;
+      kq.waitAsync(out, max, timeoutMs, (err, n = 0) => {
+        if (err !== null) {
+          // libkqueue only: #rebuild() closed this kqueue under the wait; the selector waits on
+          // with the time left on the new one.
+          if (kq !== this.#kq && !this.closed) return done(null, false);
+          return done(err, false);
+        }
+        this.#collect(out, n, ready, true);
+        // Files registered during the wait may not have fit: the rest are still pending (level
+        // triggered) and one more zero-timeout look merges them in.
+        if (n === max && this.#filters > max && !this.closed) this.#collect(this.#out, this.#drain(0), ready, false);
+        done(null, n === 0);
+      });
+    },
+    cancelWait: () => this.#kq.cancelWait(),
+  };
 
   protected override _statsSources(): NativeStats[] {
     return [this.#kq];
@@ -203,7 +180,7 @@ export class KqueueSelector<T = unknown> extends BaseSelector<T> {
     if (fresh) merged.clear();
     for (let i = 0, at = 0; i < n; i++, at += KEV_WORDS) {
       const fd = out[at];
-      const key = this._keyFor(fd);
+      const key = this._keys.get(fd);
       // An event of an older registration of this fd number (closed, reused, registered again)
       // must not reach the newer key: its udata is the older tag.
       if (key === undefined || this.#tags.get(fd) !== out[at + 8]) continue;
@@ -244,35 +221,29 @@ export class KqueueSelector<T = unknown> extends BaseSelector<T> {
 
   /** Moves every registration into a new kqueue and closes the old one (libkqueue only). */
   #rebuild(): void {
-    const fresh = this.#factory();
     const old = this.#kq;
-    this.#kq = fresh;
     this.#filters = 0;
-    for (const key of this.getMap().values()) {
-      const tag = this.#tags.get(key.fd) ?? this.#newTag();
-      let n = 0;
-      if (key.events & EVENT_READ) n = this.#pack(n, key.fd, FILTER_READ, EV_ADD, tag);
-      if (key.events & EVENT_WRITE) n = this.#pack(n, key.fd, FILTER_WRITE, EV_ADD, tag);
-      try {
-        fresh.control(this.#changes, n, null, 0, 0);
-      } catch {
-        // The fd was closed while registered: a kernel kqueue would have dropped it too.
-      }
+    this.#kq = moveRegistrations(this.#factory, this.getMap().values(), (fresh, key: SelectorKey<T>) => {
+      const n = this.#packEvents(key.fd, key.events, EV_ADD, this.#tags.get(key.fd) ?? 0);
+      // Counted whether or not the kernel takes them, as _remove() subtracts them all.
       this.#filters += n;
-    }
+      fresh.control(this.#changes, n, null, 0, 0);
+    });
     old.close();
   }
 
   /** Writes change record n into the changes buffer; returns n + 1. */
   #pack(n: number, fd: number, filter: number, flags: number, tag: number): number {
-    const at = n * KEV_WORDS;
-    const c = this.#changes;
-    c.fill(0, at, at + KEV_WORDS);
-    c[at] = fd;
-    c[at + 2] = filter;
-    c[at + 3] = flags;
-    c[at + 8] = tag;
+    packChange(this.#changes, n * KEV_WORDS, fd, filter, flags, tag);
     return n + 1;
+  }
+
+  /** Writes the changes of a mask of EVENT_READ/EVENT_WRITE with the same flags; returns how many. */
+  #packEvents(fd: number, events: number, flags: number, tag: number): number {
+    let n = 0;
+    if (events & EVENT_READ) n = this.#pack(n, fd, FILTER_READ, flags, tag);
+    if (events & EVENT_WRITE) n = this.#pack(n, fd, FILTER_WRITE, flags, tag);
+    return n;
   }
 
   /** Deletes the filters of events one change at a time, ignoring what the kernel says. */
@@ -285,20 +256,5 @@ export class KqueueSelector<T = unknown> extends BaseSelector<T> {
         // Not there (ENOENT) or the fd is closed (EBADF): gone either way.
       }
     }
-  }
-
-  /** Tags stay in [1, 2^31-1] so that they read back the same from an Int32Array. */
-  #newTag(): number {
-    this.#nextTag = this.#nextTag >= 0x7fffffff ? 1 : this.#nextTag + 1;
-    return this.#nextTag;
-  }
-
-  /** Grows the event buffer so that one wait can report every registered filter. */
-  #reserve(): void {
-    const need = this.#filters * KEV_WORDS;
-    if (this.#out.length >= need) return;
-    let records = this.#out.length / KEV_WORDS;
-    while (records * KEV_WORDS < need) records *= 2;
-    this.#out = new Int32Array(records * KEV_WORDS);
   }
 }

@@ -1,6 +1,57 @@
-/** SelectorMap: the read-only live view that `BaseSelector#getMap()` returns. */
-import type { SelectorKey } from './base';
-import type { FdTable } from './fd-table';
+/** A selector's fd -> key table (KeyTable) and the read-only live view of it (SelectorMap). */
+import { EVENT_READ, EVENT_WRITE } from '../constants';
+import { outOfRange } from '../errors';
+import { validateEvents, type FileLike } from '../validate';
+import { FdTable } from './fd-table';
+import type { SelectorKey } from './types';
+
+/** Checks a selector events mask: a non-zero mask of EVENT_READ and EVENT_WRITE. */
+export function validateSelectorEvents(value: unknown): number {
+  const events = validateEvents(value, EVENT_READ | EVENT_WRITE);
+  if (events === 0) throw outOfRange('events', 'a non-zero mask of EVENT_READ and EVENT_WRITE', value);
+  return events;
+}
+
+/** A new frozen key. */
+export function makeKey<T>(fileobj: FileLike, fd: number, events: number, data: T): SelectorKey<T> {
+  return Object.freeze({ fileobj, fd, events, data });
+}
+
+/**
+ * fd -> key (an FdTable of its own, so that every fd lookup stays monomorphic), plus registered
+ * objects (not numbers) -> fd, so that a socket closed since it was registered is still found
+ * by identity.
+ */
+export class KeyTable<T> {
+  /** The keys by fd. */
+  readonly byFd = new FdTable<SelectorKey<T>>();
+  readonly #byObject = new Map<object, number>();
+
+  /** Adds or replaces a key under its fd (and its object). */
+  insert(key: SelectorKey<T>): void {
+    this.byFd.set(key.fd, key);
+    if (typeof key.fileobj === 'object' && key.fileobj !== null) this.#byObject.set(key.fileobj, key.fd);
+  }
+
+  /** Removes a key (and its object, unless the object was registered again under another fd). */
+  remove(key: SelectorKey<T>): void {
+    this.byFd.delete(key.fd);
+    const obj = key.fileobj;
+    if (typeof obj === 'object' && obj !== null && this.#byObject.get(obj) === key.fd) this.#byObject.delete(obj);
+  }
+
+  /** The key registered for this very object, or undefined. */
+  ofObject(obj: object): SelectorKey<T> | undefined {
+    const fd = this.#byObject.get(obj);
+    const key = fd === undefined ? undefined : this.byFd.get(fd);
+    return key?.fileobj === obj ? key : undefined;
+  }
+
+  clear(): void {
+    this.byFd.clear();
+    this.#byObject.clear();
+  }
+}
 
 /**
  * A live, read-only view of a selector's fd -> key map (CPython's `_SelectorMapping`). It has no

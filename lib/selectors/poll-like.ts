@@ -1,78 +1,95 @@
 /**
- * What PollSelector and EpollSelector share (CPython's `_PollLikeSelector`): both ask the kernel
- * for records of (fd, events[, tag]) in one reused Int32Array, translate the kernel's flags into
- * EVENT_READ/EVENT_WRITE, and drop records that do not belong to a current registration.
- * A subclass sets the static fields and implements the four native hooks.
+ * What PollSelector and EpollSelector share (CPython's `_PollLikeSelector`): a kernel object
+ * with `{ register, modify, unregister, pollInto }` (native Poll or Epoll) kept as a field, the
+ * translation of EVENT_READ/EVENT_WRITE into its flags, and one reused Int32Array of records.
+ * A subclass gives its kernel factory and flags, and adds what only it has.
  */
-import { EVENT_READ, EVENT_WRITE } from '../constants';
+import { seam } from './seams';
+import { BaseSelector } from './base';
+import { collectRecords, toKernelFlags } from './flags';
 import { FdTable } from './fd-table';
-import { BaseSelector, type SelectorEvent, type SelectorKey } from './base';
+import { moveRegistrations, nextTag, reserveRecords } from './registrations';
+import type { PollKernel, SelectorEvent, SelectorKey } from './types';
 
-/** The statics a PollLikeSelector subclass must define. */
-export interface PollLikeStatics {
+/** How a PollLikeSelector subclass is set up (CPython's `_selector_cls`, `_EVENT_READ`, ...). */
+export interface PollLikeSpec<K extends PollKernel> {
+  /** Makes the kernel object (a test seam can replace it). */
+  readonly kernel: () => K;
   /** The kernel's flag for "readable" (POLLIN, EPOLLIN). */
-  readonly READ_FLAG: number;
+  readonly readFlag: number;
   /** The kernel's flag for "writable" (POLLOUT, EPOLLOUT). */
-  readonly WRITE_FLAG: number;
-  /** Int32s per record: 2 = (fd, events); 3 = (fd, events, tag) with tags checked. */
-  readonly STRIDE: 2 | 3;
+  readonly writeFlag: number;
+  /** Whether the kernel hands back a tag per registration (records of 3 int32s, not 2). */
+  readonly tagged: boolean;
 }
 
 /** Smallest record capacity of the output buffer: even an empty selector passes maxevents >= 1. */
 const MIN_RECORDS = 8;
+/** Waits in a row that saw stale records before the registrations move to a new kernel object. */
+const STALE_WAITS_BEFORE_REBUILD = 2;
+
+type Wait = (timeoutMs: number) => number;
 
 /**
  * The shared half of the poll(2) and epoll(7) selectors.
  * @typeParam T The type of the data attached to each key.
+ * @typeParam K The kernel object.
  */
-export abstract class PollLikeSelector<T = unknown> extends BaseSelector<T> {
+export abstract class PollLikeSelector<T = unknown, K extends PollKernel = PollKernel> extends BaseSelector<T> {
+  /** The kernel object; replaced only by `_rebuildIfDue()`. */
+  protected _kernel: K;
+  /** Makes a kernel object like the first (for `_rebuildIfDue()`). */
+  protected readonly _makeKernel: () => K;
   readonly #readFlag: number;
   readonly #writeFlag: number;
   readonly #stride: 2 | 3;
-  /** fd -> generation tag of its current registration (only kept when STRIDE is 3). */
-  readonly #tags = new FdTable<number>();
-  #nextTag = 0;
+  /** fd -> tag of its current registration, when the kernel keeps tags. */
+  readonly #tags: FdTable<number> | undefined;
+  #lastTag = 0;
   #out: Int32Array;
+  /** The kernel's pollInto into #out, bound once per kernel object and buffer where it offers that (epoll). */
+  #wait: Wait;
+  /** Consecutive waits that returned stale records; see _rebuildIfDue. */
+  #staleWaits = 0;
 
-  constructor() {
+  constructor(spec: PollLikeSpec<K>) {
     super();
-    const statics = this.constructor as unknown as PollLikeStatics;
-    this.#readFlag = statics.READ_FLAG;
-    this.#writeFlag = statics.WRITE_FLAG;
-    this.#stride = statics.STRIDE;
+    this._makeKernel = seam('kernel', spec.kernel) as () => K;
+    this.#readFlag = spec.readFlag;
+    this.#writeFlag = spec.writeFlag;
+    this.#stride = spec.tagged ? 3 : 2;
+    this.#tags = spec.tagged ? new FdTable<number>() : undefined;
     this.#out = new Int32Array(MIN_RECORDS * this.#stride);
+    this._kernel = this._makeKernel();
+    this.#wait = this.#bind(this._kernel);
   }
 
-  /** Registers fd natively with the kernel flags and the registration's tag. */
-  protected abstract _nativeRegister(fd: number, flags: number, tag: number): void;
-  /** Changes fd's kernel flags, keeping or replacing its tag. */
-  protected abstract _nativeModify(fd: number, flags: number, tag: number): void;
-  /** Unregisters fd natively. */
-  protected abstract _nativeUnregister(fd: number): void;
-  /** One native wait writing records of STRIDE int32s into out; returns the record count. */
-  protected abstract _nativeWait(out: Int32Array, timeoutMs: number): number;
-
   protected override _add(key: SelectorKey<T>): void {
-    const tag = this.#newTag();
-    this._nativeRegister(key.fd, this.#toFlags(key.events), tag);
-    if (this.#stride === 3) this.#tags.set(key.fd, tag);
-    this.#reserve();
+    const tag = this.#tags === undefined ? 0 : (this.#lastTag = nextTag(this.#lastTag));
+    this._kernel.register(key.fd, this.#flags(key.events), tag);
+    this.#tags?.set(key.fd, tag);
+    const out = reserveRecords(this.#out, this._keys.size, this.#stride);
+    if (out !== this.#out) {
+      this.#out = out;
+      this.#wait = this.#bind(this._kernel);
+    }
   }
 
   protected override _remove(key: SelectorKey<T>): void {
     // Forget the tag first: whatever the kernel says, records for this registration are stale now.
-    this.#tags.delete(key.fd);
-    this._nativeUnregister(key.fd);
+    this.#tags?.delete(key.fd);
+    this._kernel.unregister(key.fd);
   }
 
   protected override _modify(old: SelectorKey<T>, key: SelectorKey<T>): void {
-    const tag = this.#tags.get(old.fd) ?? this.#newTag();
-    this._nativeModify(key.fd, this.#toFlags(key.events), tag);
+    this._kernel.modify(key.fd, this.#flags(key.events), this.#tags?.get(old.fd) ?? 0);
   }
 
   protected override _poll(timeoutMs: number, ready: Array<SelectorEvent<T>>): number {
-    const out = this.#out;
-    return this._collect(out, this._nativeWait(out, timeoutMs), ready);
+    if (this.#staleWaits >= STALE_WAITS_BEFORE_REBUILD) this._rebuildIfDue();
+    const n = this.#wait(timeoutMs);
+    this._collect(this.#out, n, ready);
+    return n;
   }
 
   /** The output buffer for one wait (replaced, never reused, when it has to grow). */
@@ -80,66 +97,40 @@ export abstract class PollLikeSelector<T = unknown> extends BaseSelector<T> {
     return this.#out;
   }
 
+  /** Turns n kernel records of out into entries for the current registrations, pushed onto ready. */
+  protected _collect(out: Int32Array, n: number, ready: Array<SelectorEvent<T>>): void {
+    const stale = collectRecords(out, n, this.#stride, this._keys, this.#tags, this.#readFlag, this.#writeFlag, ready);
+    this.#staleWaits = stale > 0 ? this.#staleWaits + 1 : 0;
+  }
+
   /**
-   * Turns n kernel records of out into entries for the current registrations, pushed onto ready.
-   * @returns n.
+   * epoll keys a registration on (file, fd) and drops it only when the file's last fd closes. A
+   * registered fd that was closed while its file lives on elsewhere (dup, fork) stays in the set
+   * and, if ready, is reported on every wait: its records are stale and dropped, but a wait that
+   * only ever sees them would spin until its timeout. After two such waits in a row, every
+   * current registration (with its tag) moves to a new kernel object, which leaves the orphan
+   * behind, and the old one is closed. A registration the new object refuses (its fd was closed
+   * since) is left behind. Called before each wait.
    */
-  protected _collect(out: Int32Array, n: number, ready: Array<SelectorEvent<T>>): number {
+  protected _rebuildIfDue(): void {
+    if (this.#staleWaits < STALE_WAITS_BEFORE_REBUILD) return;
+    this.#staleWaits = 0;
+    const fresh = moveRegistrations(this._makeKernel, this.getMap().values(), (kernel, key: SelectorKey<T>) =>
+      kernel.register(key.fd, this.#flags(key.events), this.#tags?.get(key.fd) ?? 0),
+    );
+    const old = this._kernel;
+    this._kernel = fresh;
+    this.#wait = this.#bind(fresh);
+    old.close?.();
+  }
+
+  #flags(events: number): number {
+    return toKernelFlags(events, this.#readFlag, this.#writeFlag);
+  }
+
+  #bind(kernel: K): Wait {
     const stride = this.#stride;
-    const readFlag = this.#readFlag;
-    const writeFlag = this.#writeFlag;
-    let stale = 0;
-    for (let i = 0, at = 0; i < n; i++, at += stride) {
-      const fd = out[at];
-      const key = this._keyFor(fd);
-      // A record tagged for an older registration of this fd number (closed, reused, registered
-      // again) must not reach the newer key.
-      if (key === undefined || (stride === 3 && this.#tags.get(fd) !== out[at + 2])) {
-        stale++;
-        continue;
-      }
-      const flags = out[at + 1];
-      // As CPython: anything but "readable" (HUP, ERR, NVAL too) wakes writers, and anything but
-      // "writable" wakes readers, so an error or hang-up reaches whoever waits.
-      let events = 0;
-      if (flags & ~readFlag) events |= EVENT_WRITE;
-      if (flags & ~writeFlag) events |= EVENT_READ;
-      events &= key.events;
-      if (events !== 0) ready.push([key, events]);
-    }
-    this._staleRecords(stale);
-    return n;
-  }
-
-  /** Told after each wait how many of its records were stale; a subclass may act on it. */
-  protected _staleRecords(_count: number): void {}
-
-  /** Registers every current key again through register(fd, flags, tag), for a new kernel set. */
-  protected _registerAllWith(register: (fd: number, flags: number, tag: number) => void): void {
-    for (const key of this.getMap().values()) {
-      register(key.fd, this.#toFlags(key.events), this.#tags.get(key.fd) ?? 0);
-    }
-  }
-
-  #toFlags(events: number): number {
-    let flags = 0;
-    if (events & EVENT_READ) flags |= this.#readFlag;
-    if (events & EVENT_WRITE) flags |= this.#writeFlag;
-    return flags;
-  }
-
-  /** Tags stay in [1, 2^31-1] so that they read back the same from an Int32Array. */
-  #newTag(): number {
-    this.#nextTag = this.#nextTag >= 0x7fffffff ? 1 : this.#nextTag + 1;
-    return this.#nextTag;
-  }
-
-  /** Grows the output buffer so that one wait can report every registered fd. */
-  #reserve(): void {
-    const need = this._size * this.#stride;
-    if (this.#out.length >= need) return;
-    let records = this.#out.length / this.#stride;
-    while (records * this.#stride < need) records *= 2;
-    this.#out = new Int32Array(records * this.#stride);
+    const out = this.#out;
+    return kernel.boundPollInto?.(stride, out) ?? ((ms) => kernel.pollInto(out, ms, stride));
   }
 }

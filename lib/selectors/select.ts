@@ -1,17 +1,16 @@
 /** SelectSelector: the selectors layer over select(2) (CPython's `selectors.SelectSelector`). */
-import { native, type NativeBinding } from '../binding';
+import { native } from '../binding';
 import { FdTable } from './fd-table';
 import { constants, EVENT_READ, EVENT_WRITE, FD_SETSIZE } from '../constants';
 import { fdSetSizeError } from '../errors';
-import { WAIT_SELECT } from '../async/threaded-wait';
 import type { NativeStats } from '../stats';
 import { validateOptions } from '../validate';
-import { BaseSelector, type AsyncWaitDone, type BackendName, type SelectorEvent, type SelectorKey } from './base';
+import { BaseSelector } from './base';
+import { collectRecords } from './flags';
+import { seam } from './seams';
 import { SlotStats } from './stats';
-import { ThreadedWaits, type WaiterFactory } from './threaded';
-
-/** The native select(2) call a SelectSelector uses (tests pass a fake). */
-export type NativeSelect = NativeBinding['select'];
+import { ThreadedWaits, WAIT_SELECT } from './threaded';
+import type { BackendName, SelectorEvent, SelectorKey } from './types';
 
 /** Options of `new SelectSelector()`. */
 export interface SelectSelectorOptions {
@@ -69,7 +68,8 @@ class FdList {
 export class SelectSelector<T = unknown> extends BaseSelector<T> {
   /** Which kernel mechanism this selector uses: 'select'. */
   readonly backend: BackendName = 'select';
-  readonly #select: NativeSelect;
+  /** native.select (a test seam can replace it). */
+  readonly #select = seam('select', native.select);
   readonly #allowLargeFds: boolean;
   readonly #reads = new FdList();
   readonly #writes = new FdList();
@@ -79,31 +79,24 @@ export class SelectSelector<T = unknown> extends BaseSelector<T> {
   #large = 0;
   /** select(2) has no object to count in: this selector's counters, passed to every call. */
   readonly #counters = new SlotStats();
-  readonly #threaded: ThreadedWaits<T>;
+  // The thread's records carry the sets an fd was found in as POLLIN (read) and POLLOUT (write).
+  protected override readonly _waits = new ThreadedWaits<T>(WAIT_SELECT, {
+    keys: () => this.getMap().values(),
+    size: () => this._keys.size,
+    large: () => this.#large > 0,
+    generation: () => this._generation,
+    collect: (records, n, ready) => void collectRecords(records, n, 2, this._keys, undefined, POLLIN, POLLOUT, ready),
+    pollNow: (ready) => this._poll(0, ready),
+  });
 
   /**
    * @param options `{ allowLargeFds }`.
-   * @param select The native select call (tests pass a fake).
-   * @param waiter Creates the thread waiter of selectAsync() (tests pass a fake).
    * @throws TypeError ERR_INVALID_ARG_TYPE: options is not an object.
    */
-  constructor(options?: SelectSelectorOptions, select: NativeSelect = native.select, waiter?: WaiterFactory) {
+  constructor(options?: SelectSelectorOptions) {
     super();
     const opts = validateOptions<SelectSelectorOptions>(options);
     this.#allowLargeFds = opts.allowLargeFds === true;
-    this.#select = select;
-    this.#threaded = new ThreadedWaits<T>(
-      WAIT_SELECT,
-      {
-        keys: () => this.getMap().values(),
-        size: () => this._size,
-        large: () => this.#large > 0,
-        generation: () => this._generation,
-        collect: (records, n, ready) => this.#collect(records, n, ready),
-        pollNow: (ready) => this._poll(0, ready),
-      },
-      waiter,
-    );
   }
 
   protected override _checkFd(fd: number): void {
@@ -147,7 +140,7 @@ export class SelectSelector<T = unknown> extends BaseSelector<T> {
     for (let i = 0; i < nr; i++) {
       const fd = work[i];
       if (fd < 0) continue;
-      const key = this._keyFor(fd);
+      const key = this._keys.get(fd);
       if (key === undefined) continue;
       let events = EVENT_READ;
       const w = writes.indexOf(fd);
@@ -159,40 +152,17 @@ export class SelectSelector<T = unknown> extends BaseSelector<T> {
       if (fd < 0) continue;
       const r = reads.indexOf(fd);
       if (r >= 0 && work[r] >= 0) continue; // already reported with its read readiness, merged
-      const key = this._keyFor(fd);
+      const key = this._keys.get(fd);
       if (key !== undefined) ready.push([key, EVENT_WRITE]);
     }
     return n;
   }
 
-  protected override _waitAsync(timeoutMs: number, ready: Array<SelectorEvent<T>>, done: AsyncWaitDone): void {
-    this.#threaded.wait(timeoutMs, ready, done);
-  }
-
-  /** The thread's records carry the sets an fd was found in as POLLIN (read) and POLLOUT (write). */
-  #collect(records: Int32Array, n: number, ready: Array<SelectorEvent<T>>): void {
-    for (let i = 0; i < n; i++) {
-      const key = this._keyFor(records[2 * i]);
-      if (key === undefined) continue;
-      const revents = records[2 * i + 1];
-      const events = ((revents & POLLIN ? EVENT_READ : 0) | (revents & POLLOUT ? EVENT_WRITE : 0)) & key.events;
-      if (events !== 0) ready.push([key, events]);
-    }
-  }
-
-  protected override _cancelWait(): boolean {
-    return this.#threaded.cancel();
-  }
-
-  protected override _changedDuringWait(): void {
-    this.#threaded.restart();
-  }
-
   protected override _statsSources(): NativeStats[] {
-    return [this.#counters, this.#threaded];
+    return [this.#counters, this._waits];
   }
 
   protected override _close(): void {
-    this.#threaded.close();
+    this._waits.close();
   }
 }

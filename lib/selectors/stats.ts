@@ -3,18 +3,33 @@ import { STAT_SLOTS, statsFromSlots, type NativeStats, type WaitStats } from '..
 
 const COUNTERS = ['calls', 'syscalls', 'fds', 'events', 'bytesIn', 'syscallNs', 'callNs'] as const;
 
-/**
- * Adds counters up.
- * @param all The counters of each native object.
- * @returns A new WaitStats; `timing` is true when it is on for any of them.
- */
-export function sumStats(all: WaitStats[]): WaitStats {
-  const out: WaitStats = { calls: 0, syscalls: 0, fds: 0, events: 0, bytesIn: 0, syscallNs: 0, callNs: 0, timing: false };
-  for (const s of all) {
-    for (const name of COUNTERS) out[name] += s[name];
-    out.timing ||= s.timing;
+/** Several native objects' counters seen as one: stats() sums them, the others reach each. */
+export class StatsSum implements NativeStats {
+  readonly #sources: NativeStats[];
+
+  /** @param sources The counters to sum. */
+  constructor(sources: NativeStats[]) {
+    this.#sources = sources;
   }
-  return out;
+
+  /** @returns A new WaitStats; `timing` is true when it is on for any source. */
+  stats(): WaitStats {
+    const out: WaitStats = { calls: 0, syscalls: 0, fds: 0, events: 0, bytesIn: 0, syscallNs: 0, callNs: 0, timing: false };
+    for (const source of this.#sources) {
+      const s = source.stats();
+      for (const name of COUNTERS) out[name] += s[name];
+      out.timing ||= s.timing;
+    }
+    return out;
+  }
+
+  resetStats(): void {
+    for (const s of this.#sources) s.resetStats();
+  }
+
+  setStatsTiming(on: boolean): void {
+    for (const s of this.#sources) s.setStatsTiming(on);
+  }
 }
 
 /**

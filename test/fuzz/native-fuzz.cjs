@@ -37,6 +37,7 @@ const timeouts = [0, 0.5, 1, NaN, 'x', {}, 2 ** 31, 2 ** 40, 1.5, true];
 
 // Which argument is a timeout (must not wait forever), and which must stay truthy (never make
 // our pipes blocking: a blocking read on an empty pipe would hang).
+// poll: Epoll#poll (native Poll has only pollInto).
 const TIMEOUT_ARG = { select: 4, poll: 0, pollInto: 1, wait: 3, waitAsync: 0, waitIntoAsync: 1 };
 function argsFor(name, n) {
   const args = [];

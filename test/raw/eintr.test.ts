@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createWaiter, threadedWait, WAIT_POLL, WAIT_SELECT } from '../../lib/async/threaded-wait';
+import { createWaiter, threadedWait, WAIT_POLL, WAIT_SELECT } from '../helpers/threaded-wait';
 import { constants } from '../../lib/constants';
 import { Poll } from '../../lib/poll';
 import { resetSelectStats, select, selectStats } from '../../lib/select';

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { NativeWaiter } from '../../lib/binding';
 import { constants, EVENT_READ, EVENT_WRITE } from '../../lib/constants';
 import { PollSelector } from '../../lib/selectors/poll';
+import { withSeams } from '../../lib/selectors/seams';
 import { errnoError, FakePoll } from './fake-native';
 
 const { POLLIN, POLLOUT } = constants;
@@ -74,7 +75,7 @@ let waiter: FakeWaiter;
 
 function make(): void {
   waiter = new FakeWaiter();
-  sel = new PollSelector<string>(() => (poll = new FakePoll()), () => waiter);
+  sel = withSeams({ kernel: () => (poll = new FakePoll()), waiter: () => waiter }, () => new PollSelector<string>());
 }
 
 afterEach(() => sel.close());

@@ -5,25 +5,26 @@ import type { BaseSelector } from '../../lib/selectors/base';
 import { EpollSelector } from '../../lib/selectors/epoll';
 import { PollSelector } from '../../lib/selectors/poll';
 import { SelectSelector } from '../../lib/selectors/select';
+import { withSeams } from '../../lib/selectors/seams';
 import { FakeEpoll, FakePoll, FakeSelect } from './fake-native';
 
 const RW = EVENT_READ | EVENT_WRITE;
-const EPOLLIN = EpollSelector.READ_FLAG;
-const EPOLLOUT = EpollSelector.WRITE_FLAG;
+const EPOLLIN = constants.EPOLLIN ?? 0x001;
+const EPOLLOUT = constants.EPOLLOUT ?? 0x004;
 
 function epoll(): { sel: EpollSelector<string>; fake: FakeEpoll } {
   const fake = new FakeEpoll();
-  return { sel: new EpollSelector<string>(() => fake), fake };
+  return { sel: withSeams({ kernel: () => fake }, () => new EpollSelector<string>()), fake };
 }
 
 function poll(): { sel: PollSelector<string>; fake: FakePoll } {
   const fake = new FakePoll();
-  return { sel: new PollSelector<string>(() => fake), fake };
+  return { sel: withSeams({ kernel: () => fake }, () => new PollSelector<string>()), fake };
 }
 
 function selectSel(options?: { allowLargeFds?: boolean }): { sel: SelectSelector<string>; fake: FakeSelect } {
   const fake = new FakeSelect();
-  return { sel: new SelectSelector<string>(options, fake.select), fake };
+  return { sel: withSeams({ select: fake.select }, () => new SelectSelector<string>(options)), fake };
 }
 
 const makers: Array<[string, () => BaseSelector<string>]> = [

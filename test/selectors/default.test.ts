@@ -1,7 +1,9 @@
 /** DefaultSelector, canUse, defaultBackend, createSelector and capabilities. */
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FD_SETSIZE } from '../../lib/constants';
-import { getNofileLimit } from '../../lib/fd';
+import { native } from '../../lib/binding';
 import { BaseSelector } from '../../lib/selectors/base';
 import {
   availableBackends,
@@ -94,17 +96,34 @@ describe('choosing a backend', () => {
     sel.close();
   });
 
-  it('capabilities() describes this machine', () => {
+  it('capabilities() describes this machine, checked against sources of its own', () => {
     delete process.env.IOMUX_BACKEND;
     const caps = capabilities();
-    expect(caps).toMatchObject({
-      platform: process.platform,
-      backends: availableBackends(),
-      default: defaultBackend(),
-      fdSetSize: FD_SETSIZE,
-      nofile: getNofileLimit(),
-    });
-    expect(typeof caps.epollPwait2).toBe('boolean');
-    expect(JSON.parse(JSON.stringify(caps))).toMatchObject({ platform: process.platform, fdSetSize: FD_SETSIZE });
+    // What each platform offers, and in which order DefaultSelector prefers it.
+    const own = process.platform === 'linux' ? ['epoll'] : process.platform === 'darwin' || process.platform.endsWith('bsd') ? ['kqueue'] : [];
+    const byName = process.platform === 'linux' && native.has.libkqueue ? ['kqueue'] : [];
+    expect(caps.backends).toEqual([...own, 'poll', 'select', ...byName]);
+    expect(caps.default).toBe(own[0] ?? 'poll');
+    expect(caps.fdSetSize).toBe(1024);
+    // The limits as a shell run by this process sees them.
+    const shell = spawnSync('sh', ['-c', 'ulimit -Sn; ulimit -Hn'], { encoding: 'utf8', timeout: 10_000 });
+    const [soft, hard] = shell.stdout.trim().split('\n').map((v) => (v === 'unlimited' ? Infinity : Number(v)));
+    expect(caps.nofile).toEqual({ soft, hard });
+    expect(caps.napi).toBe(Number(process.versions.napi));
+    expect(caps.node).toBe(process.versions.node);
+    expect(caps.libkqueue).toBe(native.has.libkqueue);
+    if (process.platform !== 'linux') expect(caps.epollPwait2).toBe(false);
+    expect(JSON.parse(JSON.stringify(caps))).toMatchObject({ platform: process.platform, fdSetSize: 1024 });
+  });
+
+  it.runIf(process.platform === 'linux')('capabilities().epollPwait2 follows the kernel, and IOMUX_EPOLL_PWAIT2=0 turns it off', () => {
+    const script = `console.log(JSON.stringify(require(${JSON.stringify(path.resolve(__dirname, '../../lib/selectors/default.ts'))}).capabilities().epollPwait2))`;
+    const run = (env: Record<string, string>) =>
+      spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
+    const off = run({ IOMUX_EPOLL_PWAIT2: '0' });
+    expect(off.stdout.trim()).toBe('false');
+    const [major, minor] = os.release().split('.').map(Number);
+    // Before 5.11 the kernel has no epoll_pwait2; after it only a sandbox could hide it.
+    if (major < 5 || (major === 5 && minor < 11)) expect(capabilities().epollPwait2).toBe(false);
   });
 });

@@ -141,10 +141,6 @@ export class FakePoll extends FakeBase implements NativePoll {
     return this.table.delete(fd);
   }
 
-  poll(): Array<[number, number]> {
-    throw new Error('the selectors must use pollInto');
-  }
-
   pollInto(out: Int32Array, timeoutMs: number): number {
     this.enter({ op: 'pollInto', timeoutMs, out }, 'poll');
     return this.fill(out, 2);

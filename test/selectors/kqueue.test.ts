@@ -9,6 +9,7 @@ import { native, type NativeKqueue } from '../../lib/binding';
 import { EVENT_READ, EVENT_WRITE } from '../../lib/constants';
 import { dup2, write } from '../../lib/fd';
 import { canUse, DefaultSelector, defaultBackend } from '../../lib/selectors/default';
+import { withSeams } from '../../lib/selectors/seams';
 import { KqueueSelector } from '../../lib/selectors/kqueue';
 import { closeNow, openFdCount, testPipe, testSocketPair } from '../helpers/fds';
 import { selectorConformance } from './conformance';
@@ -291,7 +292,7 @@ describe('KqueueSelector terminals', () => {
 
   it.skipIf(pty === undefined)('with macOS rules, the kernel\'s EINVAL for a tty becomes a clear ERR_NOT_SUPPORTED', () => {
     const fd = openPty() as number;
-    const sel = new KqueueSelector(() => failingKqueue('EINVAL'), 'darwin');
+    const sel = withSeams({ kernel: () => failingKqueue('EINVAL'), platform: 'darwin' }, () => new KqueueSelector());
     try {
       expect(isatty(fd)).toBe(true);
       let err: (Error & { code?: string; cause?: { code?: string } }) | undefined;
@@ -308,7 +309,7 @@ describe('KqueueSelector terminals', () => {
       const [p] = testSocketPair();
       expect(() => sel.register(p, EVENT_READ)).toThrow(expect.objectContaining({ code: 'EINVAL', syscall: 'kevent' }));
       // Elsewhere the rule does not apply.
-      const linuxRules = new KqueueSelector(() => failingKqueue('EINVAL'), 'linux');
+      const linuxRules = withSeams({ kernel: () => failingKqueue('EINVAL'), platform: 'linux' }, () => new KqueueSelector());
       expect(() => linuxRules.register(fd, EVENT_READ)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
       linuxRules.close();
     } finally {

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createWaiter, threadedWait, WAIT_POLL } from '../../lib/async/threaded-wait';
+import { createWaiter, threadedWait, WAIT_POLL } from '../helpers/threaded-wait';
 import type { NativeWaiter } from '../../lib/binding';
 import { constants, EVENT_READ, FD_SETSIZE } from '../../lib/constants';
 import type { BaseSelector } from '../../lib/selectors/base';
