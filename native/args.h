@@ -106,10 +106,17 @@ inline bool ReadInt32Array(const Napi::CallbackInfo& info, size_t i, const char*
   return true;
 }
 
-// Reads (buf, offset, length) from info[i], info[i + 1], info[i + 2] and checks that the range
-// lies inside buf, a Uint8Array (a Buffer is one).
-inline bool ReadSpan(const Napi::CallbackInfo& info, size_t i, uint8_t** data, size_t* len) {
-  Napi::Value v = info[i];
+// The (fd, buf, offset, length) every single-buffer transfer takes, at info[0..3]: checks that
+// the range lies inside buf, a Uint8Array (a Buffer is one).
+struct FdSpan {
+  int fd = -1;
+  uint8_t* data = nullptr;
+  size_t len = 0;
+};
+
+inline bool ReadFdSpan(const Napi::CallbackInfo& info, FdSpan* out) {
+  if (!ReadFd(info, 0, &out->fd)) return false;
+  Napi::Value v = info[1];
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
     ThrowTypeError(info.Env(), "The \"buffer\" argument must be an instance of Uint8Array");
     return false;
@@ -117,10 +124,10 @@ inline bool ReadSpan(const Napi::CallbackInfo& info, size_t i, uint8_t** data, s
   Napi::Uint8Array buf = v.As<Napi::Uint8Array>();
   int64_t offset, length;
   double size = static_cast<double>(buf.ElementLength());
-  if (!ReadInt(info, i + 1, "offset", 0, size, &offset)) return false;
-  if (!ReadInt(info, i + 2, "length", 0, size - static_cast<double>(offset), &length)) return false;
-  *data = buf.Data() + offset;
-  *len = static_cast<size_t>(length);
+  if (!ReadInt(info, 2, "offset", 0, size, &offset)) return false;
+  if (!ReadInt(info, 3, "length", 0, size - static_cast<double>(offset), &length)) return false;
+  out->data = buf.Data() + offset;
+  out->len = static_cast<size_t>(length);
   return true;
 }
 

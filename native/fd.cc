@@ -10,6 +10,7 @@
 
 #include "addon.h"
 #include "args.h"
+#include "io_result.h"
 
 namespace iomux {
 
@@ -22,7 +23,7 @@ static int SetFlag(int fd, int get, int set, int flag, bool on) {
 
 // The fallback for systems without pipe2/SOCK_CLOEXEC: CLOEXEC (and O_NONBLOCK when asked) on
 // both ends after the fact. Returns 0, or -1 with errno set.
-[[maybe_unused]] static int SetPairFlags(const int fds[2], bool nonblocking) {
+static int SetPairFlags(const int fds[2], bool nonblocking) {
   for (int i = 0; i < 2; i++) {
     if (SetFlag(fds[i], F_GETFD, F_SETFD, FD_CLOEXEC, true) != 0 ||
         (nonblocking && SetFlag(fds[i], F_GETFL, F_SETFL, O_NONBLOCK, true) != 0)) {
@@ -33,14 +34,23 @@ static int SetFlag(int fd, int get, int set, int flag, bool on) {
 }
 
 // Closes both fds of a pair made by a fallback path, keeping the errno that made it fail.
-[[maybe_unused]] static Napi::Value ClosePairAndThrow(Napi::Env env, int fds[2], const char* syscall) {
+static Napi::Value ClosePairAndThrow(Napi::Env env, int fds[2], const char* syscall) {
   int err = errno;
   close(fds[0]);
   close(fds[1]);
   return ThrowErrno(env, err, syscall);
 }
 
-static Napi::Value PairToArray(Napi::Env env, int fds[2]) {
+// The result of a pipe/socketpair call rc on fds: throws errno for syscall when it failed;
+// with set_flags (systems without pipe2/SOCK_CLOEXEC), sets CLOEXEC and O_NONBLOCK after the fact,
+// closing both on failure. Otherwise the pair as [fds[0], fds[1]].
+static Napi::Value PairResult(Napi::Env env, int rc, const char* syscall, int fds[2],
+                              bool set_flags, bool nonblocking) {
+  if (rc != 0) {
+    int err = errno;
+    return ThrowErrno(env, err, syscall);
+  }
+  if (set_flags && SetPairFlags(fds, nonblocking) != 0) return ClosePairAndThrow(env, fds, "fcntl");
   Napi::Array out = Napi::Array::New(env, 2);
   out.Set(0u, Napi::Number::New(env, fds[0]));
   out.Set(1u, Napi::Number::New(env, fds[1]));
@@ -48,45 +58,30 @@ static Napi::Value PairToArray(Napi::Env env, int fds[2]) {
 }
 
 static Napi::Value Pipe(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
   bool nonblocking;
   ReadBool(info, 0, false, &nonblocking);
   int fds[2];
 #if defined(__linux__)
-  if (pipe2(fds, O_CLOEXEC | (nonblocking ? O_NONBLOCK : 0)) != 0) {
-    int err = errno;
-    return ThrowErrno(env, err, "pipe2");
-  }
+  int rc = pipe2(fds, O_CLOEXEC | (nonblocking ? O_NONBLOCK : 0));
+  return PairResult(info.Env(), rc, "pipe2", fds, false, nonblocking);
 #else
   // No pipe2 on macOS: another thread may fork between pipe() and fcntl(), as in libuv.
-  if (pipe(fds) != 0) {
-    int err = errno;
-    return ThrowErrno(env, err, "pipe");
-  }
-  if (SetPairFlags(fds, nonblocking) != 0) return ClosePairAndThrow(env, fds, "fcntl");
+  return PairResult(info.Env(), pipe(fds), "pipe", fds, true, nonblocking);
 #endif
-  return PairToArray(env, fds);
 }
 
 static Napi::Value SocketPair(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
   bool nonblocking;
   ReadBool(info, 0, false, &nonblocking);
   int fds[2];
 #if defined(SOCK_CLOEXEC) && defined(SOCK_NONBLOCK)
   int type = SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0);
-  if (socketpair(AF_UNIX, type, 0, fds) != 0) {
-    int err = errno;
-    return ThrowErrno(env, err, "socketpair");
-  }
+  return PairResult(info.Env(), socketpair(AF_UNIX, type, 0, fds), "socketpair", fds, false,
+                    nonblocking);
 #else
-  if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) {
-    int err = errno;
-    return ThrowErrno(env, err, "socketpair");
-  }
-  if (SetPairFlags(fds, nonblocking) != 0) return ClosePairAndThrow(env, fds, "fcntl");
+  int rc = socketpair(AF_UNIX, SOCK_STREAM, 0, fds);
+  return PairResult(info.Env(), rc, "socketpair", fds, true, nonblocking);
 #endif
-  return PairToArray(env, fds);
 }
 
 static Napi::Value Close(const Napi::CallbackInfo& info) {
@@ -101,49 +96,21 @@ static Napi::Value Close(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// read(fd, buf, offset, length): bytes read (0 at EOF) or null on EAGAIN.
 static Napi::Value Read(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fd;
-  uint8_t* data;
-  size_t len;
-  if (!ReadFd(info, 0, &fd) || !ReadSpan(info, 1, &data, &len)) return env.Undefined();
-  ssize_t n;
-  do n = read(fd, data, len);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    int err = errno;
-    if (err == EAGAIN || err == EWOULDBLOCK) return env.Null();
-    return ThrowErrno(env, err, "read");
-  }
-  return Napi::Number::New(env, static_cast<double>(n));
+  FdSpan a;
+  if (!ReadFdSpan(info, &a)) return info.Env().Undefined();
+  ssize_t n = RetryEintr([&] { return read(a.fd, a.data, a.len); });
+  return BytesOrNull(info.Env(), n, "read");
 }
 
+// write(fd, buf, offset, length): bytes written (maybe fewer than given) or null on EAGAIN.
 static Napi::Value Write(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fd;
-  uint8_t* data;
-  size_t len;
-  if (!ReadFd(info, 0, &fd) || !ReadSpan(info, 1, &data, &len)) return env.Undefined();
-  ssize_t n;
-#if defined(MSG_NOSIGNAL)
-  // send() with MSG_NOSIGNAL turns SIGPIPE into EPIPE on sockets; ENOTSOCK means a pipe or
-  // file, where Node already ignores SIGPIPE for the whole process.
-  do n = send(fd, data, len, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  if (n < 0 && errno == ENOTSOCK) {
-    do n = write(fd, data, len);
-    while (n < 0 && errno == EINTR);
-  }
-#else
-  do n = write(fd, data, len);
-  while (n < 0 && errno == EINTR);
-#endif
-  if (n < 0) {
-    int err = errno;
-    if (err == EAGAIN || err == EWOULDBLOCK) return env.Null();
-    return ThrowErrno(env, err, "write");
-  }
-  return Napi::Number::New(env, static_cast<double>(n));
+  FdSpan a;
+  if (!ReadFdSpan(info, &a)) return info.Env().Undefined();
+  ssize_t n = WriteNoSigpipe([&] { return send(a.fd, a.data, a.len, kNoSigpipeFlag); },
+                             [&] { return write(a.fd, a.data, a.len); });
+  return BytesOrNull(info.Env(), n, "write");
 }
 
 static Napi::Value SetNonBlocking(const Napi::CallbackInfo& info) {

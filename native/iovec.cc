@@ -12,6 +12,7 @@
 
 #include "addon.h"
 #include "args.h"
+#include "io_result.h"
 
 namespace iomux {
 
@@ -62,51 +63,29 @@ ssize_t ReadArgs(const Napi::CallbackInfo& info, int* fd, iovec* iov) {
   return ReadFd(info, 0, fd) ? ReadIovecs(info, 1, iov) : -1;
 }
 
-Napi::Value Result(Napi::Env env, ssize_t n, const char* syscall) {
-  if (n >= 0) return Napi::Number::New(env, static_cast<double>(n));
-  int err = errno;
-  if (err == EAGAIN || err == EWOULDBLOCK) return env.Null();
-  return ThrowErrno(env, err, syscall);
-}
-
 // readv(fd, buffers): bytes read (0 at EOF) or null on EAGAIN.
 Napi::Value Readv(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
   int fd;
   iovec iov[kMaxIov];
   ssize_t count = ReadArgs(info, &fd, iov);
-  if (count < 0) return env.Undefined();
-  ssize_t n;
-  do n = readv(fd, iov, static_cast<int>(count));
-  while (n < 0 && errno == EINTR);
-  return Result(env, n, "readv");
+  if (count < 0) return info.Env().Undefined();
+  ssize_t n = RetryEintr([&] { return readv(fd, iov, static_cast<int>(count)); });
+  return BytesOrNull(info.Env(), n, "readv");
 }
 
-// writev(fd, buffers): bytes written (maybe fewer than given) or null on EAGAIN.
+// writev(fd, buffers): bytes written (maybe fewer than given) or null on EAGAIN. As write() in
+// fd.cc: sendmsg with kNoSigpipeFlag on sockets, writev on pipes and files.
 Napi::Value Writev(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
   int fd;
   iovec iov[kMaxIov];
   ssize_t count = ReadArgs(info, &fd, iov);
-  if (count < 0) return env.Undefined();
-  ssize_t n;
-#if defined(MSG_NOSIGNAL)
-  // As write() in fd.cc: sendmsg with MSG_NOSIGNAL turns SIGPIPE into EPIPE on sockets, and
-  // ENOTSOCK means a pipe or file, where Node already ignores SIGPIPE for the whole process.
+  if (count < 0) return info.Env().Undefined();
   msghdr msg = {};
   msg.msg_iov = iov;
   msg.msg_iovlen = static_cast<size_t>(count);
-  do n = sendmsg(fd, &msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  if (n < 0 && errno == ENOTSOCK) {
-    do n = writev(fd, iov, static_cast<int>(count));
-    while (n < 0 && errno == EINTR);
-  }
-#else
-  do n = writev(fd, iov, static_cast<int>(count));
-  while (n < 0 && errno == EINTR);
-#endif
-  return Result(env, n, "writev");
+  ssize_t n = WriteNoSigpipe([&] { return sendmsg(fd, &msg, kNoSigpipeFlag); },
+                             [&] { return writev(fd, iov, static_cast<int>(count)); });
+  return BytesOrNull(info.Env(), n, "writev");
 }
 
 }  // namespace

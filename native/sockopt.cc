@@ -21,67 +21,70 @@ bool ReadLevelName(const Napi::CallbackInfo& info, int* fd, int32_t* level, int3
          ReadInt32(info, 2, "name", name);
 }
 
-// setsockoptInt(fd, level, name, value)
-Napi::Value SetInt(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fd;
-  int32_t level, name, value;
-  if (!ReadLevelName(info, &fd, &level, &name) || !ReadInt32(info, 3, "value", &value)) {
-    return env.Undefined();
-  }
-  int v = value;
-  if (setsockopt(fd, level, name, &v, sizeof(v)) == -1) {
+// setsockopt(2) with a value of any shape: undefined, or throws its errno.
+Napi::Value SetOption(Napi::Env env, int fd, int level, int name, const void* v, socklen_t len) {
+  if (setsockopt(fd, level, name, v, len) == -1) {
     int err = errno;
     return ThrowErrno(env, err, "setsockopt");
   }
   return env.Undefined();
+}
+
+// getsockopt(2) into *v; false after throwing its errno.
+bool GetOption(Napi::Env env, int fd, int level, int name, void* v, socklen_t len) {
+  if (getsockopt(fd, level, name, v, &len) == -1) {
+    int err = errno;
+    ThrowErrno(env, err, "getsockopt");
+    return false;
+  }
+  return true;
+}
+
+// setsockoptInt(fd, level, name, value)
+Napi::Value SetInt(const Napi::CallbackInfo& info) {
+  int fd;
+  int32_t level, name, value;
+  if (!ReadLevelName(info, &fd, &level, &name) || !ReadInt32(info, 3, "value", &value)) {
+    return info.Env().Undefined();
+  }
+  int v = value;
+  return SetOption(info.Env(), fd, level, name, &v, sizeof(v));
 }
 
 // getsockoptInt(fd, level, name): the int the kernel gives back, as it gives it (Linux reports
 // SO_RCVBUF/SO_SNDBUF doubled for its bookkeeping; that is what the caller sees).
 Napi::Value GetInt(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
   int fd;
   int32_t level, name;
-  if (!ReadLevelName(info, &fd, &level, &name)) return env.Undefined();
   int v = 0;
-  socklen_t len = sizeof(v);
-  if (getsockopt(fd, level, name, &v, &len) == -1) {
-    int err = errno;
-    return ThrowErrno(env, err, "getsockopt");
+  if (!ReadLevelName(info, &fd, &level, &name) ||
+      !GetOption(info.Env(), fd, level, name, &v, sizeof(v))) {
+    return info.Env().Undefined();
   }
-  return Napi::Number::New(env, v);
+  return Napi::Number::New(info.Env(), v);
 }
 
 // setsockoptLinger(fd, onoff, seconds): SO_LINGER, the one option that takes a struct.
 Napi::Value SetLinger(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
   int fd;
   bool onoff;
   int32_t seconds;
-  if (!ReadFd(info, 0, &fd)) return env.Undefined();
+  if (!ReadFd(info, 0, &fd)) return info.Env().Undefined();
   ReadBool(info, 1, false, &onoff);
-  if (!ReadInt32(info, 2, "linger", &seconds)) return env.Undefined();
+  if (!ReadInt32(info, 2, "linger", &seconds)) return info.Env().Undefined();
   struct linger l;
   l.l_onoff = onoff ? 1 : 0;
   l.l_linger = seconds;
-  if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)) == -1) {
-    int err = errno;
-    return ThrowErrno(env, err, "setsockopt");
-  }
-  return env.Undefined();
+  return SetOption(info.Env(), fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
 }
 
 // getsockoptLinger(fd): { onoff, linger }.
 Napi::Value GetLinger(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd;
-  if (!ReadFd(info, 0, &fd)) return env.Undefined();
   struct linger l = {0, 0};
-  socklen_t len = sizeof(l);
-  if (getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len) == -1) {
-    int err = errno;
-    return ThrowErrno(env, err, "getsockopt");
+  if (!ReadFd(info, 0, &fd) || !GetOption(env, fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l))) {
+    return env.Undefined();
   }
   Napi::Object out = Napi::Object::New(env);
   out.Set("onoff", Napi::Boolean::New(env, l.l_onoff != 0));

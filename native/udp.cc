@@ -12,17 +12,12 @@
 #include "addon.h"
 #include "args.h"
 #include "errors.h"
+#include "io_result.h"
 #include "sockaddr.h"
 
 namespace iomux {
 
 namespace {
-
-#if defined(MSG_NOSIGNAL)
-constexpr int kSendFlags = MSG_NOSIGNAL;
-#else
-constexpr int kSendFlags = 0;  // macOS/BSD: SO_NOSIGPIPE is set on the socket (PrepareFd)
-#endif
 
 // udpSocket(kind): 0 = IPv4, 1 = IPv6, 2 = Unix; unbound (the kernel binds an IP socket to an
 // ephemeral port at its first sendto; an unbound Unix socket can send but gets no replies).
@@ -79,20 +74,11 @@ Napi::Value BindUdpUnix(const Napi::CallbackInfo& info) {
 // One sendto(2) of (buf, offset, length) at info[1..3], EINTR retried: bytes sent or null on
 // EAGAIN.
 Napi::Value SendParsed(const Napi::CallbackInfo& info, Address* to) {
-  Napi::Env env = info.Env();
-  int fd;
-  uint8_t* data;
-  size_t len;
-  if (!ReadFd(info, 0, &fd) || !ReadSpan(info, 1, &data, &len)) return env.Undefined();
-  ssize_t n;
-  do n = sendto(fd, data, len, kSendFlags, to->sa(), to->len);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    int err = errno;
-    if (err == EAGAIN || err == EWOULDBLOCK) return env.Null();
-    return ThrowErrno(env, err, "sendto");
-  }
-  return Napi::Number::New(env, static_cast<double>(n));
+  FdSpan a;
+  if (!ReadFdSpan(info, &a)) return info.Env().Undefined();
+  ssize_t n =
+      RetryEintr([&] { return sendto(a.fd, a.data, a.len, kNoSigpipeFlag, to->sa(), to->len); });
+  return BytesOrNull(info.Env(), n, "sendto");
 }
 
 // sendTo(fd, buf, offset, length, host, port)
@@ -113,22 +99,15 @@ Napi::Value SendToUnix(const Napi::CallbackInfo& info) {
 // A datagram longer than length is cut to it (the rest is dropped by the kernel).
 Napi::Value RecvFrom(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int fd;
-  uint8_t* data;
-  size_t len;
-  if (!ReadFd(info, 0, &fd) || !ReadSpan(info, 1, &data, &len)) return env.Undefined();
+  FdSpan a;
+  if (!ReadFdSpan(info, &a)) return env.Undefined();
   Address from;
-  ssize_t n;
-  do {
+  ssize_t n = RetryEintr([&] {
     std::memset(&from.storage, 0, sizeof(from.storage));
     from.len = sizeof(from.storage);
-    n = recvfrom(fd, data, len, 0, from.sa(), &from.len);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    int err = errno;
-    if (err == EAGAIN || err == EWOULDBLOCK) return env.Null();
-    return ThrowErrno(env, err, "recvfrom");
-  }
+    return recvfrom(a.fd, a.data, a.len, 0, from.sa(), &from.len);
+  });
+  if (n < 0) return BytesOrNull(env, n, "recvfrom");
   Napi::Object out = Napi::Object::New(env);
   out.Set("bytes", Napi::Number::New(env, static_cast<double>(n)));
   out.Set("address", AddressToObject(env, from.storage, from.len, true));
