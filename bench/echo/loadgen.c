@@ -1,13 +1,17 @@
 /*
- * The echo scenario's load generator: C connections to an echo server of which A ping-pong
- * S-byte messages (one in flight each), every echoed byte checked. One thread, epoll,
- * non-blocking connects (at most 256 pending at once, so the server's backlog never drops one).
+ * The echo load generator (the bench's echo scenario and scripts/servers/bench.ts): C connections
+ * to an echo server on 127.0.0.1 of which A ping-pong S-byte messages (one in flight each), every
+ * echoed byte checked. One thread, epoll, TCP_NODELAY, non-blocking connects (at most 256 pending
+ * at once, so the server's backlog never drops one).
  *
- * usage: loadgen PORT C A S WARMUP_MS MEASURE_MS
+ * usage: loadgen PORT C A S WARMUP_MS MEASURE_MS [PID,PID,...]
  * Prints "connected" once all C connections are up, "start" when measuring begins and "end"
- * when it ends (the bench reads the server's CPU time at those two lines), then one JSON line:
- *   {"msgs":M,"seconds":T,"p50Us":X,"p99Us":Y}
- * Exits 2 when an echoed byte differs from the one sent, 1 on a socket error.
+ * when it ends (the echo bench reads the server's CPU time at those two lines), then one JSON line:
+ *   {"msgs":M,"seconds":T,"p50Us":X,"p99Us":Y,"msgsPerSec":R,"rttUs":L,"loadgenCores":G
+ *    [,"serverCpuUs":U,"cpuUsPerMsg":V]}
+ * rttUs is A * seconds / msgs (Little's law); loadgenCores its own CPU seconds per second. With
+ * PIDs, serverCpuUs is their utime + stime over the window (/proc/<pid>/stat), cpuUsPerMsg that
+ * per message. Exits 2 when an echoed byte differs from the one sent, 1 on a socket error.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -19,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,6 +43,35 @@ static int64_t now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+#define MAX_PIDS 64
+
+/* Sum of utime + stime (clock ticks) over the pids: fields 14 and 15 of /proc/<pid>/stat. */
+static long long cpu_ticks(const int *pids, int npids) {
+  long long total = 0;
+  for (int i = 0; i < npids; i++) {
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", pids[i]);
+    FILE *f = fopen(path, "r");
+    if (!f) continue;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    if (!p) continue;
+    unsigned long ut = 0, st = 0;
+    /* after ')': state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2) total += ut + st;
+  }
+  return total;
+}
+
+/* This process's own CPU time (user + system), in µs. */
+static double self_cpu_us(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
 }
 
 static void die(const char *what) {
@@ -71,9 +105,13 @@ static int cmp_i64(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 7) {
-    fprintf(stderr, "usage: loadgen PORT C A S WARMUP_MS MEASURE_MS\n");
+  if (argc != 7 && argc != 8) {
+    fprintf(stderr, "usage: loadgen PORT C A S WARMUP_MS MEASURE_MS [PID,PID,...]\n");
     return 64;
+  }
+  int pids[MAX_PIDS], npids = 0;
+  if (argc == 8) {
+    for (char *t = strtok(argv[7], ","); t && npids < MAX_PIDS; t = strtok(NULL, ",")) pids[npids++] = atoi(t);
   }
   int port = atoi(argv[1]), C = atoi(argv[2]), A = atoi(argv[3]);
   S = atoi(argv[4]);
@@ -138,12 +176,16 @@ int main(int argc, char **argv) {
   int64_t start = now_ns() + (int64_t)(warm_ms * 1e6), end = start + (int64_t)(measure_ms * 1e6);
   int measuring = 0;
   long msgs = 0;
+  long long ticks0 = 0;
+  double self0 = 0;
   for (;;) {
     int64_t t = now_ns();
     if (!measuring && t >= start) {
       measuring = 1;
       printf("start\n");
       fflush(stdout);
+      ticks0 = cpu_ticks(pids, npids);
+      self0 = self_cpu_us();
       start = now_ns();
       end = start + (int64_t)(measure_ms * 1e6);
     } else if (measuring && t >= end) {
@@ -198,11 +240,17 @@ int main(int argc, char **argv) {
     }
   }
   double secs = (double)(now_ns() - start) / 1e9;
+  double server_us = (double)(cpu_ticks(pids, npids) - ticks0) * 1e6 / (double)sysconf(_SC_CLK_TCK);
+  double self_us = self_cpu_us() - self0;
   printf("end\n");
   fflush(stdout);
   qsort(rtt, nrtt, sizeof(int64_t), cmp_i64);
   double p50 = nrtt ? (double)rtt[nrtt / 2] / 1e3 : -1, p99 = nrtt ? (double)rtt[(size_t)((double)nrtt * 0.99)] / 1e3 : -1;
-  printf("{\"msgs\":%ld,\"seconds\":%.6f,\"p50Us\":%.2f,\"p99Us\":%.2f}\n", msgs, secs, p50, p99);
+  printf("{\"msgs\":%ld,\"seconds\":%.6f,\"p50Us\":%.2f,\"p99Us\":%.2f,\"msgsPerSec\":%.1f,\"rttUs\":%.1f,"
+         "\"loadgenCores\":%.2f",
+         msgs, secs, p50, p99, msgs / secs, msgs ? A * secs * 1e6 / (double)msgs : 0, self_us / (secs * 1e6));
+  if (npids) printf(",\"serverCpuUs\":%.0f,\"cpuUsPerMsg\":%.3f", server_us, msgs ? server_us / (double)msgs : 0);
+  printf("}\n");
   fflush(stdout);
   for (int i = 0; i < C; i++) close(conns[i].fd);
   return 0;

@@ -1,7 +1,7 @@
 /**
  * Multicore echo benchmark: msgs/s and server CPU per message for
  *   iomux 1 worker | iomux N workers, SO_REUSEPORT | iomux N workers, EPOLLEXCLUSIVE | Node cluster + net
- * each driven by scripts/servers/loadgen.c (compiled here with cc): C connections, A of them
+ * each driven by bench/echo/loadgen.c (compiled here with cc): C connections, A of them
  * doing ping-pong of S-byte messages, every echoed byte checked. Server CPU is utime + stime
  * of the server's processes (all threads; the cluster primary and its workers) over the
  * measured window, from /proc/<pid>/stat. Configurations run interleaved, `--runs` times each
@@ -57,7 +57,7 @@ interface Sample {
 
 function buildLoadgen(): string {
   const out = path.join(os.tmpdir(), `iomux-loadgen-${process.pid}`);
-  execFileSync('cc', ['-O2', '-o', out, path.join(__dirname, 'loadgen.c')], { stdio: 'inherit' });
+  execFileSync('cc', ['-O2', '-o', out, path.join(root, 'bench', 'echo', 'loadgen.c')], { stdio: 'inherit' });
   return out;
 }
 
@@ -89,10 +89,11 @@ async function runOne(loadgen: string, config: Config): Promise<Sample> {
     const port = await waitListening(server);
     const load1 = Number(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
     const pids = processTree(server.pid!).join(',');
-    const args = ['-P', String(port), '-c', values.connections!, '-a', values.active!, '-s', values.size!];
-    args.push('-w', values.warmup!, '-d', values.duration!, '-p', pids);
-    const line = execFileSync(loadgen, args, { encoding: 'utf8' });
-    const r = JSON.parse(line) as Sample;
+    const ms = (seconds: string) => String(Number(seconds) * 1000);
+    const args = [String(port), values.connections!, values.active!, values.size!, ms(values.warmup!), ms(values.duration!), pids];
+    // Progress lines ("connected", "start", "end"), then the JSON result.
+    const out = execFileSync(loadgen, args, { encoding: 'utf8' }).trim().split('\n');
+    const r = JSON.parse(out[out.length - 1]) as Sample;
     return { msgsPerSec: r.msgsPerSec, cpuUsPerMsg: r.cpuUsPerMsg, rttUs: r.rttUs, loadgenCores: r.loadgenCores, load1 };
   } finally {
     const exited = new Promise((resolve) => server.once('exit', resolve));
