@@ -245,7 +245,6 @@ Napi::Value Epoll::Poll(const Napi::CallbackInfo& info) {
   int n = CountedWait(env, maxevents, ms);
   if (n < 0) return env.Undefined();
   Napi::Array out = EventsToArray(env, n);
-  ReleaseBuffer();
   stats_.Add(kStatEvents, n);
   stats_.Stop(kStatCallNs, t0);
   return out;
@@ -300,7 +299,6 @@ Napi::Value Epoll::PollIntoSpan(Napi::Env env, int32_t* out, size_t length, doub
   if (n < 0) return env.Undefined();
   // No JS ran during the wait, so the array's memory is still where it was.
   EventsToRecords(out, n, stride);
-  ReleaseBuffer();
   stats_.Add(kStatEvents, n);
   stats_.Stop(kStatCallNs, t0);
   return Napi::Number::New(env, n);

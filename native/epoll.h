@@ -24,9 +24,6 @@ class Epoll;
 // lost. It bounds the per-wait buffer (12 bytes an event) at 768 KiB; the kernel's own limit,
 // INT_MAX / 12, would be 2 GiB.
 constexpr int kMaxEventsPerWait = 65536;
-// The buffer an Epoll keeps between waits (the default maxevents, 12 KiB); bigger waits
-// allocate theirs for the call.
-constexpr int kKeptEvents = 1024;
 
 // What the fast bound functions (boundPollInto) carry as their data instead of unwrapping
 // `this` on every call, which costs more than the epoll_wait itself. `self` is cleared when the
@@ -91,12 +88,10 @@ class Epoll : public Napi::ObjectWrap<Epoll>, public LoopWatchOwner, public Coun
   // two arguments (maxevents defaults to 1024).
   bool ReadWaitArgs(const Napi::CallbackInfo& info, double* ms, int32_t* maxevents);
   Napi::Value Ctl(const Napi::CallbackInfo& info, int op);
-  // Room for n events (n <= kMaxEventsPerWait): the kept buffer up to kKeptEvents, else one
-  // allocated for this wait, which ReleaseBuffer() frees. nullptr (errno ENOMEM) when the
-  // allocation fails. EventsToArray/EventsToRecords read the buffer it returned last.
+  // Room for n events (n <= kMaxEventsPerWait): the kept buffer, grown when a wait asks for
+  // more, so a warm wait allocates nothing and the buffer stays within kMaxEventsPerWait
+  // (768 KiB). nullptr (errno ENOMEM) when growing fails. EventsToArray/EventsToRecords read it.
   epoll_event* Buffer(int n);
-  // Frees a buffer Buffer() allocated for one big wait, once its events were copied out.
-  void ReleaseBuffer() { big_.reset(); }
   // One wait for at most maxevents events, EINTR retried with the time left. Returns the
   // count, or -1 with errno set; 0 with *why set when an interrupt (sync_interrupt.h) ended it.
   int Wait(Napi::Env env, int maxevents, double ms, const char** syscall, SyncWake* wake);
@@ -109,9 +104,9 @@ class Epoll : public Napi::ObjectWrap<Epoll>, public LoopWatchOwner, public Coun
   // or (fd, events, tag). The caller made sure that out holds n records.
   void EventsToRecords(int32_t* out, int n, int stride) const;
 
-  std::vector<epoll_event> events_;     // kept between waits, at most kKeptEvents
-  std::unique_ptr<epoll_event[]> big_;  // one wait's buffer past kKeptEvents
-  epoll_event* cur_ = nullptr;          // the buffer of the current wait
+  std::unique_ptr<epoll_event[]> events_;  // kept between waits, at most kMaxEventsPerWait
+  size_t capacity_ = 0;                     // events events_ holds
+  epoll_event* cur_ = nullptr;              // the buffer of the current wait (events_)
   // Its stats_ (CountsWaits): epoll hands the kernel no fds and no bytes per wait (the interest
   // list lives in the kernel), so `fds` and `bytesIn` stay 0: that is the point of epoll.
   // Shared with the bound functions handed out by boundPollInto(); made on first request.

@@ -59,14 +59,12 @@ int EpollWatch::Drain() {
     stats.Stop(kStatSyscallNs, t0);
     stats.Add(kStatSyscalls, 1);
   } while (n < 0 && errno == EINTR);
-  if (n == 0) owner_->ReleaseBuffer();  // Complete() is not called: the wait goes on.
   return n;
 }
 
 void EpollWatch::Complete(int n) {
   if (n < 0) {
     int err = errno;
-    owner_->ReleaseBuffer();
     Finish(ErrnoError(env_, err, "epoll_wait").Value(), env_.Undefined());
   } else if (stride_ != 0) {
     // The buffer held maxevents_ records when the wait started; a buffer detached since (its
@@ -75,13 +73,11 @@ void EpollWatch::Complete(int n) {
     size_t room = out.ElementLength() / static_cast<size_t>(stride_);
     if (static_cast<size_t>(n) > room) n = static_cast<int>(room);
     owner_->EventsToRecords(out.Data(), n, stride_);
-    owner_->ReleaseBuffer();
     owner_->stats_.Add(kStatEvents, n);
     Finish(env_.Null(), Napi::Number::New(env_, n));
   } else {
     owner_->stats_.Add(kStatEvents, n);
     Napi::Array events = owner_->EventsToArray(env_, n);
-    owner_->ReleaseBuffer();
     Finish(env_.Null(), events);
   }
 }

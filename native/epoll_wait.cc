@@ -65,14 +65,16 @@ bool EpollPwait2Supported(Napi::Env env) {
 }
 
 epoll_event* Epoll::Buffer(int n) {
-  if (n <= kKeptEvents) {
-    if (events_.size() < static_cast<size_t>(n)) events_.resize(static_cast<size_t>(n));
-    cur_ = events_.data();
-  } else {
-    big_.reset(new (std::nothrow) epoll_event[static_cast<size_t>(n)]);
-    cur_ = big_.get();
-    if (cur_ == nullptr) errno = ENOMEM;
+  if (static_cast<size_t>(n) > capacity_) {
+    std::unique_ptr<epoll_event[]> grown(new (std::nothrow) epoll_event[static_cast<size_t>(n)]);
+    if (!grown) {
+      errno = ENOMEM;
+      return nullptr;
+    }
+    events_ = std::move(grown);
+    capacity_ = static_cast<size_t>(n);
   }
+  cur_ = events_.get();
   return cur_;
 }
 
@@ -150,12 +152,10 @@ int Epoll::CountedWait(Napi::Env env, int maxevents, double ms) {
   int n = Wait(env, maxevents, ms, &syscall, &wake);
   if (n < 0) {
     int err = errno;
-    ReleaseBuffer();
     ThrowErrno(env, err, syscall);
     return -1;
   }
   if (wake.Ended("epoll_wait")) {
-    ReleaseBuffer();
     return -1;
   }
   return n;
