@@ -50,14 +50,7 @@ export function readAfterWait(fd: number): number | null {
   return read(fd, Buffer.alloc(16));
 }
 
-export function thrown(fn: () => unknown): NodeJS.ErrnoException {
-  try {
-    fn();
-  } catch (e) {
-    return e as NodeJS.ErrnoException;
-  }
-  throw new Error('expected a throw');
-}
+export { thrown } from './thrown';
 
 export function expectErrno(err: NodeJS.ErrnoException, code: string, syscall: string): void {
   expect(err.code).toBe(code);

@@ -12,6 +12,7 @@ import { constants } from '../../lib/constants';
 import { Epoll } from '../../lib/epoll';
 import { dup2, read, write } from '../../lib/fd';
 import { closeNow, fdFlags, O_CLOEXEC, testPipe, testSocketPair, track } from '../helpers/fds';
+import { thrown } from '../helpers/thrown';
 
 const hasEpoll = native.has.epoll;
 const { EPOLLIN = 0, EPOLLOUT = 0, EPOLLPRI = 0, EPOLLET = 0, EPOLLONESHOT = 0 } = constants;
@@ -33,15 +34,6 @@ function freeFd(from = 700): number {
   let n = from;
   while (fdFlags(n) !== undefined) n++;
   return n;
-}
-
-function thrown(fn: () => unknown): NodeJS.ErrnoException {
-  try {
-    fn();
-  } catch (e) {
-    return e as NodeJS.ErrnoException;
-  }
-  throw new Error('expected a throw');
 }
 
 function sorted(events: Array<[number, number]>): Array<[number, number]> {

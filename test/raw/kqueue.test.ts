@@ -11,6 +11,7 @@ import { constants } from '../../lib/constants';
 import { read, write } from '../../lib/fd';
 import { KEvent, Kqueue } from '../../lib/kqueue';
 import { closeNow, fdFlags, O_CLOEXEC, openFdCount, testPipe, testSocketPair } from '../helpers/fds';
+import { thrown } from '../helpers/thrown';
 
 const hasKqueue = native.has.kqueue;
 const c = constants;
@@ -20,15 +21,6 @@ if (!hasKqueue) {
 }
 
 /** Runs fn and returns what it threw (fails the test when it does not throw). */
-function thrown(fn: () => unknown): NodeJS.ErrnoException {
-  try {
-    fn();
-  } catch (err) {
-    return err as NodeJS.ErrnoException;
-  }
-  throw new Error('expected an exception');
-}
-
 /** A Kqueue closed when the test ends, even if the test fails half-way. */
 function withKqueue(fn: (kq: Kqueue) => void): void {
   const kq = new Kqueue();

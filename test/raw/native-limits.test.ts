@@ -9,17 +9,9 @@ import { native } from '../../lib/binding';
 import { getNofileLimit } from '../../lib/fd';
 import { select } from '../../lib/select';
 import { addonExpr } from '../helpers/addon';
+import { thrown } from '../helpers/thrown';
 
 const MiB = 1024 * 1024;
-
-function thrown(fn: () => unknown): NodeJS.ErrnoException {
-  try {
-    fn();
-  } catch (e) {
-    return e as NodeJS.ErrnoException;
-  }
-  throw new Error('expected a throw');
-}
 
 /** Resident memory growth (MiB) across fn, after a GC on both sides. */
 function rssGrowth(fn: () => void): number {

@@ -7,18 +7,10 @@ import { read, write } from '../../lib/fd';
 import { Poll } from '../../lib/poll';
 import { closeNow, testPipe, testSocketPair } from '../helpers/fds';
 import { timed, withSignalDuringWait } from '../helpers/timing';
+import { thrown } from '../helpers/thrown';
 
 const { POLLIN, POLLOUT, POLLHUP, POLLNVAL } = constants;
 const MSG = Buffer.from(' This is a test.');
-
-function thrown(fn: () => unknown): Error & { code?: string } {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error & { code?: string };
-  }
-  throw new Error('expected a throw');
-}
 
 
 

@@ -11,18 +11,10 @@ import { select } from '../../lib/select';
 import type { FileLike } from '../../lib/validate';
 import { closeNow, testPipe, testSocketPair, track } from '../helpers/fds';
 import { timed, withSignalDuringWait } from '../helpers/timing';
+import { thrown } from '../helpers/thrown';
 
 const TYPE = 'ERR_INVALID_ARG_TYPE';
 const RANGE = 'ERR_OUT_OF_RANGE';
-
-function thrown(fn: () => unknown): Error & { code?: string; errno?: number; syscall?: string } {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error & { code?: string };
-  }
-  throw new Error('expected a throw');
-}
 
 
 function isOpen(fd: number): boolean {
