@@ -23,7 +23,9 @@
 #include "kqueue_constants.h"
 #include "kqueue_record.h"
 #include "stats.h"
+#include "sync_interrupt.h"
 #include "timeout.h"
+#include "wait_once.h"
 
 #if defined(HAVE_LIBKQUEUE)
 // libkqueue frees a closed kqueue (its epoll fd, the pipe's other end, an eventfd) later, from
@@ -122,8 +124,7 @@ Napi::Value Kqueue::Close(const Napi::CallbackInfo& info) {
 // One kevent() call, retried after EINTR with the time that is left (PEP 475). The kernel
 // applies the change list before it sleeps, so a retry passes no changes: an EV_DELETE sent
 // twice would otherwise come back as ENOENT. Returns kevent()'s result; errno is kept.
-int Kqueue::Wait(int nchanges, int maxevents, double timeout_ms) {
-  Deadline deadline = MakeDeadline(timeout_ms);
+int Kqueue::Kevent(int nchanges, int maxevents, const Deadline& deadline) {
   for (;;) {
     struct timespec ts;
     struct timespec* left = TimeLeft(deadline, &ts);
@@ -144,6 +145,43 @@ int Kqueue::Wait(int nchanges, int maxevents, double timeout_ms) {
     if (errno != EINTR) return n;
     nchanges = 0;
   }
+}
+
+// control()'s wait. One that may block also watches the env's interrupt fd (sync_interrupt.h),
+// as Epoll::Wait does: the changes are applied and the ready events taken by a kevent() with a
+// zero timeout; if none, a poll on WatchFd() (the kqueue fd, readable when an event is pending;
+// libkqueue's inner epoll fd) and the interrupt fd, then a zero-timeout kevent() once the
+// former is readable. No event is taken before the wait is known to go on.
+int Kqueue::Wait(int nchanges, int maxevents, double timeout_ms, SyncWake* wake) {
+  if (timeout_ms == 0 || maxevents == 0) return Kevent(nchanges, maxevents, MakeDeadline(0));
+  if (wake->Unhandled() != 0) return 0;
+  int n = Kevent(nchanges, maxevents, MakeDeadline(0));
+  if (n != 0) return n;
+  Deadline deadline = MakeDeadline(timeout_ms);
+  // poll(2) refuses more fds than RLIMIT_NOFILE (EINVAL): with the limit lowered below two,
+  // the wait goes on without the interrupt fd, as it did before there was one.
+  int watch_fd = WatchFd();
+  bool watch_interrupt = wake->extra().fd >= 0 && watch_fd >= 0;
+  while (watch_interrupt) {
+    struct pollfd p[2] = {{watch_fd, POLLIN, 0}, {}};
+    WaitCounts counts;
+    int err = 0;
+    int rc = PollOnce(p, 1, deadline, wake->extra(), WaitCounting{0, 0, stats_.timing(), &counts}, &err);
+    stats_.AddCounts(counts);
+    if (rc == -1 && err == EINVAL) {
+      watch_interrupt = false;
+    } else if (rc == -1) {
+      errno = err;
+      return -1;
+    } else if (rc == 0 || rc == kWaitStopped) {
+      return 0;  // The deadline passed, or an interrupt.
+    } else if (p[0].revents != 0) {
+      n = Kevent(0, maxevents, MakeDeadline(0));
+      // Zero: a fromFd twin took the events first; wait on with the time left.
+      if (n != 0) return n;
+    }
+  }
+  return Kevent(0, maxevents, deadline);
 }
 
 // control(changes: Int32Array | null, nchanges, out: Int32Array | null, maxevents, timeoutMs)
@@ -182,11 +220,13 @@ Napi::Value Kqueue::Control(const Napi::CallbackInfo& info) {
       return ThrowRangeError(env, "A kevent field does not fit this platform's struct kevent");
     }
   }
-  int n = Wait(static_cast<int>(nchanges), static_cast<int>(maxevents), timeout_ms);
+  SyncWake wake(env, maxevents > 0 ? timeout_ms : 0);
+  int n = Wait(static_cast<int>(nchanges), static_cast<int>(maxevents), timeout_ms, &wake);
   if (n < 0) {
     int err = errno;
     return ThrowErrno(env, err, "kevent");
   }
+  if (wake.Ended("kevent")) return env.Undefined();
   for (int i = 0; i < n; i++) PackKevent(events_[i], out.Data() + i * kKevWords);
   stats_.Add(kStatEvents, n);
   stats_.Stop(kStatCallNs, t0);

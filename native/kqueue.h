@@ -11,10 +11,12 @@
 
 #include "loop_watch.h"
 #include "stats.h"
+#include "timeout.h"
 
 namespace iomux {
 
 class KqueueWatch;
+class SyncWake;
 
 // The largest maxevents accepted; lib/kqueue.ts enforces the same bound with Node's wording.
 constexpr uint32_t kMaxEvents = 1u << 20;
@@ -36,7 +38,15 @@ class Kqueue : public Napi::ObjectWrap<Kqueue>, public LoopWatchOwner, public Co
   Napi::Value CancelWait(const Napi::CallbackInfo& info);
   // One kevent() call with changes_[0..nchanges) and room for maxevents in events_, EINTR
   // retried with the time left. Returns kevent()'s result; errno is kept.
-  int Wait(int nchanges, int maxevents, double timeout_ms);
+  int Kevent(int nchanges, int maxevents, const Deadline& deadline);
+  // control()'s wait: Kevent(), or for one that may block, a poll on WatchFd() and the env's
+  // interrupt fd first (sync_interrupt.h).
+  int Wait(int nchanges, int maxevents, double timeout_ms, SyncWake* wake);
+  // The fd that turns readable while kevent() has events to return (kqueue_async.cc): the
+  // kqueue fd itself, or libkqueue's inner epoll fd; found once, -1 when there is none.
+  int WatchFd();
+
+  int watch_fd_ = -2;  // WatchFd()'s answer once asked (-2: not yet)
 
   std::vector<struct kevent> changes_;
   std::vector<struct kevent> events_;

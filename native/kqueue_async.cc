@@ -86,13 +86,15 @@ static int FindLibkqueueEpoll(int kq) {
 }
 #endif
 
-// The fd that turns readable while kevent() has events to return.
-static int WatchFdOf(int kq) {
+int Kqueue::WatchFd() {
+  if (watch_fd_ == -2) {
 #if defined(HAVE_LIBKQUEUE)
-  return FindLibkqueueEpoll(kq);
+    watch_fd_ = FindLibkqueueEpoll(fd_);
 #else
-  return kq;
+    watch_fd_ = fd_;
 #endif
+  }
+  return watch_fd_;
 }
 
 // The LoopWatch of one Kqueue: watches watch_fd and drains with a zero-timeout kevent() into
@@ -172,7 +174,7 @@ Napi::Value Kqueue::WaitAsync(const Napi::CallbackInfo& info) {
   }
   KqueueWatch* w = static_cast<KqueueWatch*>(watch_);  // Only this file makes the watch.
   if (w == nullptr) {
-    int watch_fd = WatchFdOf(fd_);
+    int watch_fd = WatchFd();
     if (watch_fd < 0) {
       return ThrowCodeError(env, "ERR_NOT_SUPPORTED",
                             "libkqueue's internal epoll fd was not found: no async waits");

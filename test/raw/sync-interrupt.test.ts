@@ -12,7 +12,8 @@ import { native } from '../../lib/binding';
 
 const root = path.resolve(__dirname, '../..');
 const fixtures = path.join(__dirname, 'fixtures');
-const kinds = KINDS.filter((k) => native.has.epoll || !k.startsWith('Epoll'));
+const kinds = KINDS.filter((k) => (native.has.epoll || !k.startsWith('Epoll')) && (native.has.kqueue || !k.startsWith('Kqueue')));
+if (!native.has.kqueue) console.log('sync-interrupt: Kqueue kinds skipped: this build has no kqueue (macOS/BSD, or IOMUX_KQUEUE_PREFIX with libkqueue)');
 
 function runTs(script: string, args: string[], timeout: number): ReturnType<typeof spawnSync> {
   return spawnSync(process.execPath, ['--import', 'tsx', path.join(fixtures, script), ...args], {
