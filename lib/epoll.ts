@@ -104,6 +104,8 @@ export class Epoll extends KernelObject<NativeEpoll> {
   #last?: Int32Array;
   /** poll()'s reusable wait buffer, grown to 2 * maxevents; see SCRATCH_MAX_EVENTS. */
   #scratch = new Int32Array(0);
+  /** A wait into #scratch (bound to it where the addon offers that). */
+  #scratchWait?: (timeoutMs: number) => number;
 
   /**
    * Creates an epoll instance (epoll_create1).
@@ -179,9 +181,13 @@ export class Epoll extends KernelObject<NativeEpoll> {
     if (max > SCRATCH_MAX_EVENTS) return this._native.poll(ms, max);
     // Waiting into a reused buffer and building the pairs here is cheaper than building them
     // through N-API (about 180 ns a pair there): the pairs are the only allocation.
-    if (this.#scratch.length < 2 * max) this.#scratch = new Int32Array(2 * max);
+    if (this.#scratch.length < 2 * max) this.#rescratch(max);
     const buf = this.#scratch;
-    const n = this.#waitInto(buf.length === 2 * max ? buf : buf.subarray(0, 2 * max), ms);
+    // The usual case (the same maxevents every time) waits through its own call site, apart
+    // from pollInto()'s: a process with one Epoll used through poll() and another through
+    // pollInto() keeps both sites monomorphic (one bound native function each), which V8 calls
+    // directly; a site that sees two targets goes megamorphic and costs every call about 40 ns.
+    const n = buf.length === 2 * max ? this.#scratchWait!(ms) : this.#waitInto(buf.subarray(0, 2 * max), ms);
     const out = new Array<[number, number]>(n);
     // Events are a uint32 (EPOLLET is bit 31): >>> 0 undoes the Int32Array's sign.
     for (let i = 0; i < n; i++) out[i] = [buf[2 * i], buf[2 * i + 1] >>> 0];
@@ -222,6 +228,13 @@ export class Epoll extends KernelObject<NativeEpoll> {
     }
     this.#last = buf;
     return (this.#pollInto ??= this.#bindPollInto())(buf, ms);
+  }
+
+  /** Grows #scratch to maxevents and binds a wait to it. */
+  #rescratch(maxevents: number): void {
+    const buf = (this.#scratch = new Int32Array(2 * maxevents));
+    const n = this._native;
+    this.#scratchWait = n.boundPollInto?.(2, buf) ?? ((ms) => n.pollInto(buf, ms, 2));
   }
 
   #bindPollInto(): (out: Int32Array, timeoutMs: number) => number {
