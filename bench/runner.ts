@@ -1,7 +1,7 @@
 /**
  * Runs scenarios x backends x APIs, and the peers, on one fixture at a time: every series of a
- * fixture is measured in rotating order over a few rounds, and each cell's samples from all
- * rounds are merged. Every series, iomux and peers alike, is timed in batches (bench/timing.ts):
+ * fixture is measured in rotating order over several rounds, and each cell's samples from all
+ * rounds are merged; each round's median is kept too, for ratios taken round by round. Every series, iomux and peers alike, is timed in batches (bench/timing.ts):
  * k calls between two clock reads, k calibrated once per cell in the unrecorded warm-up pass.
  */
 import type { Api, BenchBackend } from './backends';
@@ -125,8 +125,33 @@ export function peerJobs(
     });
 }
 
-/** Runs jobs over rounds in rotating order; returns one cell per job and timeout. */
-export async function runJobs(jobs: Job[], opts: RunOptions): Promise<Cell[]> {
+/** The kernel mechanism a series calls: 'epoll' for epoll, napi-epoll, c-epoll, c-mt-epoll, cpython-epoll. */
+function mechanismOf(backend: string): string {
+  return backend.replace(/^(napi|c-mt|c|cpython)-/, '');
+}
+
+/**
+ * The jobs with those of one mechanism next to each other (iomux, then its floors and peers),
+ * in order of first appearance: in every round a series then runs within a few ms of the
+ * series it is divided by, and the per-round ratio compares them under the same load.
+ */
+export function groupByMechanism(jobs: Job[]): Job[] {
+  const order = [...new Set(jobs.map((j) => mechanismOf(j.backend)))];
+  return order.flatMap((m) => jobs.filter((j) => mechanismOf(j.backend) === m));
+}
+
+/** The median of one round's samples. */
+function median(xs: ArrayLike<number>): number {
+  const s = Float64Array.from(xs).sort();
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/**
+ * Runs jobs over rounds in rotating order, those of one mechanism side by side; returns one
+ * cell per job and timeout, with each round's median (the ratios are taken round by round).
+ */
+export async function runJobs(given: Job[], opts: RunOptions): Promise<Cell[]> {
+  const jobs = groupByMechanism(given);
   const perRound = opts.timePerCellMs / opts.rounds;
   const samples = new Map<Job, Map<number, ArrayLike<number>[]>>();
   const calls = new Map<Job, Map<number, number>>();
@@ -142,7 +167,8 @@ export async function runJobs(jobs: Job[], opts: RunOptions): Promise<Cell[]> {
     }
   }
   for (let round = 0; round < opts.rounds; round++) {
-    // Rotate so that no series is always first (cold caches) or last (a warm, busy machine).
+    // Rotate so that no series is always first (cold caches) or last (a warm, busy machine);
+    // neighbours stay neighbours, except across the wrap.
     const order = jobs.map((_, i) => jobs[(i + round) % jobs.length]);
     for (const job of order) {
       if (!failed.has(job)) {
@@ -179,6 +205,7 @@ export async function runJobs(jobs: Job[], opts: RunOptions): Promise<Cell[]> {
         timeoutMs,
         ...s,
         callsPerSample: calls.get(job)?.get(timeoutMs) ?? 1,
+        roundMedianNs: rounds.map(median),
       });
     }
   }

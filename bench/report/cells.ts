@@ -26,6 +26,13 @@ export interface Cell {
   samples: number;
   /** Calls per sample: one sample times k calls between two clock reads and is their mean. */
   callsPerSample: number;
+  /**
+   * The median of each round's samples, in round order (every series of a fixture runs once per
+   * round, in turn): ratios between two series are the median of their per-round ratios, so a
+   * busy spell of the machine that slows one round slows both sides of that round's ratio.
+   * Absent from files written before it existed (ratios then divide the medians).
+   */
+  roundMedianNs?: number[];
 }
 
 /** Summary statistics of one cell's samples (ns). */
@@ -67,6 +74,30 @@ export function summarize(rounds: ArrayLike<number>[]): Stats {
     maxNs: total ? all[total - 1] : NaN,
     samples: total,
   };
+}
+
+/** The per-round ratios of a over b, ascending; empty unless both have the same rounds. */
+function roundRatios(a: Cell, b: Cell): number[] {
+  const ra = a.roundMedianNs;
+  const rb = b.roundMedianNs;
+  if (!ra || !rb || ra.length === 0 || ra.length !== rb.length) return [];
+  return ra.map((x, i) => x / rb[i]).sort((x, y) => x - y);
+}
+
+/**
+ * a's time per call over b's, measured together: the median of the per-round ratios where both
+ * cells have them (see Cell.roundMedianNs), else the ratio of the medians. NaN without b.
+ */
+export function ratio(a: Cell, b: Cell | undefined): number {
+  if (!b) return NaN;
+  const r = roundRatios(a, b);
+  return r.length ? quantile(r, 0.5) : a.medianNs / b.medianNs;
+}
+
+/** The p25 and p75 of the per-round ratios of a over b (NaN where there are no rounds). */
+export function ratioSpread(a: Cell, b: Cell | undefined): [number, number] {
+  const r = b ? roundRatios(a, b) : [];
+  return r.length ? [quantile(r, 0.25), quantile(r, 0.75)] : [NaN, NaN];
 }
 
 /** Least-squares slope of y over x (ns per idle fd when x is N and y the median). */
