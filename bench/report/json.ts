@@ -6,7 +6,7 @@ import type { RunInfo } from './table';
 /** The fields of a JSON record, in the order they are written. */
 export const CELL_FIELDS = [
   'scenario', 'backend', 'api', 'n', 'active', 'timeoutMs',
-  'medianNs', 'p25Ns', 'p75Ns', 'minNs', 'maxNs', 'samples', 'callsPerSample', 'roundMedianNs',
+  'medianNs', 'p25Ns', 'p75Ns', 'minNs', 'maxNs', 'samples', 'callsPerSample', 'roundBestNs',
 ] as const satisfies ReadonlyArray<keyof Cell>;
 
 /** Picks the documented fields so records carry nothing else. */

@@ -170,7 +170,7 @@ export function verdict(index: CellIndex, info: RunInfo, results: TargetResult[]
   return `On this machine (${info.cpu}, ${info.cores} cores, Node ${info.node}) ${say.join('; ')}. ${sweepAnswer(index)} ${tail}`;
 }
 
-/** A ratio with the p25-p75 of its per-round ratios, where the cells have rounds: 1.52x (1.48-1.57). */
+/** A ratio with the p25-p75 of the per-round ratios, where the cells have rounds: 1.52x (1.48-1.57). */
 function withSpread(a: Cell, b: Cell | undefined): string {
   const [lo, hi] = ratioSpread(a, b);
   const r = fmtRatio(ratio(a, b));
@@ -221,7 +221,7 @@ export function renderReport(cells: Cell[], info: RunInfo): string {
       '',
     );
     const mine = cellsT.filter((c) => familyOf(c.backend) === 'iomux');
-    out.push(`-- iomux / C floor, timeout ${t} ms: median of the per-round ratios (their p25-p75)`);
+    out.push(`-- iomux / C floor, timeout ${t} ms: fastest batch over fastest batch (p25-p75 of the per-round ratios)`);
     out.push(matrix(mine, 'n', (c) => mark(withSpread(c, index.cFloor(c)), c, index.cFloor(c))), '');
     out.push(`-- iomux / C floor with one idle thread (C-mt), timeout ${t} ms`);
     out.push(matrix(mine, 'n', (c) => mark(fmtRatio(ratio(c, index.cThreaded(c))), c, index.cThreaded(c))), '');
@@ -250,7 +250,7 @@ export function renderReport(cells: Cell[], info: RunInfo): string {
   if (why.length) out.push('', 'Why targets were missed (from the figures; profiles in docs/benchmark.md):', ...why.map((c) => `  - ${c}`));
   if (info.echo) out.push('', echoTable(info.echo));
   out.push('', '== verdict', verdict(index, info, results), '');
-  out.push('== every cell: median [p25-p75] (min-max) over batches, batches x calls per batch; ratios against C, C-mt, N-API, CPython');
+  out.push('== every cell: median [p25-p75] (min-max) over batches, batches x calls per batch; ratios (fastest batch over fastest batch) against C, C-mt, N-API, CPython');
   out.push(
     grid([
       ['scenario', 'series', 'N', 'K', 'timeout', 'median', 'p25-p75', 'min-max', 'batches', 'k', 'xC', 'xC-mt', 'xN-API', 'xCPython'],

@@ -117,8 +117,8 @@ describe('bench --quick --json', () => {
       expect(med).toBeLessThanOrEqual(p75);
       expect(p75).toBeLessThanOrEqual(max);
       expect(c.samples as number).toBeGreaterThan(0);
-      // One median per round (each of at least 3 batches), all within the cell's range.
-      const rounds = c.roundMedianNs as number[];
+      // The fastest batch of each round (each of at least 3 batches), all within the cell's range.
+      const rounds = c.roundBestNs as number[];
       expect(rounds).toHaveLength(3);
       for (const r of rounds) expect([r >= min, r <= max]).toEqual([true, true]);
       expect(c.samples as number).toBeGreaterThanOrEqual(9);
@@ -187,23 +187,23 @@ describe('bench --quick --json', () => {
 
   it('CSV quotes what needs quoting', () => {
     const text = toCsv([
-      { scenario: 'a,b', backend: 'x"y', api: 'raw', n: 1, active: 1, timeoutMs: 0, medianNs: 1.25, p25Ns: 1, p75Ns: 2, minNs: 1, maxNs: 3, samples: 4, callsPerSample: 5, roundMedianNs: [1.25, 2] },
+      { scenario: 'a,b', backend: 'x"y', api: 'raw', n: 1, active: 1, timeoutMs: 0, medianNs: 1.25, p25Ns: 1, p75Ns: 2, minNs: 1, maxNs: 3, samples: 4, callsPerSample: 5, roundBestNs: [1.25, 2] },
     ]);
     expect(text.split('\n')[1]).toBe('"a,b","x""y",raw,1,1,0,1.3,1,2,1,3,4,5,1.3 2');
   });
 
-  it('takes ratios round by round where both cells have rounds, else divides the medians', () => {
-    const cell = (medianNs: number, roundMedianNs?: number[]): Cell => ({
-      scenario: 'idle-scaling', backend: 'epoll', api: 'raw', n: 1, active: 1, timeoutMs: 0, medianNs,
-      p25Ns: medianNs, p75Ns: medianNs, minNs: medianNs, maxNs: medianNs, samples: 3, callsPerSample: 1, roundMedianNs,
+  it('divides the fastest batches, and spreads the per-round ratios where both cells have rounds', () => {
+    const cell = (minNs: number, roundBestNs?: number[]): Cell => ({
+      scenario: 'idle-scaling', backend: 'epoll', api: 'raw', n: 1, active: 1, timeoutMs: 0, medianNs: 3 * minNs,
+      p25Ns: 2 * minNs, p75Ns: 4 * minNs, minNs, maxNs: 5 * minNs, samples: 3, callsPerSample: 1, roundBestNs,
     });
-    // Per round: 1.1, 3 and 0.5 -> median 1.1, p25-p75 0.8-2.05; the medians alone say 2.
-    const a = cell(200, [110, 300, 150]);
+    // Per round: 1.1, 3 and 0.5 -> p25-p75 0.8-2.05; the fastest batches: 110 / 100.
+    const a = cell(110, [110, 300, 150]);
     const b = cell(100, [100, 100, 300]);
     expect(ratio(a, b)).toBeCloseTo(1.1);
     expect(ratioSpread(a, b).map((x) => x.toFixed(2))).toEqual(['0.80', '2.05']);
-    expect(ratio(cell(200), b)).toBe(2);
-    expect(ratio(a, cell(100, [1, 2]))).toBe(2);
+    expect(ratioSpread(cell(200), b)).toEqual([NaN, NaN]);
+    expect(ratioSpread(a, cell(100, [1, 2]))).toEqual([NaN, NaN]);
     expect(ratio(a, undefined)).toBeNaN();
   });
 });
