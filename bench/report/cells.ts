@@ -87,8 +87,9 @@ function roundRatios(a: Cell, b: Cell): number[] {
  * a's time per call over b's: a's fastest batch over b's. The two series ran in turn, round by
  * round, so each had the same chances of a quiet moment, and a batch that the machine slowed
  * (a preemption, a busy neighbour on the other hyperthread) is never the fastest: on the shared
- * development VM this ratio held within 3% from run to run where the ratio of the medians, or
- * the median of the per-round ratios, moved by 15-20% with the load. NaN without b.
+ * development VM, Epoll#pollInto() over C gave 1.55-1.66x this way in nine of ten runs of
+ * bench/check-ratios.ts, where the median of the per-round ratios ranged over 1.28-1.87x.
+ * NaN without b.
  */
 export function ratio(a: Cell, b: Cell | undefined): number {
   return b ? a.minNs / b.minNs : NaN;
