@@ -60,6 +60,9 @@ export function nativeEpollClass(): NativeEpollConstructor {
   return native.Epoll;
 }
 
+/** An epoll_ctl call: (fd) for unregister, (fd, events, tag) for register and modify. */
+type Ctl = (fd: number, events?: number, tag?: number) => void;
+
 /** Above this maxevents, poll() lets the addon build the pairs rather than keep a huge buffer. */
 const SCRATCH_MAX_EVENTS = 4096;
 
@@ -104,6 +107,10 @@ export class Epoll extends KernelObject<NativeEpoll> {
   #last?: Int32Array;
   /** poll()'s reusable wait buffer, grown to 2 * maxevents; see SCRATCH_MAX_EVENTS. */
   #scratch = new Int32Array(0);
+  /** register(), modify() and unregister() bound on first use: see NativeEpoll.boundCtl. */
+  #add?: Ctl;
+  #mod?: Ctl;
+  #del?: Ctl;
   /** A wait into #scratch (bound to it where the addon offers that). */
   #scratchWait?: (timeoutMs: number) => number;
 
@@ -140,7 +147,7 @@ export class Epoll extends KernelObject<NativeEpoll> {
    */
   register(fd: FileLike, events: number = DEFAULT_EVENTS): void {
     const n = fileLikeToFd(fd);
-    this._native.register(n, validateEvents(events, KNOWN_EVENTS), 0);
+    (this.#add ??= this.#bindCtl('register'))(n, validateEvents(events, KNOWN_EVENTS), 0);
   }
 
   /**
@@ -151,7 +158,7 @@ export class Epoll extends KernelObject<NativeEpoll> {
    */
   modify(fd: FileLike, events: number): void {
     const n = fileLikeToFd(fd);
-    this._native.modify(n, validateEvents(events, KNOWN_EVENTS), 0);
+    (this.#mod ??= this.#bindCtl('modify'))(n, validateEvents(events, KNOWN_EVENTS), 0);
   }
 
   /**
@@ -161,7 +168,12 @@ export class Epoll extends KernelObject<NativeEpoll> {
    *   removes it from every epoll set already); Error `ERR_CLOSED` after close().
    */
   unregister(fd: FileLike): void {
-    this._native.unregister(fileLikeToFd(fd));
+    (this.#del ??= this.#bindCtl('unregister'))(fileLikeToFd(fd));
+  }
+
+  #bindCtl(name: 'register' | 'modify' | 'unregister'): Ctl {
+    const n = this._native;
+    return n.boundCtl?.(name) ?? ((fd, events, tag) => (name === 'unregister' ? n.unregister(fd) : n[name](fd, events!, tag!)));
   }
 
   /**
