@@ -58,7 +58,7 @@ export const USAGE = `usage: iomux bench [options]
   --scenarios LIST     idle-scaling,activity-sweep,register-churn,echo (default: all but echo)
   --scenario NAME      the same as --scenarios (e.g. --scenario echo)
   --time MS            measuring time per cell over all rounds (default 150)
-  --rounds R           rounds in rotating order (default 5)
+  --rounds R           rounds in rotating order (default 15)
   --batch-ms MS        target length of one timed batch of calls (default 1)
   --holder-fds N       client ends per holder process (default: its RLIMIT_NOFILE less 100)
   --ports-per-address N  connections per loopback source address 127.0.0.x (default: the
@@ -158,7 +158,7 @@ function checkOptions(values: ParsedCommand<typeof SPEC>['values'], maxN: number
     peers: [...PEERS],
     scenarios: [...DEFAULT_SCENARIOS],
     timeMs: quick ? 20 : 150,
-    rounds: quick ? 1 : 5,
+    rounds: quick ? 1 : 15,
     batchMs: 1,
     quick,
     holderFds: null,

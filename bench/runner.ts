@@ -1,7 +1,7 @@
 /**
  * Runs scenarios x backends x APIs, and the peers, on one fixture at a time: every series of a
- * fixture is measured in rotating order over a few rounds, and each cell's samples from all
- * rounds are merged. Every series, iomux and peers alike, is timed in batches (bench/timing.ts):
+ * fixture is measured in rotating order over several rounds, and each cell's samples from all
+ * rounds are merged; each round's median is kept too, for ratios taken round by round. Every series, iomux and peers alike, is timed in batches (bench/timing.ts):
  * k calls between two clock reads, k calibrated once per cell in the unrecorded warm-up pass.
  */
 import type { Api, BenchBackend } from './backends';
@@ -20,10 +20,11 @@ export interface Job {
   active: number;
   timeouts: readonly number[];
   /**
-   * Measures each timeout for about timeMs; returns ns-per-call samples (one per batch) per
-   * timeout. The first run calibrates k per timeout; later runs keep it.
+   * Measures each of `only` (default: every timeout) for about timeMs; returns ns-per-call
+   * samples (one per batch) per timeout. The first run of a timeout calibrates its k; later
+   * runs keep it.
    */
-  run(timeMs: number): Map<number, BatchSamples> | Promise<Map<number, BatchSamples>>;
+  run(timeMs: number, only?: readonly number[]): Map<number, BatchSamples> | Promise<Map<number, BatchSamples>>;
 }
 
 /** Options of one measuring pass. */
@@ -75,9 +76,9 @@ export function batchRunner(
   setup: (timeoutMs: number) => { fn(): void; close(): void } | null,
 ): Job['run'] {
   const ks = new Map<number, number>();
-  return (timeMs) => {
+  return (timeMs, only = timeouts) => {
     const out = new Map<number, BatchSamples>();
-    for (const timeoutMs of timeouts) {
+    for (const timeoutMs of only) {
       const timed = setup(timeoutMs);
       if (!timed) continue;
       try {
@@ -108,7 +109,7 @@ export function peerJobs(
     .filter((m: PeerMode) => peers.has(m.family))
     .map((m) => {
       // 0 asks the peer to calibrate k itself; its answer fixes k for the later rounds.
-      let calls = scenario.timeouts.map(() => 0);
+      const calls = new Map<number, number>();
       return {
         scenario: scenario.name,
         backend: m.backend,
@@ -116,17 +117,46 @@ export function peerJobs(
         n,
         active: fixture.activeCount,
         timeouts: scenario.timeouts,
-        async run(timeMs: number) {
-          const res = await peers.get(m.family)!.request(m.mode, fixture.activeCount, [...scenario.timeouts], timeMs, calls, batchMs);
-          calls = scenario.timeouts.map((t) => res.find((r) => r.timeoutMs === t)?.calls ?? 0);
+        async run(timeMs: number, only: readonly number[] = scenario.timeouts) {
+          const ks = only.map((t) => calls.get(t) ?? 0);
+          const res = await peers.get(m.family)!.request(m.mode, fixture.activeCount, [...only], timeMs, ks, batchMs);
+          for (const r of res) calls.set(r.timeoutMs, r.calls);
           return new Map(res.map((r) => [r.timeoutMs, { samples: r.samples, callsPerSample: r.calls }]));
         },
       };
     });
 }
 
-/** Runs jobs over rounds in rotating order; returns one cell per job and timeout. */
-export async function runJobs(jobs: Job[], opts: RunOptions): Promise<Cell[]> {
+/** The kernel mechanism a series calls: 'epoll' for epoll, napi-epoll, c-epoll, c-mt-epoll, cpython-epoll. */
+function mechanismOf(backend: string): string {
+  return backend.replace(/^(napi|c-mt|c|cpython)-/, '');
+}
+
+/**
+ * The jobs with those of one mechanism next to each other (iomux, then its floors and peers),
+ * in order of first appearance: in every round a series then runs within a few ms of the
+ * series it is divided by, and the per-round ratio compares them under the same load.
+ */
+export function groupByMechanism(jobs: Job[]): Job[] {
+  const order = [...new Set(jobs.map((j) => mechanismOf(j.backend)))];
+  return order.flatMap((m) => jobs.filter((j) => mechanismOf(j.backend) === m));
+}
+
+/** The fastest batch of one round (ns per call). */
+function fastest(xs: ArrayLike<number>): number {
+  let best = Infinity;
+  for (let i = 0; i < xs.length; i++) best = Math.min(best, xs[i]);
+  return best;
+}
+
+/**
+ * Runs jobs over rounds in rotating order, those of one mechanism side by side, one timeout
+ * after the other within a round (so that a series and its floor run a few ms apart); returns
+ * one cell per job and timeout, with each round's fastest batch (the ratios are taken round by
+ * round from them).
+ */
+export async function runJobs(given: Job[], opts: RunOptions): Promise<Cell[]> {
+  const jobs = groupByMechanism(given);
   const perRound = opts.timePerCellMs / opts.rounds;
   const samples = new Map<Job, Map<number, ArrayLike<number>[]>>();
   const calls = new Map<Job, Map<number, number>>();
@@ -141,29 +171,32 @@ export async function runJobs(jobs: Job[], opts: RunOptions): Promise<Cell[]> {
       opts.onError?.(job, err);
     }
   }
-  for (let round = 0; round < opts.rounds; round++) {
-    // Rotate so that no series is always first (cold caches) or last (a warm, busy machine).
-    const order = jobs.map((_, i) => jobs[(i + round) % jobs.length]);
-    for (const job of order) {
-      if (!failed.has(job)) {
-        try {
-          const got = await job.run(perRound);
-          let byTimeout = samples.get(job);
-          if (!byTimeout) samples.set(job, (byTimeout = new Map()));
-          if (!calls.has(job)) calls.set(job, new Map());
-          for (const [t, s] of got) {
-            if (!byTimeout.has(t)) byTimeout.set(t, []);
-            byTimeout.get(t)!.push(s.samples);
-            calls.get(job)!.set(t, s.callsPerSample);
-          }
-        } catch (err) {
-          failed.add(job);
-          samples.delete(job);
-          opts.onError?.(job, err);
-        }
+  const record = async (job: Job, timeoutMs: number) => {
+    try {
+      const got = await job.run(perRound, [timeoutMs]);
+      let byTimeout = samples.get(job);
+      if (!byTimeout) samples.set(job, (byTimeout = new Map()));
+      if (!calls.has(job)) calls.set(job, new Map());
+      for (const [t, s] of got) {
+        if (!byTimeout.has(t)) byTimeout.set(t, []);
+        byTimeout.get(t)!.push(s.samples);
+        calls.get(job)!.set(t, s.callsPerSample);
       }
-      opts.onStep?.(job, round);
+    } catch (err) {
+      failed.add(job);
+      samples.delete(job);
+      opts.onError?.(job, err);
     }
+  };
+  const timeouts = [...new Set(jobs.flatMap((j) => j.timeouts))];
+  for (let round = 0; round < opts.rounds; round++) {
+    // Rotate so that no series is always first (cold caches) or last (a warm, busy machine);
+    // neighbours stay neighbours, except across the wrap.
+    const order = jobs.map((_, i) => jobs[(i + round) % jobs.length]);
+    for (const timeoutMs of timeouts) {
+      for (const job of order) if (!failed.has(job) && job.timeouts.includes(timeoutMs)) await record(job, timeoutMs);
+    }
+    for (const job of order) opts.onStep?.(job, round);
   }
   const cells: Cell[] = [];
   for (const job of jobs) {
@@ -179,6 +212,7 @@ export async function runJobs(jobs: Job[], opts: RunOptions): Promise<Cell[]> {
         timeoutMs,
         ...s,
         callsPerSample: calls.get(job)?.get(timeoutMs) ?? 1,
+        roundBestNs: rounds.map(fastest),
       });
     }
   }

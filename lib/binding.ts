@@ -40,6 +40,12 @@ export interface NativeEpoll extends NativeStats {
   /** epoll_ctl(DEL). */
   unregister(fd: number): void;
   /**
+   * register, modify or unregister as a plain function bound to this object, with the same
+   * arguments: it skips unwrapping `this` on every call (a third of the user-space cost of a
+   * register + unregister pair). Throws ERR_CLOSED when called after close() or collection.
+   */
+  boundCtl?(name: 'register' | 'modify' | 'unregister'): (fd: number, events?: number, tag?: number) => void;
+  /**
    * One wait; maxevents >= 1, of which at most 65,536 are asked of the kernel per call (the rest
    * stay ready for the next one). A wait that blocks goes through ppoll(2) on the epoll fd and
    * the thread's interrupt fd (ns precision), then a zero-timeout epoll_wait: a signal JS listens

@@ -60,6 +60,9 @@ export function nativeEpollClass(): NativeEpollConstructor {
   return native.Epoll;
 }
 
+/** An epoll_ctl call: (fd) for unregister, (fd, events, tag) for register and modify. */
+type Ctl = (fd: number, events?: number, tag?: number) => void;
+
 /** Above this maxevents, poll() lets the addon build the pairs rather than keep a huge buffer. */
 const SCRATCH_MAX_EVENTS = 4096;
 
@@ -104,6 +107,12 @@ export class Epoll extends KernelObject<NativeEpoll> {
   #last?: Int32Array;
   /** poll()'s reusable wait buffer, grown to 2 * maxevents; see SCRATCH_MAX_EVENTS. */
   #scratch = new Int32Array(0);
+  /** register(), modify() and unregister() bound on first use: see NativeEpoll.boundCtl. */
+  #add?: Ctl;
+  #mod?: Ctl;
+  #del?: Ctl;
+  /** A wait into #scratch (bound to it where the addon offers that). */
+  #scratchWait?: (timeoutMs: number) => number;
 
   /**
    * Creates an epoll instance (epoll_create1).
@@ -138,7 +147,7 @@ export class Epoll extends KernelObject<NativeEpoll> {
    */
   register(fd: FileLike, events: number = DEFAULT_EVENTS): void {
     const n = fileLikeToFd(fd);
-    this._native.register(n, validateEvents(events, KNOWN_EVENTS), 0);
+    (this.#add ??= this.#bindCtl('register'))(n, validateEvents(events, KNOWN_EVENTS), 0);
   }
 
   /**
@@ -149,7 +158,7 @@ export class Epoll extends KernelObject<NativeEpoll> {
    */
   modify(fd: FileLike, events: number): void {
     const n = fileLikeToFd(fd);
-    this._native.modify(n, validateEvents(events, KNOWN_EVENTS), 0);
+    (this.#mod ??= this.#bindCtl('modify'))(n, validateEvents(events, KNOWN_EVENTS), 0);
   }
 
   /**
@@ -159,7 +168,12 @@ export class Epoll extends KernelObject<NativeEpoll> {
    *   removes it from every epoll set already); Error `ERR_CLOSED` after close().
    */
   unregister(fd: FileLike): void {
-    this._native.unregister(fileLikeToFd(fd));
+    (this.#del ??= this.#bindCtl('unregister'))(fileLikeToFd(fd));
+  }
+
+  #bindCtl(name: 'register' | 'modify' | 'unregister'): Ctl {
+    const n = this._native;
+    return n.boundCtl?.(name) ?? ((fd, events, tag) => (name === 'unregister' ? n.unregister(fd) : n[name](fd, events!, tag!)));
   }
 
   /**
@@ -179,9 +193,13 @@ export class Epoll extends KernelObject<NativeEpoll> {
     if (max > SCRATCH_MAX_EVENTS) return this._native.poll(ms, max);
     // Waiting into a reused buffer and building the pairs here is cheaper than building them
     // through N-API (about 180 ns a pair there): the pairs are the only allocation.
-    if (this.#scratch.length < 2 * max) this.#scratch = new Int32Array(2 * max);
+    if (this.#scratch.length < 2 * max) this.#rescratch(max);
     const buf = this.#scratch;
-    const n = this.#waitInto(buf.length === 2 * max ? buf : buf.subarray(0, 2 * max), ms);
+    // The usual case (the same maxevents every time) waits through its own call site, apart
+    // from pollInto()'s: with one site for both, a process with one Epoll used through poll()
+    // and another through pollInto() showed V8 that site with two bound functions (it deopted
+    // pollInto() for "wrong call target"), and pollInto() then cost about 50 ns more a call.
+    const n = buf.length === 2 * max ? this.#scratchWait!(ms) : this.#waitInto(buf.subarray(0, 2 * max), ms);
     const out = new Array<[number, number]>(n);
     // Events are a uint32 (EPOLLET is bit 31): >>> 0 undoes the Int32Array's sign.
     for (let i = 0; i < n; i++) out[i] = [buf[2 * i], buf[2 * i + 1] >>> 0];
@@ -222,6 +240,13 @@ export class Epoll extends KernelObject<NativeEpoll> {
     }
     this.#last = buf;
     return (this.#pollInto ??= this.#bindPollInto())(buf, ms);
+  }
+
+  /** Grows #scratch to maxevents and binds a wait to it. */
+  #rescratch(maxevents: number): void {
+    const buf = (this.#scratch = new Int32Array(2 * maxevents));
+    const n = this._native;
+    this.#scratchWait = n.boundPollInto?.(2, buf) ?? ((ms) => n.pollInto(buf, ms, 2));
   }
 
   #bindPollInto(): (out: Int32Array, timeoutMs: number) => number {

@@ -74,6 +74,12 @@ class Epoll : public Napi::ObjectWrap<Epoll>, public LoopWatchOwner, public Coun
   // boundPollInto(stride, out): the BoundOut function, or undefined when out cannot be bound.
   Napi::Value BindOut(const Napi::CallbackInfo& info, int32_t stride);
   static void ReleaseRef(EpollRef* ref);
+  // Hands out fn, whose data is ref_: fn owns ref_ too until it is collected.
+  Napi::Value ShareRef(Napi::Env env, Napi::Function fn);
+  // boundCtl(name): register, modify or unregister as a function bound to this object.
+  Napi::Value BoundCtl(const Napi::CallbackInfo& info);
+  template <int kOp>
+  static Napi::Value CallCtl(const Napi::CallbackInfo& info);
   Napi::Value WaitAsync(const Napi::CallbackInfo& info);
   Napi::Value WaitIntoAsync(const Napi::CallbackInfo& info);
   // Starts an async wait (epoll_async.cc); out is empty for waitAsync's arrays of pairs.

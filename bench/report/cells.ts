@@ -26,6 +26,12 @@ export interface Cell {
   samples: number;
   /** Calls per sample: one sample times k calls between two clock reads and is their mean. */
   callsPerSample: number;
+  /**
+   * The fastest batch of each round (ns per call), in round order: every series of a fixture
+   * runs once per round, in turn; the p25-p75 of two series' per-round ratios shows how much the
+   * load moved their ratio (see ratioSpread). Absent from files written before it existed.
+   */
+  roundBestNs?: number[];
 }
 
 /** Summary statistics of one cell's samples (ns). */
@@ -67,6 +73,35 @@ export function summarize(rounds: ArrayLike<number>[]): Stats {
     maxNs: total ? all[total - 1] : NaN,
     samples: total,
   };
+}
+
+/** The per-round ratios of a over b (fastest batch over fastest batch), ascending; empty unless both have the same rounds. */
+function roundRatios(a: Cell, b: Cell): number[] {
+  const ra = a.roundBestNs;
+  const rb = b.roundBestNs;
+  if (!ra || !rb || ra.length === 0 || ra.length !== rb.length) return [];
+  return ra.map((x, i) => x / rb[i]).sort((x, y) => x - y);
+}
+
+/**
+ * a's time per call over b's: a's fastest batch over b's. The two series ran in turn, round by
+ * round, so each had the same chances of a quiet moment, and a batch that the machine slowed
+ * (a preemption, a busy neighbour on the other hyperthread) is never the fastest: on the shared
+ * development VM, Epoll#pollInto() over C gave 1.55-1.66x this way in nine of ten runs of
+ * bench/check-ratios.ts, where the median of the per-round ratios ranged over 1.28-1.87x.
+ * NaN without b.
+ */
+export function ratio(a: Cell, b: Cell | undefined): number {
+  return b ? a.minNs / b.minNs : NaN;
+}
+
+/**
+ * The p25 and p75 of the per-round ratios (each round's fastest batch of a over b's): how far
+ * the load of the machine moved the ratio during the run. NaN where there are no rounds.
+ */
+export function ratioSpread(a: Cell, b: Cell | undefined): [number, number] {
+  const r = b ? roundRatios(a, b) : [];
+  return r.length ? [quantile(r, 0.25), quantile(r, 0.75)] : [NaN, NaN];
 }
 
 /** Least-squares slope of y over x (ns per idle fd when x is N and y the median). */

@@ -2,7 +2,7 @@
  * Ratios between iomux and its peers on the same cell, the per-series scaling figures, and the
  * project's speed targets checked against one run's cells.
  */
-import { type Cell, familyOf, fmtNs, fmtRatio, scattered, seriesOf, slope } from './cells';
+import { type Cell, familyOf, fmtNs, fmtRatio, ratio, scattered, seriesOf, slope } from './cells';
 
 function key(c: Pick<Cell, 'scenario' | 'backend' | 'api' | 'n' | 'active' | 'timeoutMs'>): string {
   return `${c.scenario}|${c.backend}|${c.api}|${c.n}|${c.active}|${c.timeoutMs}`;
@@ -105,7 +105,7 @@ function check(
   for (const [a, b] of pairs) {
     if (!b) continue;
     checked++;
-    const r = a.medianNs / b.medianNs;
+    const r = ratio(a, b);
     if (!worst || r > worst.r) {
       worst = { r, where: `${seriesOf(a)} N=${a.n} K=${a.active} t=${a.timeoutMs}: ${r.toFixed(2)}x ${seriesOf(b)}` };
     }
@@ -161,8 +161,8 @@ export function causes(index: CellIndex, results: TargetResult[]): string[] {
     if (!missed(prefix)) continue;
     const cells = idle.filter((c) => c.backend === 'epoll' && c.api === api && index.napiFloor(c));
     const gaps = cells.map((c) => c.medianNs - index.napiFloor(c)!.medianNs);
-    const ratios = cells.map((c) => c.medianNs / index.napiFloor(c)!.medianNs);
-    const napiOverC = cells.map((c) => index.napiFloor(c)!.medianNs / (index.cThreaded(c)?.medianNs ?? NaN));
+    const ratios = cells.map((c) => ratio(c, index.napiFloor(c)));
+    const napiOverC = cells.map((c) => ratio(index.napiFloor(c)!, index.cThreaded(c)));
     const gapSlope = slope(cells.map((c, i) => [c.n, gaps[i]]));
     out.push(
       `${prefix}: ${range(ratios, fmtRatio)} the N-API floor, ${range(gaps, fmtNs)} more per call (timeout 0); the gap ` +
@@ -180,9 +180,9 @@ export function causes(index: CellIndex, results: TargetResult[]): string[] {
     const steady = all.filter((c) => ![c, index.cThreaded(c), index.napiFloor(c)].some(scattered));
     const cells = steady.length ? steady : all;
     if (cells.length === 0) continue;
-    const vsMt = cells.map((c) => c.medianNs / (index.cThreaded(c)?.medianNs ?? NaN));
-    const vsNapi = cells.map((c) => c.medianNs / (index.napiFloor(c)?.medianNs ?? NaN));
-    const napiVsMt = cells.map((c) => (index.napiFloor(c)?.medianNs ?? NaN) / (index.cThreaded(c)?.medianNs ?? NaN));
+    const vsMt = cells.map((c) => ratio(c, index.cThreaded(c)));
+    const vsNapi = cells.map((c) => ratio(c, index.napiFloor(c)));
+    const napiVsMt = cells.map((c) => (index.napiFloor(c) ? ratio(index.napiFloor(c)!, index.cThreaded(c)) : NaN));
     const where = `${steady.length ? 'steady cells' : 'no cell was steady (the machine was busy): all cells'}: ${cells.map((c) => `N=${c.n}`).join(', ')}`;
     out.push(
       `${name} at N >= 1000 (${where}): ${range(vsMt, fmtRatio)} C with a thread, ${range(vsNapi, fmtRatio)} ` +
@@ -195,9 +195,9 @@ export function causes(index: CellIndex, results: TargetResult[]): string[] {
     const losers = new Map<string, { n: number; worst: number }>();
     for (const c of index.cells) {
       const py = index.cpython(c);
-      if (c.backend !== 'epoll' || !py || c.medianNs <= py.medianNs) continue;
+      const r = ratio(c, py);
+      if (c.backend !== 'epoll' || !py || !(r > 1)) continue;
       const k = `${c.scenario} ${seriesOf(c)}`;
-      const r = c.medianNs / py.medianNs;
       const e = losers.get(k) ?? { n: 0, worst: 0 };
       losers.set(k, { n: e.n + 1, worst: Math.max(e.worst, r) });
     }

@@ -3,8 +3,11 @@ import { writeFileSync } from 'node:fs';
 import type { Cell } from './cells';
 import { CELL_FIELDS } from './json';
 
+const round1 = (x: number) => String(Math.round(x * 10) / 10);
+
 function field(v: unknown): string {
-  const s = typeof v === 'number' ? String(Math.round(v * 10) / 10) : String(v);
+  // A list (roundBestNs) is one field, its numbers separated by spaces.
+  const s = typeof v === 'number' ? round1(v) : Array.isArray(v) ? v.map(round1).join(' ') : v === undefined ? '' : String(v);
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

@@ -6,13 +6,13 @@ import type { RunInfo } from './table';
 /** The fields of a JSON record, in the order they are written. */
 export const CELL_FIELDS = [
   'scenario', 'backend', 'api', 'n', 'active', 'timeoutMs',
-  'medianNs', 'p25Ns', 'p75Ns', 'minNs', 'maxNs', 'samples', 'callsPerSample',
+  'medianNs', 'p25Ns', 'p75Ns', 'minNs', 'maxNs', 'samples', 'callsPerSample', 'roundBestNs',
 ] as const satisfies ReadonlyArray<keyof Cell>;
 
 /** Picks the documented fields so records carry nothing else. */
 export function toRecord(c: Cell): Cell {
   const r = {} as Record<string, unknown>;
-  for (const f of CELL_FIELDS) r[f] = c[f];
+  for (const f of CELL_FIELDS) if (c[f] !== undefined) r[f] = c[f];
   return r as unknown as Cell;
 }
 

@@ -2,7 +2,7 @@
  * The text report on stdout: scaling matrices with slopes, ratios against the C floor and
  * CPython, the activity sweep, registration churn, the targets, a verdict, and every cell.
  */
-import { type Cell, familyOf, fmtNs, fmtRatio, scattered, seriesOf } from './cells';
+import { type Cell, familyOf, fmtNs, fmtRatio, ratio, ratioSpread, scattered, seriesOf } from './cells';
 import type { EchoInfo } from '../echo/types';
 import { CellIndex, causes as explain, scaling, targets, type TargetResult } from './compare';
 import { echoTable } from './echo';
@@ -159,7 +159,7 @@ export function verdict(index: CellIndex, info: RunInfo, results: TargetResult[]
   if (linear.length) say.push(`poll and select pay for every watched fd on every call (${linear.join(', ')} per idle fd)`);
   const cEp = find('c-epoll', 'raw');
   if (ep && cEp) {
-    const r = ep.cells.map((c) => c.medianNs / (index.cFloor(c)?.medianNs ?? NaN)).filter(Number.isFinite);
+    const r = ep.cells.map((c) => ratio(c, index.cFloor(c))).filter(Number.isFinite);
     if (r.length) say.push(`iomux's epoll poll() costs ${fmtRatio(Math.min(...r))}-${fmtRatio(Math.max(...r))} the C floor`);
   }
   const met = results.filter((t) => t.met === true).length;
@@ -168,6 +168,13 @@ export function verdict(index: CellIndex, info: RunInfo, results: TargetResult[]
     ? `${met} of ${results.length} targets are met; missed: ${missed.join('; ')} (causes above, under the targets).`
     : `${met} of ${results.length} targets are met${results.some((t) => t.met === null) ? ' (the rest were not measured)' : ''}.`;
   return `On this machine (${info.cpu}, ${info.cores} cores, Node ${info.node}) ${say.join('; ')}. ${sweepAnswer(index)} ${tail}`;
+}
+
+/** A ratio with the p25-p75 of the per-round ratios, where the cells have rounds: 1.52x (1.48-1.57). */
+function withSpread(a: Cell, b: Cell | undefined): string {
+  const [lo, hi] = ratioSpread(a, b);
+  const r = fmtRatio(ratio(a, b));
+  return Number.isFinite(lo) ? `${r} (${lo.toFixed(2)}-${hi.toFixed(2)})` : r;
 }
 
 /** Formats a slope in ns per idle fd, without a "-0.00" for a flat line. */
@@ -214,14 +221,14 @@ export function renderReport(cells: Cell[], info: RunInfo): string {
       '',
     );
     const mine = cellsT.filter((c) => familyOf(c.backend) === 'iomux');
-    out.push(`-- iomux / C floor, timeout ${t} ms`);
-    out.push(matrix(mine, 'n', (c) => mark(fmtRatio(c.medianNs / (index.cFloor(c)?.medianNs ?? NaN)), c, index.cFloor(c))), '');
+    out.push(`-- iomux / C floor, timeout ${t} ms: fastest batch over fastest batch (p25-p75 of the per-round ratios)`);
+    out.push(matrix(mine, 'n', (c) => mark(withSpread(c, index.cFloor(c)), c, index.cFloor(c))), '');
     out.push(`-- iomux / C floor with one idle thread (C-mt), timeout ${t} ms`);
-    out.push(matrix(mine, 'n', (c) => mark(fmtRatio(c.medianNs / (index.cThreaded(c)?.medianNs ?? NaN)), c, index.cThreaded(c))), '');
+    out.push(matrix(mine, 'n', (c) => mark(fmtRatio(ratio(c, index.cThreaded(c))), c, index.cThreaded(c))), '');
     out.push(`-- iomux / N-API floor (the same call through the thinnest Node-API function), timeout ${t} ms`);
-    out.push(matrix(mine, 'n', (c) => mark(fmtRatio(c.medianNs / (index.napiFloor(c)?.medianNs ?? NaN)), c, index.napiFloor(c))), '');
+    out.push(matrix(mine, 'n', (c) => mark(fmtRatio(ratio(c, index.napiFloor(c))), c, index.napiFloor(c))), '');
     out.push(`-- iomux / CPython (same call), timeout ${t} ms`);
-    out.push(matrix(mine, 'n', (c) => mark(fmtRatio(c.medianNs / (index.cpython(c)?.medianNs ?? NaN)), c, index.cpython(c))), '');
+    out.push(matrix(mine, 'n', (c) => mark(fmtRatio(ratio(c, index.cpython(c))), c, index.cpython(c))), '');
   }
   if (cells.some(scattered)) out.push(SCATTER_NOTE, '');
   const sweep = cells.filter((c) => c.scenario === 'activity-sweep');
@@ -243,7 +250,7 @@ export function renderReport(cells: Cell[], info: RunInfo): string {
   if (why.length) out.push('', 'Why targets were missed (from the figures; profiles in docs/benchmark.md):', ...why.map((c) => `  - ${c}`));
   if (info.echo) out.push('', echoTable(info.echo));
   out.push('', '== verdict', verdict(index, info, results), '');
-  out.push('== every cell: median [p25-p75] (min-max) over batches, batches x calls per batch; ratios against C, C-mt, N-API, CPython');
+  out.push('== every cell: median [p25-p75] (min-max) over batches, batches x calls per batch; ratios (fastest batch over fastest batch) against C, C-mt, N-API, CPython');
   out.push(
     grid([
       ['scenario', 'series', 'N', 'K', 'timeout', 'median', 'p25-p75', 'min-max', 'batches', 'k', 'xC', 'xC-mt', 'xN-API', 'xCPython'],
@@ -258,10 +265,10 @@ export function renderReport(cells: Cell[], info: RunInfo): string {
         `${fmtNs(c.minNs)}-${fmtNs(c.maxNs)}`,
         String(c.samples),
         String(c.callsPerSample),
-        fmtRatio(c.medianNs / (index.cFloor(c)?.medianNs ?? NaN)),
-        fmtRatio(c.medianNs / (index.cThreaded(c)?.medianNs ?? NaN)),
-        fmtRatio(c.medianNs / (index.napiFloor(c)?.medianNs ?? NaN)),
-        fmtRatio(c.medianNs / (index.cpython(c)?.medianNs ?? NaN)),
+        fmtRatio(ratio(c, index.cFloor(c))),
+        fmtRatio(ratio(c, index.cThreaded(c))),
+        fmtRatio(ratio(c, index.napiFloor(c))),
+        fmtRatio(ratio(c, index.cpython(c))),
       ]),
     ]),
   );

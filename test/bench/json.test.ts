@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type BenchOptions, parseOptions, runBench, USAGE } from '../../bench/index';
 import { captureOutput } from '../helpers/output';
 import { CELL_FIELDS } from '../../bench/report/json';
+import { type Cell, ratio, ratioSpread } from '../../bench/report/cells';
 import { toCsv } from '../../bench/report/csv';
 import { scalingSpec } from '../../bench/report/svg';
 import { renderReport } from '../../bench/report/table';
@@ -88,7 +89,7 @@ describe('bench --quick --json', () => {
   it('writes one record per cell with the documented fields', async () => {
     const file = path.join(dir, 'out.json');
     const csv = path.join(dir, 'out.csv');
-    const code = await runBench(['--quick', '--sizes', '10', '--active', '1,3', '--time', '4', '--batch-ms', '1', '--json', file, '--csv', csv]);
+    const code = await runBench(['--quick', '--sizes', '10', '--active', '1,3', '--time', '6', '--rounds', '3', '--batch-ms', '1', '--json', file, '--csv', csv]);
     expect(code).toBe(0);
     const doc = JSON.parse(readFileSync(file, 'utf8')) as { info: Record<string, unknown>; cells: Array<Record<string, unknown>> };
     expect(doc.info.maxN).toBeGreaterThan(0);
@@ -116,7 +117,13 @@ describe('bench --quick --json', () => {
       expect(med).toBeLessThanOrEqual(p75);
       expect(p75).toBeLessThanOrEqual(max);
       expect(c.samples as number).toBeGreaterThan(0);
+      // The fastest batch of each round (each of at least 3 batches), all within the cell's range.
+      const rounds = c.roundBestNs as number[];
+      expect(rounds).toHaveLength(3);
+      for (const r of rounds) expect([r >= min, r <= max]).toEqual([true, true]);
+      expect(c.samples as number).toBeGreaterThanOrEqual(9);
     }
+    expect(doc.info.rounds).toBe(3);
     const idle = doc.cells.filter((c) => c.scenario === 'idle-scaling');
     expect(new Set(idle.map((c) => c.timeoutMs))).toEqual(new Set([0, 1000]));
     expect(idle.every((c) => c.n === 10 && c.active === 1)).toBe(true);
@@ -180,8 +187,23 @@ describe('bench --quick --json', () => {
 
   it('CSV quotes what needs quoting', () => {
     const text = toCsv([
-      { scenario: 'a,b', backend: 'x"y', api: 'raw', n: 1, active: 1, timeoutMs: 0, medianNs: 1.25, p25Ns: 1, p75Ns: 2, minNs: 1, maxNs: 3, samples: 4, callsPerSample: 5 },
+      { scenario: 'a,b', backend: 'x"y', api: 'raw', n: 1, active: 1, timeoutMs: 0, medianNs: 1.25, p25Ns: 1, p75Ns: 2, minNs: 1, maxNs: 3, samples: 4, callsPerSample: 5, roundBestNs: [1.25, 2] },
     ]);
-    expect(text.split('\n')[1]).toBe('"a,b","x""y",raw,1,1,0,1.3,1,2,1,3,4,5');
+    expect(text.split('\n')[1]).toBe('"a,b","x""y",raw,1,1,0,1.3,1,2,1,3,4,5,1.3 2');
+  });
+
+  it('divides the fastest batches, and spreads the per-round ratios where both cells have rounds', () => {
+    const cell = (minNs: number, roundBestNs?: number[]): Cell => ({
+      scenario: 'idle-scaling', backend: 'epoll', api: 'raw', n: 1, active: 1, timeoutMs: 0, medianNs: 3 * minNs,
+      p25Ns: 2 * minNs, p75Ns: 4 * minNs, minNs, maxNs: 5 * minNs, samples: 3, callsPerSample: 1, roundBestNs,
+    });
+    // Per round: 1.1, 3 and 0.5 -> p25-p75 0.8-2.05; the fastest batches: 110 / 100.
+    const a = cell(110, [110, 300, 150]);
+    const b = cell(100, [100, 100, 300]);
+    expect(ratio(a, b)).toBeCloseTo(1.1);
+    expect(ratioSpread(a, b).map((x) => x.toFixed(2))).toEqual(['0.80', '2.05']);
+    expect(ratioSpread(cell(200), b)).toEqual([NaN, NaN]);
+    expect(ratioSpread(a, cell(100, [1, 2]))).toEqual([NaN, NaN]);
+    expect(ratio(a, undefined)).toBeNaN();
   });
 });
