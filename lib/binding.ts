@@ -6,7 +6,10 @@
  * (or undefined/null) means wait forever. lib/validate.ts maps the public timeout table onto it.
  */
 import path from 'node:path';
+import type { NativeIoUringConstructor } from './binding-io-uring';
 import type { NativeStats } from './stats';
+
+export type { NativeIoUring, NativeIoUringConstructor } from './binding-io-uring';
 
 /** poll(2) state kept natively: a pollfd array plus an fd -> index map. */
 export interface NativePoll extends NativeStats {
@@ -207,7 +210,7 @@ export interface NativePollConstructor {
 export interface NativeBinding {
   constants: Record<string, number>;
   /** Which optional mechanisms this build has. */
-  has: { epoll: boolean; kqueue: boolean; libkqueue: boolean };
+  has: { epoll: boolean; kqueue: boolean; libkqueue: boolean; ioUring?: boolean };
 
   /**
    * select(2) on fds = [read fds (nr) | write fds (nw) | except fds (nx)]. Entries that are not
@@ -221,6 +224,10 @@ export interface NativeBinding {
 
   Poll: NativePollConstructor;
   Epoll?: NativeEpollConstructor;
+  /** Present in Linux builds; whether the kernel allows it is probed at run time. */
+  IoUring?: NativeIoUringConstructor;
+  /** null when io_uring_setup works in this process, else its errno error (ENOSYS, EPERM). */
+  ioUringProbe?: () => Error | null;
   Waiter: NativeWaiterConstructor;
   /** True when the kernel has epoll_pwait2 (Linux 5.11+: sub-ms epoll timeouts); probed once. */
   epollPwait2Supported?: () => boolean;
