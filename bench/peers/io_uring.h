@@ -1,0 +1,32 @@
+/*
+ * The io_uring part of the C floor (bench/peers/io_uring.c, linked into floor): raw
+ * io_uring_setup/io_uring_enter syscalls and mmap'd rings, no liburing, as the addon does it.
+ */
+#ifndef IOMUX_BENCH_IO_URING_H
+#define IOMUX_BENCH_IO_URING_H
+
+typedef struct uring_floor uring_floor;
+
+/* NULL when an io_uring ring can be set up here; otherwise why not (e.g. "io_uring_setup:
+ * Operation not permitted", as under Docker's default seccomp profile). */
+const char *uring_unavailable(void);
+
+/* A ring with a multishot IORING_OP_POLL_ADD (POLLIN) on each of fds[0..registered), submitted
+ * in SQ-sized batches; the completions of fds that are ready at once are the first call's
+ * re-arm list. max_ready bounds the fds one call may report. NULL on failure (errno kept). */
+uring_floor *uring_open(const int *fds, int registered, int max_ready);
+
+/* One level-triggered wait: queues the re-arm of every fd the previous call reported
+ * (IORING_OP_POLL_REMOVE with IORING_POLL_UPDATE_EVENTS: the multishot poll looks at the fd
+ * again), submits it with the wait in one io_uring_enter (IORING_ENTER_GETEVENTS; a timeout
+ * > 0 waits for one completion, with the timeout through IORING_ENTER_EXT_ARG), and collects
+ * the fds of the POLLIN completions into ready. Returns their number; exits on a syscall error. */
+int uring_wait(uring_floor *u, int timeout_ms, int *ready);
+
+/* Registration churn: `pairs` times a multishot POLL_ADD of fd and its POLL_REMOVE, queued,
+ * then submitted in one io_uring_enter and every completion reaped. */
+void uring_churn(uring_floor *u, int fd, int pairs);
+
+void uring_close(uring_floor *u);
+
+#endif
