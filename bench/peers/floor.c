@@ -10,7 +10,8 @@
  *        floor serve   (reads such 8-field lines from stdin, answers each with its JSON lines
  *                       and then "done", so one process serves a fixture)
  *        floor probe   (prints "io_uring ok", or "io_uring: " and why it cannot be used here)
- *   MODE      select | poll | epoll | kqueue | io_uring (one wait per call; io_uring.c)
+ *   MODE      select | poll | epoll | kqueue | io_uring (one wait per call; io_uring: a
+ *             level-triggered wait on one-shot polls, see io_uring.c)
  *             churn-poll | churn-epoll (register + unregister of one more fd per call)
  *             churn-io_uring:B (B such pairs queued, then one io_uring_enter; figures per pair)
  *   TIMEOUTS  comma-separated ms, e.g. "0,1000" (each must return at once: fds are ready)

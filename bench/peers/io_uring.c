@@ -1,13 +1,15 @@
 /*
- * The C floor's io_uring calls (see io_uring.h): one ring, multishot poll requests whose
+ * The C floor's io_uring calls (see io_uring.h): one ring, one-shot poll requests whose
  * user_data is the fd, and the wait and churn loops the bench times. Built on Linux only; on
  * other systems this file is empty and floor.c has no io_uring mode.
  *
  * Multishot poll is edge-like (measured on Linux 6.18: one completion per wakeup of the socket,
  * none on later waits while its byte stays unread; IORING_POLL_ADD_LEVEL with MULTI is refused
  * with EINVAL). So a wait that must report a socket that stays readable, as epoll_wait and
- * poll do, re-arms what it reported last time; that is the work a level-triggered loop on
- * io_uring does on every wait, and what iomux's io_uring series do too.
+ * poll do, uses one-shot polls and re-arms what it reported last time: the new request polls
+ * the socket at once and completes in the same io_uring_enter. That is what iomux's IoUring
+ * does in level mode (new IoUring(entries, true)) and IoUringSelector on top of it, and the
+ * ring is set up as the addon sets it up (no setup flags, CQ twice the SQ).
  */
 #ifdef __linux__
 #define _GNU_SOURCE
@@ -82,26 +84,21 @@ static struct io_uring_sqe *next_sqe(uring_floor *u) {
   return s;
 }
 
+/* A one-shot POLL_ADD (POLLIN) of fd. */
 static void poll_add(uring_floor *u, int fd) {
   struct io_uring_sqe *s = next_sqe(u);
   s->opcode = IORING_OP_POLL_ADD;
   s->fd = fd;
   s->poll32_events = POLLIN;
-  s->len = IORING_POLL_ADD_MULTI;
   s->user_data = (uint64_t)fd;
 }
 
-/* POLL_REMOVE of fd's poll; with update, an update of its events (the same ones), which makes
- * the kernel poll the fd again and post a completion when it is ready. */
-static void poll_remove(uring_floor *u, int fd, int update) {
+/* The POLL_REMOVE of fd's poll request. */
+static void poll_remove(uring_floor *u, int fd) {
   struct io_uring_sqe *s = next_sqe(u);
   s->opcode = IORING_OP_POLL_REMOVE;
   s->fd = -1;
   s->addr = (uint64_t)fd;
-  if (update) {
-    s->poll32_events = POLLIN;
-    s->len = IORING_POLL_UPDATE_EVENTS | IORING_POLL_ADD_MULTI;
-  }
   s->user_data = NOT_A_POLL | (uint64_t)fd;
 }
 
@@ -130,10 +127,10 @@ const char *uring_unavailable(void) {
   return why;
 }
 
-static unsigned pow2_at_least(unsigned x) {
-  unsigned p = 1;
-  while (p < x) p <<= 1;
-  return p;
+unsigned uring_entries(int max_ready) {
+  unsigned want = 2 * (unsigned)max_ready > 256 ? 2 * (unsigned)max_ready : 256, p = 1;
+  while (p < want) p <<= 1;
+  return p > 32768 ? 32768 : p;
 }
 
 /* Maps the rings; with IORING_FEAT_SINGLE_MMAP (Linux 5.4+) SQ and CQ rings share one map. */
@@ -168,15 +165,11 @@ static int map_rings(uring_floor *u, const struct io_uring_params *p) {
 
 uring_floor *uring_open(const int *fds, int registered, int max_ready) {
   uring_floor *u = calloc(1, sizeof *u);
-  /* The SQ holds one call's re-arms (or churn pairs) at once; the CQ four times that, so
-   * that a call's completions (a re-arm's own and the poll's) never overflow it. */
-  unsigned sq = pow2_at_least((unsigned)(2 * max_ready > 256 ? 2 * max_ready : 256));
-  if (sq > 32768) sq = 32768;
+  /* The SQ holds one call's re-arms (or churn pairs) at once; the kernel makes the CQ twice
+   * as large. The bench gives iomux's IoUring the same size (bench/io-uring-backend.ts). */
   struct io_uring_params p;
   memset(&p, 0, sizeof p);
-  p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
-  p.cq_entries = 4 * sq;
-  u->fd = setup(sq, &p);
+  u->fd = setup(uring_entries(max_ready), &p);
   if (u->fd < 0 || map_rings(u, &p) < 0) {
     int err = errno;
     uring_close(u);
@@ -199,7 +192,7 @@ uring_floor *uring_open(const int *fds, int registered, int max_ready) {
 }
 
 int uring_wait(uring_floor *u, int timeout_ms, int *ready) {
-  for (int i = 0; i < u->nrearm; i++) poll_remove(u, u->rearm[i], 1);
+  for (int i = 0; i < u->nrearm; i++) poll_add(u, u->rearm[i]);
   enter(u, timeout_ms > 0 ? 1 : 0, timeout_ms);
   int n = reap(u, ready);
   memcpy(u->rearm, ready, sizeof(int) * (size_t)n);
@@ -210,7 +203,7 @@ int uring_wait(uring_floor *u, int timeout_ms, int *ready) {
 void uring_churn(uring_floor *u, int fd, int pairs) {
   for (int i = 0; i < pairs; i++) {
     poll_add(u, fd);
-    poll_remove(u, fd, 0);
+    poll_remove(u, fd);
   }
   enter(u, 0, 0);
   reap(u, NULL);

@@ -11,20 +11,24 @@ typedef struct uring_floor uring_floor;
  * Operation not permitted", as under Docker's default seccomp profile). */
 const char *uring_unavailable(void);
 
-/* A ring with a multishot IORING_OP_POLL_ADD (POLLIN) on each of fds[0..registered), submitted
+/* SQ entries of a ring whose calls queue up to 2 * max_ready SQEs: a power of two, 256 at
+ * least, 32768 at most (the bench gives iomux's IoUring the same). */
+unsigned uring_entries(int max_ready);
+
+/* A ring with a one-shot IORING_OP_POLL_ADD (POLLIN) on each of fds[0..registered), submitted
  * in SQ-sized batches; the completions of fds that are ready at once are the first call's
  * re-arm list. max_ready bounds the fds one call may report. NULL on failure (errno kept). */
 uring_floor *uring_open(const int *fds, int registered, int max_ready);
 
-/* One level-triggered wait: queues the re-arm of every fd the previous call reported
- * (IORING_OP_POLL_REMOVE with IORING_POLL_UPDATE_EVENTS: the multishot poll looks at the fd
- * again), submits it with the wait in one io_uring_enter (IORING_ENTER_GETEVENTS; a timeout
- * > 0 waits for one completion, with the timeout through IORING_ENTER_EXT_ARG), and collects
- * the fds of the POLLIN completions into ready. Returns their number; exits on a syscall error. */
+/* One level-triggered wait: queues a one-shot POLL_ADD for every fd the previous call
+ * reported (its request completed), submits them with the wait in one io_uring_enter
+ * (IORING_ENTER_GETEVENTS; a timeout > 0 waits for one completion, the timeout given through
+ * IORING_ENTER_EXT_ARG), and collects the fds of the POLLIN completions into ready. Returns their number; exits on a syscall error. */
 int uring_wait(uring_floor *u, int timeout_ms, int *ready);
 
-/* Registration churn: `pairs` times a multishot POLL_ADD of fd and its POLL_REMOVE, queued,
- * then submitted in one io_uring_enter and every completion reaped. */
+/* Registration churn: `pairs` times a POLL_ADD of fd and its POLL_REMOVE, queued, then
+ * submitted in one io_uring_enter (IORING_ENTER_GETEVENTS, no wait) and every completion
+ * reaped: iomux's register + unregister + wait(0). */
 void uring_churn(uring_floor *u, int fd, int pairs);
 
 void uring_close(uring_floor *u);
