@@ -39,8 +39,10 @@
       },
       "conditions": [
         ["OS=='linux'", {
-          "sources": ["native/epoll.cc", "native/epoll_wait.cc", "native/epoll_async.cc"],
-          "defines": ["HAVE_EPOLL=1"]
+          "sources": ["native/epoll.cc", "native/epoll_wait.cc", "native/epoll_async.cc",
+                      "native/io_uring.cc", "native/io_uring_ring.cc", "native/io_uring_wait.cc",
+                      "native/io_uring_async.cc"],
+          "defines": ["HAVE_EPOLL=1", "HAVE_IO_URING=1"]
         }],
         ["OS=='mac' or OS=='freebsd' or OS=='openbsd' or OS=='netbsd'", {
           "sources": ["native/kqueue.cc", "native/kqueue_async.cc"],

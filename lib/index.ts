@@ -14,6 +14,9 @@ export { pipe, socketpair, close, read, write, setNonBlocking, dup2, getNofileLi
 export type { PairOptions } from './fd';
 export { Epoll } from './epoll';
 export type { EpollOptions, EpollPollAsyncOptions } from './epoll';
+export { IoUring } from './io-uring';
+export type { IoUringOptions, IoUringWaitAsyncOptions } from './io-uring';
+export type { IoUringSupport } from './io-uring-support';
 export { select, selectStats, resetSelectStats } from './select';
 export type { WaitStats } from './stats';
 export { listen, accept, connect, socketError, localAddress, remoteAddress, shutdown, SpareFd } from './socket';
@@ -34,5 +37,6 @@ export type { SelectSelectorOptions } from './selectors/select';
 export { PollSelector } from './selectors/poll';
 export { EpollSelector } from './selectors/epoll';
 export { KqueueSelector } from './selectors/kqueue';
+export { IoUringSelector } from './selectors/io-uring';
 export { availableBackends, canUse, capabilities, createSelector, defaultBackend, DefaultSelector } from './selectors/default';
 export type { Capabilities, DefaultSelectorOptions } from './selectors/default';

@@ -21,6 +21,12 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
 #else
   has.Set("epoll", false);
 #endif
+#if HAVE_IO_URING
+  InitIoUring(env, exports);
+  has.Set("ioUring", true);
+#else
+  has.Set("ioUring", false);
+#endif
 #if HAVE_KQUEUE
   InitKqueue(env, exports);
   has.Set("kqueue", true);

@@ -38,5 +38,6 @@ void AddSocketConstants(Napi::Env env, Napi::Object constants);
 void InitWaiter(Napi::Env env, Napi::Object exports);
 void InitEpoll(Napi::Env env, Napi::Object exports);
 void InitKqueue(Napi::Env env, Napi::Object exports);
+void InitIoUring(Napi::Env env, Napi::Object exports);
 
 }  // namespace iomux

@@ -7,6 +7,7 @@ import { native } from '../binding';
 import { FD_SETSIZE } from '../constants';
 import { invalidArgType, invalidArgValue } from '../errors';
 import { validateOptions } from '../validate';
+import { ioUringSupport, type IoUringSupport } from '../io-uring-support';
 import { BaseSelector, type BackendName } from './base';
 import { BACKENDS, type BackendEntry } from './registry';
 
@@ -152,6 +153,8 @@ export interface Capabilities {
   epollPwait2: boolean;
   /** Whether kqueue comes from libkqueue (an emulation) rather than the kernel. */
   libkqueue: boolean;
+  /** Whether io_uring works here and, if not, why (ENOSYS, EPERM, `kernel.io_uring_disabled`). */
+  ioUring: IoUringSupport;
   /** process.versions.node. */
   node: string;
   /** The Node-API version the addon runs on. */
@@ -180,6 +183,7 @@ export function capabilities(): Capabilities {
     nofile: native.getNofileLimit(),
     epollPwait2: native.epollPwait2Supported?.() ?? false,
     libkqueue: native.has.libkqueue,
+    ioUring: ioUringSupport(),
     node: process.versions.node,
     napi: Number(process.versions.napi),
   };

@@ -6,6 +6,7 @@ import { native } from '../binding';
 import { isErrno } from '../errors';
 import type { BackendName, BaseSelector } from './base';
 import { EpollSelector } from './epoll';
+import { IoUringSelector } from './io-uring';
 import { KqueueSelector } from './kqueue';
 import { PollSelector } from './poll';
 import { SelectSelector } from './select';
@@ -78,6 +79,13 @@ export const BACKENDS: BackendEntry[] = [
     rank: (platform) => (platform === 'linux' ? 0 : undefined),
     probe: () => (native.Epoll === undefined ? 'absent' : works(() => new EpollSelector().close())),
     create: <T>() => new EpollSelector<T>(),
+  },
+  {
+    // Never chosen by default (epoll is the platform's own); by name only.
+    name: 'io_uring',
+    rank: () => undefined,
+    probe: () => (native.IoUring === undefined ? 'absent' : works(() => new IoUringSelector().close())),
+    create: <T>() => new IoUringSelector<T>(),
   },
   {
     name: 'poll',

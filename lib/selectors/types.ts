@@ -6,7 +6,7 @@ import type { FileLike } from '../validate';
 import type { NativeStats } from '../stats';
 
 /** The names of the selector backends. */
-export type BackendName = 'select' | 'poll' | 'epoll' | 'kqueue';
+export type BackendName = 'select' | 'poll' | 'epoll' | 'kqueue' | 'io_uring';
 
 /**
  * What a selector remembers about one registered file (CPython's `SelectorKey` named tuple).

@@ -1,0 +1,70 @@
+/** IoUringSelector: the selectors layer over io_uring(7) poll requests. */
+import { native, type NativeIoUring } from '../binding';
+import { createNativeIoUring } from '../io-uring-support';
+import type { NativeStats } from '../stats';
+import { PollLikeSelector } from './poll-like';
+import type { AsyncBackend, BackendName } from './types';
+
+/** Submission queue entries of a selector's ring: changes beyond this between two waits cost one extra io_uring_enter each ring-full. */
+const SELECTOR_RING_ENTRIES = 256;
+
+/**
+ * A selector over io_uring: each registration is a poll request in flight, and register,
+ * modify and unregister are queued in the submission ring and submitted together by the next
+ * `select()` in its one io_uring_enter (or at once during a `selectAsync()`). The requests are
+ * one-shot and armed again after each completion, so readiness is level-triggered as with the
+ * other selectors (io_uring's multishot poll is edge-like: see docs/io_uring.md). Completions
+ * of an older registration of a reused fd number are dropped natively (a generation in each
+ * request's user_data).
+ *
+ * Portability: Linux with io_uring allowed; chosen only by name (`{ backend: 'io_uring' }`,
+ * `IOMUX_BACKEND=io_uring`), never by DefaultSelector. Elsewhere, or where the kernel refuses
+ * io_uring, the constructor throws ERR_NOT_SUPPORTED. Regular files can be registered (always
+ * ready). A registered fd that is closed keeps its file open in the ring until it is
+ * unregistered and the next wait (or selectAsync) submits the removal.
+ * @typeParam T The type of the data attached to each key.
+ */
+export class IoUringSelector<T = unknown> extends PollLikeSelector<T, NativeIoUring> {
+  /** Which kernel mechanism this selector uses: 'io_uring'. */
+  readonly backend: BackendName = 'io_uring';
+  /**
+   * Makes a selector with a new io_uring instance (level mode).
+   * @throws Error ERR_NOT_SUPPORTED where io_uring is missing or refused; an errno error
+   *   (EMFILE, ENOMEM) from io_uring_setup.
+   */
+  constructor() {
+    super({
+      kernel: () => createNativeIoUring(SELECTOR_RING_ENTRIES, true),
+      readFlag: native.constants.POLLIN,
+      writeFlag: native.constants.POLLOUT,
+      tagged: true,
+    });
+  }
+
+  /** @returns The io_uring fd, or -1 after `close()`. */
+  override fileno(): number {
+    return this.closed ? -1 : this._kernel.fileno();
+  }
+
+  // Node's loop watches the ring fd: no thread; the records (tags included) are written
+  // straight into the buffer when it turns readable.
+  protected override readonly _waits: AsyncBackend<T> = {
+    waitAsync: (timeoutMs, ready, done) => {
+      const out = this._out;
+      this._kernel.waitIntoAsync(out, timeoutMs, 3, (err, n = 0) => {
+        if (err !== null) return done(err, false);
+        this._collect(out, n, ready);
+        done(null, n === 0);
+      });
+    },
+    cancelWait: () => this._kernel.cancelWait(),
+  };
+
+  protected override _statsSources(): NativeStats[] {
+    return [this._kernel];
+  }
+
+  protected override _close(): void {
+    this._kernel.close();
+  }
+}
