@@ -220,10 +220,12 @@ export function renderReport(cells: Cell[], info: RunInfo): string {
     out.push(matrix(mine, 'n', (c) => mark(fmtRatio(c.medianNs / (index.cFloor(c)?.medianNs ?? NaN)), c, index.cFloor(c))), '');
     out.push(`-- iomux / C floor with one idle thread (C-mt), timeout ${t} ms`);
     out.push(matrix(mine, 'n', (c) => mark(fmtRatio(c.medianNs / (index.cThreaded(c)?.medianNs ?? NaN)), c, index.cThreaded(c))), '');
+    // Neither the N-API floor nor CPython has an io_uring call: those rows would be all '-'.
+    const known = mine.filter((c) => c.backend !== 'io_uring');
     out.push(`-- iomux / N-API floor (the same call through the thinnest Node-API function), timeout ${t} ms`);
-    out.push(matrix(mine, 'n', (c) => mark(fmtRatio(c.medianNs / (index.napiFloor(c)?.medianNs ?? NaN)), c, index.napiFloor(c))), '');
+    out.push(matrix(known, 'n', (c) => mark(fmtRatio(c.medianNs / (index.napiFloor(c)?.medianNs ?? NaN)), c, index.napiFloor(c))), '');
     out.push(`-- iomux / CPython (same call), timeout ${t} ms`);
-    out.push(matrix(mine, 'n', (c) => mark(fmtRatio(c.medianNs / (index.cpython(c)?.medianNs ?? NaN)), c, index.cpython(c))), '');
+    out.push(matrix(known, 'n', (c) => mark(fmtRatio(c.medianNs / (index.cpython(c)?.medianNs ?? NaN)), c, index.cpython(c))), '');
   }
   if (cells.some(scattered)) out.push(SCATTER_NOTE, '');
   const sweep = cells.filter((c) => c.scenario === 'activity-sweep');
