@@ -11,6 +11,7 @@
  */
 import { constants, EVENT_READ } from '../lib/constants';
 import { IoUring } from '../lib/io-uring';
+import { ioUringSupport } from '../lib/io-uring-support';
 import { createSelector } from '../lib/selectors/default';
 import { activeTable, type BenchBackend, keep, wrongFds } from './backends';
 
@@ -102,13 +103,7 @@ export const ioUringBackend: BenchBackend = {
   },
 };
 
-/** Why the io_uring series cannot run in this process (the error a new IoUring throws). */
+/** Why the io_uring series cannot run in this process (capabilities().ioUring's reason). */
 export function ioUringMissing(): string {
-  if (process.platform !== 'linux') return 'io_uring is Linux only';
-  try {
-    new IoUring().close();
-    return 'IoUringSelector is not available here';
-  } catch (err) {
-    return (err as Error).message;
-  }
+  return ioUringSupport().reason ?? 'IoUring is not available here';
 }
