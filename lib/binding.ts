@@ -123,7 +123,7 @@ export interface NativeIoUring extends NativeStats {
   /** Submits the queued SQEs now; returns how many there were. */
   submit(): number;
   /** The ring's sizes, whether the kernel takes EXT_ARG timeouts, level mode, registrations, queued SQEs. */
-  info(): { sqEntries: number; cqEntries: number; extArg: boolean; level: boolean; registered: number; queued: number };
+  info(): { sqEntries: number; cqEntries: number; extArg: boolean; level: boolean; registered: number; queued: number; rearms: number };
   /** One wait (maxevents 1..65536, default 1024): a new array of [fd, revents] pairs. */
   poll(timeoutMs: number, maxevents?: number): Array<[number, number]>;
   /** One wait writing records of `stride` (2 or 3) int32s, (fd, revents[, tag]), into out. */

@@ -15,7 +15,7 @@ export type { PairOptions } from './fd';
 export { Epoll } from './epoll';
 export type { EpollOptions, EpollPollAsyncOptions } from './epoll';
 export { IoUring } from './io-uring';
-export type { IoUringOptions, IoUringWaitAsyncOptions } from './io-uring';
+export type { IoUringInfo, IoUringOptions, IoUringWaitAsyncOptions } from './io-uring';
 export type { IoUringSupport } from './io-uring-support';
 export { select, selectStats, resetSelectStats } from './select';
 export type { WaitStats } from './stats';

@@ -35,6 +35,27 @@ export interface IoUringOptions {
   level?: boolean;
 }
 
+/** What {@link IoUring.info} reports. */
+export interface IoUringInfo {
+  /** Submission queue entries (entries rounded up to a power of two). */
+  sqEntries: number;
+  /** Completion queue entries (twice sqEntries). */
+  cqEntries: number;
+  /** Whether waits pass their timeout with IORING_ENTER_EXT_ARG (Linux 5.11+), else an IORING_OP_TIMEOUT request. */
+  extArg: boolean;
+  /** The `level` option. */
+  level: boolean;
+  /** Registered fds. */
+  registered: number;
+  /** SQEs queued for the next io_uring_enter. */
+  queued: number;
+  /**
+   * Poll requests armed again after they ended, since the ring was made: every reported fd in
+   * `level` mode; in multishot mode a request the kernel ended (on CQ overflow, or cancelled).
+   */
+  rearms: number;
+}
+
 /** Options for {@link IoUring.waitAsync}. */
 export interface IoUringWaitAsyncOptions {
   /** At most this many records (default 1024, at most 65,536; -1 also means the default). */
@@ -151,6 +172,15 @@ export class IoUring extends KernelObject<NativeIoUring> {
    */
   submit(): number {
     return this._native.submit();
+  }
+
+  /**
+   * Describes the ring.
+   * @returns Its sizes, how waits pass their timeout, and what is registered and queued.
+   * @throws Error `ERR_CLOSED` after close().
+   */
+  info(): IoUringInfo {
+    return this._native.info();
   }
 
   /**

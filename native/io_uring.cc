@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cstdlib>
+#include <cstring>
 #include <new>
 
 #include "addon.h"
@@ -55,6 +57,10 @@ IoUring::IoUring(const Napi::CallbackInfo& info)
     return;
   }
   fd_ = fd;
+  // IOMUX_IO_URING_EXT_ARG=0 forces the timeout request of kernels without EXT_ARG, as
+  // IOMUX_EPOLL_PWAIT2=0 forces epoll_wait, so that path is tested on new kernels too.
+  const char* ext = getenv("IOMUX_IO_URING_EXT_ARG");
+  if (ext != nullptr && strcmp(ext, "0") == 0) ring_.DisableExtArg();
 }
 
 IoUring::~IoUring() {
@@ -252,6 +258,7 @@ Napi::Value IoUring::Info(const Napi::CallbackInfo& info) {
   o.Set("level", level_);
   o.Set("registered", static_cast<double>(regs_.size()));
   o.Set("queued", ring_.Pending());
+  o.Set("rearms", rearms_);
   return o;
 }
 

@@ -102,6 +102,7 @@ class IoUring : public Napi::ObjectWrap<IoUring>, public LoopWatchOwner, public 
   std::unordered_map<int, UringReg> regs_;
   std::vector<int> rearm_;  // fds whose request ended in this reaping, armed again after it
   uint32_t next_gen_ = 1;
+  double rearms_ = 0;  // requests armed again after they ended (info().rearms)
   bool level_ = false;            // one-shot polls re-armed after each completion (selector)
   bool interrupt_armed_ = false;  // the multishot poll on the env's interrupt fd is in flight
   int interrupt_fd_ = -1;

@@ -64,6 +64,8 @@ class UringRing {
   // GETEVENTS moves them into the CQ once there is room (IORING_FEAT_NODROP, Linux 5.5).
   bool Overflowed() const;
   bool ExtArg() const { return (features_ & IORING_FEAT_EXT_ARG) != 0; }
+  // Waits as on kernels before 5.11, with an IORING_OP_TIMEOUT request (to test that path).
+  void DisableExtArg() { features_ &= ~IORING_FEAT_EXT_ARG; }
   uint32_t sq_entries() const { return sq_entries_; }
   uint32_t cq_entries() const { return cq_entries_; }
 

@@ -77,6 +77,7 @@ int IoUring::ArmEnded() {
       err = errno;  // The rest stay listed for the next wait.
       break;
     }
+    rearms_++;
   }
   rearm_.erase(rearm_.begin(), rearm_.begin() + static_cast<ptrdiff_t>(done));
   return err;

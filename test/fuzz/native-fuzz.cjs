@@ -54,6 +54,7 @@ const objects = {
   Epoll: addon.Epoll && (() => new addon.Epoll(-1, true)),
   Waiter: addon.Waiter && (() => new addon.Waiter()),
   Kqueue: addon.Kqueue && (() => new addon.Kqueue()),
+  IoUring: addon.IoUring && addon.ioUringProbe() === null && (() => new addon.IoUring(8, rand(2) === 0)),
 };
 const live = {};
 for (const [k, make] of Object.entries(objects)) if (make) live[k] = make();
