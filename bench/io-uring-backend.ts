@@ -15,17 +15,21 @@ import { ioUringSupport } from '../lib/io-uring-support';
 import { createSelector } from '../lib/selectors/default';
 import { activeTable, type BenchBackend, keep, wrongFds } from './backends';
 
-/** SQ entries for calls that queue up to 2 * maxReady SQEs: as uring_entries() in io_uring.c. */
-export function ringEntries(maxReady: number): number {
+/**
+ * SQ entries for calls that queue up to 2 * maxReady SQEs with `registered` polls in flight, as
+ * uring_entries() in bench/peers/io_uring.c: also registered / 2 (up to 4096), because the
+ * kernel finds the request a POLL_REMOVE names in a hash of CQ entries / 32 buckets (2 to 256).
+ */
+export function ringEntries(maxReady: number, registered: number): number {
   let p = 1;
-  while (p < Math.max(256, 2 * maxReady)) p *= 2;
+  while (p < Math.max(256, 2 * maxReady, Math.min(Math.floor(registered / 2), 4096))) p *= 2;
   return Math.min(p, 32768);
 }
 
 const POLLIN = constants.POLLIN;
 
-function ring(maxReady: number): IoUring {
-  return new IoUring({ entries: ringEntries(maxReady), level: true });
+function ring(maxReady: number, registered: number): IoUring {
+  return new IoUring({ entries: ringEntries(maxReady, registered), level: true });
 }
 
 export const ioUringBackend: BenchBackend = {
@@ -45,8 +49,9 @@ export const ioUringBackend: BenchBackend = {
         close() {},
       };
     }
-    // One ring per series and K, sized as the C floor sizes its own.
-    const r = keep(`io_uring-${api}-${ringEntries(active)}`, fds, () => ring(active), (o, fd) => o.register(fd, POLLIN), (o, fd) => o.unregister(fd), (o) => o.close());
+    // One ring per series and size, sized as the C floor sizes its own.
+    const entries = ringEntries(active, fds.length);
+    const r = keep(`io_uring-${api}-${entries}`, fds, () => ring(active, fds.length), (o, fd) => o.register(fd, POLLIN), (o, fd) => o.unregister(fd), (o) => o.close());
     const maxevents = Math.max(active, 1024);
     if (api === 'raw') {
       return {
@@ -86,7 +91,7 @@ export const ioUringBackend: BenchBackend = {
         close: () => sel.close(),
       };
     }
-    const r = ring(pairs);
+    const r = ring(pairs, fds.length - 1);
     for (const fd of fds.slice(0, -1)) r.register(fd, POLLIN);
     r.wait(0);
     const out = new Int32Array(2 * 1024);

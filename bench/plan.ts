@@ -62,7 +62,8 @@ export function planStages(opts: BenchOptions, ctx: PlanContext): { stages: Stag
   const apis = new Set(opts.apis);
   // A job is one series; peers that CPython cannot serve past FD_SETSIZE drop out when the
   // fixture's fds are known, so the step count is an estimate made with fds just above N.
-  const napiFor = (s: Scenario) => (ctx.napi && s !== registerChurn ? ctx.napi : null);
+  // The Node-API floor has wait calls only: none in the churn scenarios.
+  const napiFor = (s: Scenario) => (ctx.napi && s !== registerChurn && s !== registerBatch ? ctx.napi : null);
   const jobsOf = (s: Scenario, n: number) =>
     ctx.backends.reduce((sum, b) => sum + s.apis(b).filter((a) => apis.has(a)).length, 0) +
     runnable(s, ctx.peers).peerModes(n + 64, FD_SETSIZE).length +

@@ -127,8 +127,11 @@ const char *uring_unavailable(void) {
   return why;
 }
 
-unsigned uring_entries(int max_ready) {
-  unsigned want = 2 * (unsigned)max_ready > 256 ? 2 * (unsigned)max_ready : 256, p = 1;
+unsigned uring_entries(int max_ready, int registered) {
+  unsigned want = 256, p = 1;
+  if (2 * (unsigned)max_ready > want) want = 2 * (unsigned)max_ready;
+  unsigned for_hash = (unsigned)registered / 2 < 4096 ? (unsigned)registered / 2 : 4096;
+  if (for_hash > want) want = for_hash;
   while (p < want) p <<= 1;
   return p > 32768 ? 32768 : p;
 }
@@ -169,7 +172,7 @@ uring_floor *uring_open(const int *fds, int registered, int max_ready) {
    * as large. The bench gives iomux's IoUring the same size (bench/io-uring-backend.ts). */
   struct io_uring_params p;
   memset(&p, 0, sizeof p);
-  u->fd = setup(uring_entries(max_ready), &p);
+  u->fd = setup(uring_entries(max_ready, registered), &p);
   if (u->fd < 0 || map_rings(u, &p) < 0) {
     int err = errno;
     uring_close(u);

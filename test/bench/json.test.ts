@@ -147,6 +147,8 @@ describe('bench --quick --json', () => {
     if (canUse('io_uring')) expect(scenariosOf('io_uring')).toEqual(new Set(all));
     else expect(doc.info.notes as string[]).toContainEqual(expect.stringMatching(/^io_uring series left out: /));
     if (process.platform === 'linux') expect(scenariosOf('epoll')).toContain('register-batch');
+    // Churn has no wait: no Node-API floor there.
+    for (const c of doc.cells.filter((x) => x.scenario === 'register-churn' || x.scenario === 'register-batch')) expect(c.backend).not.toMatch(/^napi-/);
     // Both N-API epoll floors: into a fixed buffer (raw) and into an Int32Array (pollInto).
     if (process.platform === 'linux' && has('cc')) {
       const napi = doc.cells.filter((c) => c.backend === 'napi-epoll').map((c) => c.api);
