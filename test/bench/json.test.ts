@@ -158,8 +158,11 @@ describe('bench --quick --json', () => {
 
   it('plots the floors and prints the targets against them', () => {
     const doc = JSON.parse(readFileSync(path.join(dir, 'out.json'), 'utf8'));
-    const spec = scalingSpec(doc.cells) as { data: { values: Array<{ family: string }> } };
+    const spec = scalingSpec(doc.cells) as { data: { values: Array<{ family: string; mechanism: string }> } };
     const families = new Set(spec.data.values.map((v) => v.family));
+    // io_uring is a mechanism of the plot (its own colour) wherever its series ran.
+    const mechanisms = new Set(spec.data.values.map((v) => v.mechanism));
+    if (canUse('io_uring')) expect(mechanisms).toContain('io_uring');
     if (has('cc')) for (const f of ['iomux', 'N-API', 'C', 'C+thread']) expect(families).toContain(f);
     const text = renderReport(doc.cells, doc.info);
     expect(text).toMatch(/one clock read costs [\d.]+ ns/);
@@ -167,6 +170,10 @@ describe('bench --quick --json', () => {
     expect(text).toMatch(/-- iomux \/ C floor with one idle thread \(C-mt\)/);
     expect(text).toMatch(/pollInto\(\) <= 1\.05x the N-API floor/);
     expect(text).toMatch(/poll poll\(\) <= 1\.1x C-mt poll at N >= 1000/);
+    if (canUse('io_uring')) {
+      expect(text).toMatch(/== io_uring against epoll/);
+      expect(text).toMatch(/io_uring against epoll, measured in this run/);
+    }
   });
 
   // The echo scenario's records: every server at every (C, A), every echoed byte checked by the
