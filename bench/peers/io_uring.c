@@ -27,9 +27,14 @@
 #include <time.h>
 #include <unistd.h>
 
-/* user_data of the requests that are not polls (re-arms, removals): their completions carry
- * no readiness and are skipped. Polls use the fd. */
+/* user_data of the requests that are not polls (removals): their completions carry no
+ * readiness and are skipped. A poll's user_data is gen << 32 | fd, a new generation per
+ * request, as the addon makes it (to tell a stale completion from a current one). That matters
+ * for speed: POLL_REMOVE looks the request up in a hash of its user_data, and a new user_data
+ * lands in another bucket each time (cold in cache), where a fixed one would stay hot: with
+ * 9000 polls in flight, 2.2 µs per add + remove pair against 0.72 µs with user_data = fd. */
 #define NOT_A_POLL (1ULL << 63)
+#define FD_OF(ud) ((int)(uint32_t)(ud))
 
 struct uring_floor {
   int fd;
@@ -41,6 +46,7 @@ struct uring_floor {
   size_t sq_map_len, sqe_map_len;
   int *rearm; /* the fds the previous wait reported */
   int nrearm, max_ready;
+  uint32_t gen; /* the next request's generation, 1 .. 2^31 - 1 */
 };
 
 static void fail(const char *what) {
@@ -84,22 +90,24 @@ static struct io_uring_sqe *next_sqe(uring_floor *u) {
   return s;
 }
 
-/* A one-shot POLL_ADD (POLLIN) of fd. */
-static void poll_add(uring_floor *u, int fd) {
+/* A one-shot POLL_ADD (POLLIN) of fd; returns its user_data. */
+static uint64_t poll_add(uring_floor *u, int fd) {
   struct io_uring_sqe *s = next_sqe(u);
   s->opcode = IORING_OP_POLL_ADD;
   s->fd = fd;
   s->poll32_events = POLLIN;
-  s->user_data = (uint64_t)fd;
+  s->user_data = (uint64_t)u->gen << 32 | (uint32_t)fd;
+  u->gen = u->gen == 0x7fffffff ? 1 : u->gen + 1;
+  return s->user_data;
 }
 
-/* The POLL_REMOVE of fd's poll request. */
-static void poll_remove(uring_floor *u, int fd) {
+/* The POLL_REMOVE of the poll request whose user_data is ud. */
+static void poll_remove(uring_floor *u, uint64_t ud) {
   struct io_uring_sqe *s = next_sqe(u);
   s->opcode = IORING_OP_POLL_REMOVE;
   s->fd = -1;
-  s->addr = (uint64_t)fd;
-  s->user_data = NOT_A_POLL | (uint64_t)fd;
+  s->addr = ud;
+  s->user_data = NOT_A_POLL;
 }
 
 /* Reaps every completion; the fds of readiness completions go to ready (when not NULL). */
@@ -108,7 +116,7 @@ static int reap(uring_floor *u, int *ready) {
   int n = 0;
   for (; head != tail; head++) {
     const struct io_uring_cqe *c = &u->cqes[head & *u->cq_mask];
-    if (ready && !(c->user_data & NOT_A_POLL) && c->res > 0 && n < u->max_ready) ready[n++] = (int)c->user_data;
+    if (ready && !(c->user_data & NOT_A_POLL) && c->res > 0 && n < u->max_ready) ready[n++] = FD_OF(c->user_data);
   }
   __atomic_store_n(u->cq_head, head, __ATOMIC_RELEASE);
   return n;
@@ -180,6 +188,7 @@ uring_floor *uring_open(const int *fds, int registered, int max_ready) {
     return NULL;
   }
   u->max_ready = max_ready;
+  u->gen = 1;
   u->rearm = malloc(sizeof(int) * (size_t)(max_ready + 1));
   for (int i = 0; i < registered; i++) {
     poll_add(u, fds[i]);
@@ -205,8 +214,7 @@ int uring_wait(uring_floor *u, int timeout_ms, int *ready) {
 
 void uring_churn(uring_floor *u, int fd, int pairs) {
   for (int i = 0; i < pairs; i++) {
-    poll_add(u, fd);
-    poll_remove(u, fd);
+    poll_remove(u, poll_add(u, fd));
   }
   enter(u, 0, 0);
   reap(u, NULL);
