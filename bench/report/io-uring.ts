@@ -105,6 +105,15 @@ function span(xs: number[]): string {
   return lo === hi ? fmtRatio(lo) : `${fmtRatio(lo)}-${fmtRatio(hi)}`;
 }
 
+/** "faster at N=10 (0.47x), N=1000 (0.63x); slower at N=19000 (4.79x)": a mixed row by column. */
+function split(cols: Array<[string, number]>): string {
+  const part = (what: string, keep: (r: number) => boolean) => {
+    const xs = cols.filter(([, r]) => keep(r));
+    return xs.length ? [`${what} at ${xs.map(([c, r]) => `${c} (${fmtRatio(r)})`).join(', ')}`] : [];
+  };
+  return [...part('faster', (r) => r < 0.95), ...part('slower', (r) => r > 1.05), ...part('within 5%', (r) => r >= 0.95 && r <= 1.05)].join('; ');
+}
+
 /**
  * Where io_uring wins and loses against epoll, from the ratios (a cell within 5% is a tie), or
  * null when the run measured no io_uring series.
@@ -118,7 +127,7 @@ export function ioUringVerdict(index: CellIndex, echo?: EchoInfo): string | null
     const where = `${r.block.title}, ${r.pair.label} ${span(xs)}`;
     if (xs.every((x) => x < 0.95)) wins.push(where);
     else if (xs.every((x) => x > 1.05)) losses.push(where);
-    else mixed.push(`${where} (${[...r.ratios].map(([v, x]) => `${r.block.col === 'n' ? 'N' : 'K'}=${v} ${fmtRatio(x.r)}`).join(', ')})`);
+    else mixed.push(`${where} (${split([...r.ratios].map(([v, x]) => [`${r.block.col === 'n' ? 'N' : 'K'}=${v}`, x.r]))})`);
   }
   const ech = echoRatios(echo);
   if (ech.length) {

@@ -15,12 +15,15 @@ describe('io_uring against epoll in the report', () => {
       cell('idle-scaling', 'io_uring', 'raw', 1000, 960), cell('idle-scaling', 'epoll', 'raw', 1000, 640),
       cell('register-churn', 'c-io_uring', 'raw', 10, 500), cell('register-churn', 'c-epoll', 'raw', 10, 1000),
       cell('register-batch', 'io_uring', 'raw', 10, 1010), cell('register-batch', 'epoll', 'raw', 10, 1000),
+      cell('register-batch', 'c-io_uring', 'raw', 10, 200), cell('register-batch', 'c-epoll', 'raw', 10, 800),
+      cell('register-batch', 'c-io_uring', 'raw', 19000, 4000), cell('register-batch', 'c-epoll', 'raw', 19000, 800),
     ];
     const index = new CellIndex(cells);
     const text = ioUringVerdict(index)!;
     expect(text).toMatch(/io_uring wins \(faster by more than 5% in every cell\): registration churn \(per register \+ unregister pair\), C io_uring \/ C epoll 0\.50x\./);
     expect(text).toMatch(/io_uring loses \(slower by more than 5% in every cell\): idle scaling, timeout 0 ms, iomux IoUring wait\(\) \/ Epoll poll\(\) 1\.50x\./);
-    expect(text).toMatch(/mixed or within 5%: register-batch .* 1\.01x \(N=10 1\.01x\)\./);
+    expect(text).toMatch(/mixed or within 5%: register-batch .* 1\.01x \(within 5% at N=10 \(1\.01x\)\);/);
+    expect(text).toMatch(/C io_uring \/ C epoll 0\.25x-5\.00x \(faster at N=10 \(0\.25x\); slower at N=19000 \(5\.00x\)\)/);
     const table = ioUringTables(index);
     expect(table).toMatch(/iomux IoUring wait\(\) \/ Epoll poll\(\)\s+1\.50x\s+1\.50x/);
   });
