@@ -34,6 +34,7 @@ function show(value: unknown): string {
   if (typeof value === 'number' && !Number.isFinite(value)) return 'unlimited';
   if (value !== null && typeof value === 'object') {
     return Object.entries(value)
+      .filter(([, v]) => v !== null)
       .map(([k, v]) => `${k} ${show(v)}`)
       .join(', ');
   }

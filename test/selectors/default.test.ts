@@ -101,7 +101,10 @@ describe('choosing a backend', () => {
     const caps = capabilities();
     // What each platform offers, and in which order DefaultSelector prefers it.
     const own = process.platform === 'linux' ? ['epoll'] : process.platform === 'darwin' || process.platform.endsWith('bsd') ? ['kqueue'] : [];
-    const byName = process.platform === 'linux' && native.has.libkqueue ? ['kqueue'] : [];
+    const byName = [
+      ...(process.platform === 'linux' && native.has.libkqueue ? ['kqueue'] : []),
+      ...(canUse('io_uring') ? ['io_uring'] : []),
+    ];
     expect(caps.backends).toEqual([...own, 'poll', 'select', ...byName]);
     expect(caps.default).toBe(own[0] ?? 'poll');
     expect(caps.fdSetSize).toBe(1024);

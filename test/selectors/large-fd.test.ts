@@ -16,6 +16,7 @@ const MODULES: Record<string, [file: string, cls: string, options: string]> = {
   poll: ['poll', 'PollSelector', ''],
   epoll: ['epoll', 'EpollSelector', ''],
   kqueue: ['kqueue', 'KqueueSelector', ''],
+  io_uring: ['io-uring', 'IoUringSelector', ''],
 };
 
 /**
@@ -40,7 +41,7 @@ function runChild(backend: string, body: string): { status: number | null; signa
   return { status: res.status, signal: res.signal, out, stderr: res.stderr.slice(0, 500) };
 }
 
-const backends = ['select', 'select (allowLargeFds)', 'poll', 'epoll', 'kqueue'].filter((b) => canUse(b.split(' ')[0]));
+const backends = ['select', 'select (allowLargeFds)', 'poll', 'epoll', 'kqueue', 'io_uring'].filter((b) => canUse(b.split(' ')[0]));
 
 describe.each(backends)('%s selector: register() of a huge fd number', (backend) => {
   const refusal = backend === 'select' ? 'ERR_FD_SETSIZE' : 'EBADF';
