@@ -32,8 +32,8 @@
  * request, as the addon makes it (to tell a stale completion from a current one). That matters
  * for speed: POLL_REMOVE looks the request up in a hash of its user_data, and a new user_data
  * lands in another bucket each time (cold in cache), where a fixed one would stay hot: with
- * 9000 polls in flight on a 4096-entry ring, 1.2 µs per add + remove pair against 0.7 µs
- * with user_data = fd. */
+ * 9000 polls in flight on a 4096-entry ring, 2.2 µs per add + remove pair against 0.72 µs
+ * with user_data = fd, in one run. */
 #define NOT_A_POLL (1ULL << 63)
 #define FD_OF(ud) ((int)(uint32_t)(ud))
 
