@@ -23,6 +23,12 @@ namespace iomux {
 #ifndef IORING_POLL_ADD_MULTI
 #define IORING_POLL_ADD_MULTI (1U << 0)
 #endif
+#ifndef IORING_FEAT_CQE_SKIP
+#define IORING_FEAT_CQE_SKIP (1U << 11)
+#endif
+#ifndef IOSQE_CQE_SKIP_SUCCESS
+#define IOSQE_CQE_SKIP_SUCCESS (1U << 6)
+#endif
 #ifndef IORING_CQE_F_MORE
 #define IORING_CQE_F_MORE (1U << 1)
 #endif
@@ -64,6 +70,8 @@ class UringRing {
   // GETEVENTS moves them into the CQ once there is room (IORING_FEAT_NODROP, Linux 5.5).
   bool Overflowed() const;
   bool ExtArg() const { return (features_ & IORING_FEAT_EXT_ARG) != 0; }
+  // The kernel can leave out the completion of a request that succeeded (Linux 5.17+).
+  bool CqeSkip() const { return (features_ & IORING_FEAT_CQE_SKIP) != 0; }
   // Waits as on kernels before 5.11, with an IORING_OP_TIMEOUT request (to test that path).
   void DisableExtArg() { features_ &= ~IORING_FEAT_EXT_ARG; }
   uint32_t sq_entries() const { return sq_entries_; }

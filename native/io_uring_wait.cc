@@ -194,6 +194,7 @@ int IoUring::CountedWait(Napi::Env env, int32_t* out, int max, int stride, doubl
       sqe->fd = -1;
       sqe->addr = kTimeoutUserData;
       sqe->user_data = kIgnoredUserData;
+      if (ring_.CqeSkip()) sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
       timeout_armed_ = false;
     }
   }
