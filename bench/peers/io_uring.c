@@ -36,10 +36,17 @@
  * with user_data = fd, in one run. */
 #define NOT_A_POLL (1ULL << 63)
 #define FD_OF(ud) ((int)(uint32_t)(ud))
+/* Older uapi headers lack these (Linux 5.17); the kernel's features say whether it has them. */
+#ifndef IOSQE_CQE_SKIP_SUCCESS
+#define IOSQE_CQE_SKIP_SUCCESS (1U << 6)
+#endif
+#ifndef IORING_FEAT_CQE_SKIP
+#define IORING_FEAT_CQE_SKIP (1U << 11)
+#endif
 
 struct uring_floor {
   int fd;
-  unsigned sq_entries, cq_entries, sq_tail;
+  unsigned sq_entries, cq_entries, sq_tail, features;
   unsigned *sq_head, *sq_ktail, *sq_mask, *sq_array, *cq_head, *cq_tail, *cq_mask;
   struct io_uring_sqe *sqes;
   struct io_uring_cqe *cqes;
@@ -102,13 +109,15 @@ static uint64_t poll_add(uring_floor *u, int fd) {
   return s->user_data;
 }
 
-/* The POLL_REMOVE of the poll request whose user_data is ud. */
+/* The POLL_REMOVE of the poll request whose user_data is ud; a removal that succeeds posts no
+ * completion of its own where the kernel can skip it, as in the addon. */
 static void poll_remove(uring_floor *u, uint64_t ud) {
   struct io_uring_sqe *s = next_sqe(u);
   s->opcode = IORING_OP_POLL_REMOVE;
   s->fd = -1;
   s->addr = ud;
   s->user_data = NOT_A_POLL;
+  if (u->features & IORING_FEAT_CQE_SKIP) s->flags |= IOSQE_CQE_SKIP_SUCCESS;
 }
 
 /* Reaps every completion; the fds of readiness completions go to ready (when not NULL). */
@@ -172,6 +181,7 @@ static int map_rings(uring_floor *u, const struct io_uring_params *p) {
   u->sq_entries = p->sq_entries;
   u->cq_entries = p->cq_entries;
   u->sq_tail = *u->sq_ktail;
+  u->features = p->features;
   return 0;
 }
 
