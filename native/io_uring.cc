@@ -18,8 +18,6 @@
 
 namespace iomux {
 
-static const char kWhat[] = "io_uring object";
-
 Napi::Function IoUring::Define(Napi::Env env) {
   return DefineClass(env, "IoUring",
                      {
@@ -45,7 +43,7 @@ Napi::Function IoUring::Define(Napi::Env env) {
 // new IoUring(entries, level): entries SQ entries (1..32768; the kernel rounds up to a power
 // of two), level: one-shot polls re-armed after each completion instead of multishot ones.
 IoUring::IoUring(const Napi::CallbackInfo& info)
-    : Napi::ObjectWrap<IoUring>(info), LoopWatchOwner(kWhat) {
+    : Napi::ObjectWrap<IoUring>(info), LoopWatchOwner(kIoUringWhat) {
   Napi::Env env = info.Env();
   int64_t entries = 256;
   if (!info[0].IsUndefined() && !ReadInt(info, 0, "entries", 1, kMaxRingEntries, &entries)) return;
@@ -263,79 +261,6 @@ Napi::Value IoUring::Info(const Napi::CallbackInfo& info) {
   o.Set("queued", ring_.Pending());
   o.Set("rearms", rearms_);
   return o;
-}
-
-bool IoUring::CheckCanWait(Napi::Env env) {
-  if (!CheckOpen(env)) return false;
-  if (WaitPending()) {
-    ThrowBusy(env, kWhat);
-    return false;
-  }
-  return true;
-}
-
-int32_t* IoUring::Scratch(int n) {
-  if (static_cast<size_t>(n) > scratch_records_) {
-    std::unique_ptr<int32_t[]> grown(new (std::nothrow) int32_t[static_cast<size_t>(n) * 3]);
-    if (!grown) {
-      errno = ENOMEM;
-      return nullptr;
-    }
-    scratch_ = std::move(grown);
-    scratch_records_ = static_cast<size_t>(n);
-  }
-  return scratch_.get();
-}
-
-Napi::Array IoUring::RecordsToArray(Napi::Env env, const int32_t* recs, int n) const {
-  Napi::Array out = Napi::Array::New(env, static_cast<size_t>(n));
-  for (int i = 0; i < n; i++) {
-    Napi::Array pair = Napi::Array::New(env, 2);
-    pair.Set(0u, Napi::Number::New(env, recs[3 * i]));
-    pair.Set(1u, Napi::Number::New(env, static_cast<uint32_t>(recs[3 * i + 1])));
-    out.Set(static_cast<uint32_t>(i), pair);
-  }
-  return out;
-}
-
-// poll(timeoutMs, maxevents): a new array of [fd, revents] pairs.
-Napi::Value IoUring::Poll(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  double ms;
-  int64_t max = 1024;
-  if (!CheckCanWait(env) || !ReadTimeout(info, 0, &ms)) return env.Undefined();
-  if (!info[1].IsUndefined() && !ReadInt(info, 1, "maxevents", 1, 65536, &max)) {
-    return env.Undefined();
-  }
-  int32_t* recs = Scratch(static_cast<int>(max));
-  if (recs == nullptr) return ThrowErrno(env, ENOMEM, "io_uring_enter");
-  long long t0 = stats_.Start();
-  int n = CountedWait(env, recs, static_cast<int>(max), 3, ms);
-  if (n < 0) return env.Undefined();
-  Napi::Array out = RecordsToArray(env, recs, n);
-  stats_.Stop(kStatCallNs, t0);
-  return out;
-}
-
-// pollInto(out, timeoutMs, stride): records of stride int32s, (fd, revents) or (fd, revents,
-// tag), straight into out.
-Napi::Value IoUring::PollInto(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Int32Span out;
-  double ms;
-  int64_t stride = 2;
-  if (!CheckCanWait(env) || !ReadInt32Span(info, 0, "out", &out) || !ReadTimeout(info, 1, &ms)) {
-    return env.Undefined();
-  }
-  if (!info[2].IsUndefined() && !ReadInt(info, 2, "stride", 2, 3, &stride)) return env.Undefined();
-  size_t records = out.length / static_cast<size_t>(stride);
-  if (records == 0) return ThrowRangeError(env, "The value of \"out.length\" is out of range");
-  int max = records > 65536 ? 65536 : static_cast<int>(records);
-  long long t0 = stats_.Start();
-  int n = CountedWait(env, out.data, max, static_cast<int>(stride), ms);
-  if (n < 0) return env.Undefined();
-  stats_.Stop(kStatCallNs, t0);
-  return Napi::Number::New(env, n);
 }
 
 Napi::Value IoUring::CancelWait(const Napi::CallbackInfo& info) {

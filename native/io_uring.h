@@ -31,6 +31,9 @@ struct UringReg {
   bool failed;    // its poll request failed (EBADF: closed before it was submitted): not re-armed
 };
 
+// How ERR_CLOSED and ERR_BUSY name the object.
+constexpr char kIoUringWhat[] = "io_uring object";
+
 // user_data of the ring's own requests; registrations never use generation 0.
 constexpr uint64_t kIgnoredUserData = 0;    // POLL_REMOVE, TIMEOUT_REMOVE: results unused
 constexpr uint64_t kInterruptUserData = 1;  // the multishot poll on the env's interrupt fd

@@ -1,4 +1,5 @@
-// io_uring(7) poll: the synchronous wait of class IoUring and the reaping of completions.
+// io_uring(7) poll: the synchronous waits of class IoUring (poll, pollInto) and the reaping of
+// completions.
 // A wait is one io_uring_enter that submits the queued changes and waits for a completion
 // (IORING_ENTER_GETEVENTS), its timeout given with IORING_ENTER_EXT_ARG (Linux 5.11+) or, on
 // older kernels, as an IORING_OP_TIMEOUT request. The env's interrupt fd (sync_interrupt.h)
@@ -8,8 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io_uring.h"
+#include <new>
+
+#include "args.h"
 #include "errors.h"
+#include "io_uring.h"
 
 namespace iomux {
 
@@ -205,6 +209,79 @@ int IoUring::CountedWait(Napi::Env env, int32_t* out, int max, int stride, doubl
   if (wake.Ended("io_uring_enter")) return -1;
   stats_.Add(kStatEvents, n);
   return n;
+}
+
+bool IoUring::CheckCanWait(Napi::Env env) {
+  if (!CheckOpen(env)) return false;
+  if (WaitPending()) {
+    ThrowBusy(env, kIoUringWhat);
+    return false;
+  }
+  return true;
+}
+
+int32_t* IoUring::Scratch(int n) {
+  if (static_cast<size_t>(n) > scratch_records_) {
+    std::unique_ptr<int32_t[]> grown(new (std::nothrow) int32_t[static_cast<size_t>(n) * 3]);
+    if (!grown) {
+      errno = ENOMEM;
+      return nullptr;
+    }
+    scratch_ = std::move(grown);
+    scratch_records_ = static_cast<size_t>(n);
+  }
+  return scratch_.get();
+}
+
+Napi::Array IoUring::RecordsToArray(Napi::Env env, const int32_t* recs, int n) const {
+  Napi::Array out = Napi::Array::New(env, static_cast<size_t>(n));
+  for (int i = 0; i < n; i++) {
+    Napi::Array pair = Napi::Array::New(env, 2);
+    pair.Set(0u, Napi::Number::New(env, recs[3 * i]));
+    pair.Set(1u, Napi::Number::New(env, static_cast<uint32_t>(recs[3 * i + 1])));
+    out.Set(static_cast<uint32_t>(i), pair);
+  }
+  return out;
+}
+
+// poll(timeoutMs, maxevents): a new array of [fd, revents] pairs.
+Napi::Value IoUring::Poll(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  double ms;
+  int64_t max = 1024;
+  if (!CheckCanWait(env) || !ReadTimeout(info, 0, &ms)) return env.Undefined();
+  if (!info[1].IsUndefined() && !ReadInt(info, 1, "maxevents", 1, 65536, &max)) {
+    return env.Undefined();
+  }
+  int32_t* recs = Scratch(static_cast<int>(max));
+  if (recs == nullptr) return ThrowErrno(env, ENOMEM, "io_uring_enter");
+  long long t0 = stats_.Start();
+  int n = CountedWait(env, recs, static_cast<int>(max), 3, ms);
+  if (n < 0) return env.Undefined();
+  Napi::Array out = RecordsToArray(env, recs, n);
+  stats_.Stop(kStatCallNs, t0);
+  return out;
+}
+
+// pollInto(out, timeoutMs, stride): records of stride int32s, (fd, revents) or (fd, revents,
+// tag), straight into out.
+Napi::Value IoUring::PollInto(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Int32Span out;
+  double ms;
+  int64_t stride = 2;
+  if (!CheckCanWait(env) || !ReadInt32Span(info, 0, "out", &out) || !ReadTimeout(info, 1, &ms)) {
+    return env.Undefined();
+  }
+  if (!info[2].IsUndefined() && !ReadInt(info, 2, "stride", 2, 3, &stride)) return env.Undefined();
+  size_t records = out.length / static_cast<size_t>(stride);
+  if (records == 0) return ThrowRangeError(env, "The value of \"out.length\" is out of range");
+  int max = records > 65536 ? 65536 : static_cast<int>(records);
+  long long t0 = stats_.Start();
+  int n = CountedWait(env, out.data, max, static_cast<int>(stride), ms);
+  if (n < 0) return env.Undefined();
+  stats_.Stop(kStatCallNs, t0);
+  return Napi::Number::New(env, n);
 }
 
 }  // namespace iomux
