@@ -12,6 +12,7 @@ import { select } from '../lib/select';
 import type { BaseSelector } from '../lib/selectors/base';
 import { canUse, createSelector } from '../lib/selectors/default';
 import { SelectSelector } from '../lib/selectors/select';
+import { ioUringBackend } from './io-uring-backend';
 
 /** The ways a backend can be called. */
 export type Api = 'raw' | 'pollInto' | 'selectors';
@@ -25,7 +26,7 @@ export interface Timed {
 
 /** One multiplexer and the APIs iomux offers for it. */
 export interface BenchBackend {
-  readonly name: 'select' | 'poll' | 'epoll' | 'kqueue';
+  readonly name: 'select' | 'poll' | 'epoll' | 'kqueue' | 'io_uring';
   readonly apis: readonly Api[];
   /** Which APIs can add and drop one fd (select has no registration of its own). */
   readonly churnApis: readonly Api[];
@@ -35,8 +36,11 @@ export interface BenchBackend {
    * Poll/Epoll and the selectors keep their registrations.
    */
   wait(api: Api, fds: readonly number[], active: number, timeoutMs: number): Timed;
-  /** register + unregister of the last fd in `fds` while the others stay registered. */
-  churn(api: Api, fds: readonly number[]): Timed;
+  /**
+   * register + unregister of the last fd in `fds` while the others stay registered; `pairs`
+   * such pairs per call where the backend takes it (epoll, io_uring: register-batch).
+   */
+  churn(api: Api, fds: readonly number[], pairs?: number): Timed;
 }
 
 /*
@@ -60,7 +64,7 @@ interface Kept {
 }
 const kept = new Map<string, Kept>();
 
-function keep<T>(key: string, fds: readonly number[], make: () => T, add: (o: T, fd: number) => void, drop: (o: T, fd: number) => void, close: (o: T) => void): T {
+export function keep<T>(key: string, fds: readonly number[], make: () => T, add: (o: T, fd: number) => void, drop: (o: T, fd: number) => void, close: (o: T) => void): T {
   let k = kept.get(key);
   if (!k) {
     const obj = make();
@@ -259,15 +263,17 @@ const epollBackend: BenchBackend = {
       close() {},
     };
   },
-  churn(api, fds) {
+  churn(api, fds, pairs = 1) {
     if (api === 'selectors') return selectorChurn(makeSelector('epoll', fds), fds);
     const ep = new Epoll();
     const extra = fds[fds.length - 1];
     for (const fd of fds.slice(0, -1)) ep.register(fd, constants.EPOLLIN);
     return {
       fn() {
-        ep.register(extra, constants.EPOLLIN);
-        ep.unregister(extra);
+        for (let i = 0; i < pairs; i++) {
+          ep.register(extra, constants.EPOLLIN);
+          ep.unregister(extra);
+        }
       },
       close: () => ep.close(),
     };
@@ -308,8 +314,8 @@ const kqueueBackend: BenchBackend = {
   churn: (api, fds) => selectorChurn(makeSelector('kqueue', fds), fds),
 };
 
-/** Backend name -> backend, only those that work in this process. */
+/** Backend name -> backend, only those that work in this process (io_uring: bench/io-uring-backend.ts). */
 export function presentBackends(): Map<string, BenchBackend> {
-  const all = [selectBackend, pollBackend, epollBackend, kqueueBackend];
+  const all = [selectBackend, pollBackend, epollBackend, kqueueBackend, ioUringBackend];
   return new Map(all.filter((b) => canUse(b.name)).map((b) => [b.name, b]));
 }

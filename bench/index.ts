@@ -11,6 +11,7 @@ import { FD_SETSIZE } from '../lib/constants';
 import { defaultBackend } from '../lib/selectors/default';
 import { type BenchBackend, presentBackends, releaseKept } from './backends';
 import { runEcho } from './echo/run';
+import { ioUringMissing } from './io-uring-backend';
 import { createFixture, maxSockets, raiseNofile } from './fixtures';
 import { loadNapiFloor, type NapiFloor } from './napi';
 import { type BenchOptions, parseOptions } from './options';
@@ -45,6 +46,7 @@ function findPeers(wanted: PeerFamily[], notes: string[]): { peers: Map<PeerFami
       if (wanted.includes('c')) peers.set('c', c.peer);
       if (wanted.includes('c-mt')) peers.set('c-mt', { ...c.peer, family: 'c-mt', env: { IOMUX_FLOOR_THREAD: '1' } });
       notes.push(`C floor: bench/peers/floor.c built with ${c.peer.version}, -O2; c-mt-* is the same loop with one extra idle thread`);
+      if (c.peer.ioUringMissing && process.platform === 'linux') notes.push(`C io_uring floor left out: ${c.peer.ioUringMissing}`);
     } else notes.push(`C floor left out: ${c.reason}`);
   }
   if (wanted.includes('cpython')) {
@@ -74,6 +76,9 @@ function prepare(opts: BenchOptions, maxN: number) {
     const b = present.get(name);
     if (b) chosen.push(b);
     else notes.push(`backend ${name} is not present here: left out`);
+  }
+  if (process.platform === 'linux' && !present.has('io_uring') && (opts.backends ?? ['io_uring']).includes('io_uring')) {
+    notes.push(`io_uring series left out: ${ioUringMissing()}`);
   }
   const tooBig = opts.sizes.filter((n) => n > maxN);
   if (tooBig.length) notes.push(`sizes ${tooBig.join(', ')} are above max N ${maxN}: left out`);

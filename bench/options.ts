@@ -50,12 +50,13 @@ export const USAGE = `usage: iomux bench [options]
   --sizes LIST         idle sockets N (default 10,100,1000,10000, then 50000,100000,250000,1000000
                        where RLIMIT_NOFILE allows, and max = the most RLIMIT_NOFILE allows)
   --active LIST        ready sockets K of the activity sweep (default 1,10,100,500,1000 of N=1000)
-  --backends LIST      select,poll,epoll,kqueue (default: all present here)
+  --backends LIST      select,poll,epoll,kqueue,io_uring (default: all present here)
   --api LIST           raw,pollInto,selectors (default: all)
   --peers LIST         c,c-mt,cpython,napi or none (default: all found; c-mt is the C floor with one
                        extra idle thread, as Node has; napi the thinnest plain-C Node-API calls)
   --no-peers           the same as --peers none
-  --scenarios LIST     idle-scaling,activity-sweep,register-churn,echo (default: all but echo)
+  --scenarios LIST     idle-scaling,activity-sweep,register-churn,echo (default: all but echo;
+                       register-churn includes register-batch: 64 pairs per call)
   --scenario NAME      the same as --scenarios (e.g. --scenario echo)
   --time MS            measuring time per cell over all rounds (default 150)
   --rounds R           rounds in rotating order (default 15)

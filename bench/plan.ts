@@ -13,8 +13,9 @@ import type { Cell } from './report/cells';
 import { type Job, iomuxJobs, peerJobs, runJobs } from './runner';
 import { activitySweep } from './scenarios/activity-sweep';
 import { idleScaling } from './scenarios/idle-scaling';
-import { registerChurn } from './scenarios/register-churn';
-import type { Scenario } from './scenarios/scenario';
+import { registerBatch, registerChurn } from './scenarios/register-churn';
+import { type PeerMode, type Scenario, usesIoUring } from './scenarios/scenario';
+import type { BatchSamples } from './timing';
 
 /** One fixture's worth of work. */
 export interface Stage {
@@ -39,6 +40,19 @@ export interface PlanContext {
   onError(message: string): void;
 }
 
+/** A scenario whose peer modes are only those the peers can run here. */
+function runnable(s: Scenario, peers: ReadonlyMap<PeerFamily, PeerProgram>): Scenario {
+  const ok = (m: PeerMode) => peers.has(m.family) && !(usesIoUring(m) && peers.get(m.family)!.ioUringMissing !== null);
+  return { ...s, peerModes: (maxFd, fdSetSize) => s.peerModes(maxFd, fdSetSize).filter(ok) };
+}
+
+/** An iomux job of a scenario whose calls make several operations: its samples per operation. */
+function perOperation(job: Job, ops: number): Job {
+  const per = (got: Map<number, BatchSamples>) =>
+    new Map([...got].map(([t, b]) => [t, { samples: b.samples.map((ns) => ns / ops), callsPerSample: b.callsPerSample }] as const));
+  return { ...job, run: async (timeMs) => per(await job.run(timeMs)) };
+}
+
 /**
  * Plans the stages of a run.
  * @returns the stages and the number of progress steps they will report (jobs x rounds).
@@ -48,10 +62,11 @@ export function planStages(opts: BenchOptions, ctx: PlanContext): { stages: Stag
   const apis = new Set(opts.apis);
   // A job is one series; peers that CPython cannot serve past FD_SETSIZE drop out when the
   // fixture's fds are known, so the step count is an estimate made with fds just above N.
-  const napiFor = (s: Scenario) => (ctx.napi && s !== registerChurn ? ctx.napi : null);
+  // The Node-API floor has wait calls only: none in the churn scenarios.
+  const napiFor = (s: Scenario) => (ctx.napi && s !== registerChurn && s !== registerBatch ? ctx.napi : null);
   const jobsOf = (s: Scenario, n: number) =>
     ctx.backends.reduce((sum, b) => sum + s.apis(b).filter((a) => apis.has(a)).length, 0) +
-    s.peerModes(n + 64, FD_SETSIZE).filter((m) => ctx.peers.has(m.family)).length +
+    runnable(s, ctx.peers).peerModes(n + 64, FD_SETSIZE).length +
     (napiFor(s) ? (native.has.epoll ? 4 : 2) : 0);
   let steps = 0;
 
@@ -59,10 +74,11 @@ export function planStages(opts: BenchOptions, ctx: PlanContext): { stages: Stag
     const servers = new Map([...ctx.peers].map(([family, peer]) => [family, new PeerServer(peer, fixture.fds)] as const));
     try {
       const floor = napiFor(scenario);
+      const ops = scenario.opsPerCall ?? 1;
       const jobs: Job[] = [
-        ...iomuxJobs(scenario, ctx.backends, apis, fixture, n, opts.batchMs),
+        ...iomuxJobs(scenario, ctx.backends, apis, fixture, n, opts.batchMs).map((j) => (ops > 1 ? perOperation(j, ops) : j)),
         ...(floor ? napiJobs(scenario, floor, fixture, n, opts.batchMs) : []),
-        ...peerJobs(scenario, servers, fixture, n, FD_SETSIZE, opts.batchMs),
+        ...peerJobs(runnable(scenario, ctx.peers), servers, fixture, n, FD_SETSIZE, opts.batchMs),
       ];
       return await runJobs(jobs, {
         rounds: opts.rounds,
@@ -81,7 +97,7 @@ export function planStages(opts: BenchOptions, ctx: PlanContext): { stages: Stag
     const idle = want(idleScaling);
     const churn = want(registerChurn) && opts.churnSizes.includes(n);
     if (!idle && !churn) continue;
-    steps += opts.rounds * ((idle ? jobsOf(idleScaling, n) : 0) + (churn ? jobsOf(registerChurn, n) : 0));
+    steps += opts.rounds * ((idle ? jobsOf(idleScaling, n) : 0) + (churn ? jobsOf(registerChurn, n) + jobsOf(registerBatch, n) : 0));
     stages.push({
       label: `N=${n}`,
       count: n + 1,
@@ -89,7 +105,10 @@ export function planStages(opts: BenchOptions, ctx: PlanContext): { stages: Stag
       async run(fixture) {
         ctx.blocks[n] = fixture.block;
         const cells = idle ? await runAll(idleScaling, fixture, n, `idle N=${n}`) : [];
-        if (churn) cells.push(...(await runAll(registerChurn, fixture, n, `churn N=${n}`)));
+        if (churn) {
+          cells.push(...(await runAll(registerChurn, fixture, n, `churn N=${n}`)));
+          cells.push(...(await runAll(registerBatch, fixture, n, `churn x${registerBatch.opsPerCall} N=${n}`)));
+        }
         return cells;
       },
     });

@@ -1,6 +1,7 @@
 /**
  * `--scenario echo`: single-threaded echo servers (iomux DefaultSelector in a synchronous loop,
- * the same on selectAsync(), Node's net, CPython selectors, C epoll), each in its own process,
+ * the same on selectAsync(), IoUringSelector's synchronous loop where io_uring works, Node's
+ * net, CPython selectors, C epoll), each in its own process,
  * driven in turn by the C load generator (loadgen.c) at C connections of which A are active.
  * Server CPU per message comes from the sum of /proc/PID/task/TID/schedstat (ns on the CPU,
  * every thread) read when the load generator starts and stops measuring.
@@ -11,6 +12,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { benchAsset, packageRoot } from '../assets';
+import { canUse } from '../../lib/selectors/default';
+import { ioUringMissing } from '../io-uring-backend';
 import type { BenchOptions } from '../options';
 import type { EchoInfo, EchoRow } from './types';
 
@@ -124,6 +127,8 @@ export async function runEcho(opts: BenchOptions, maxN: number, onProgress: (wha
     const node = (mode: string) => [...(ext === '.ts' ? ['--import', 'tsx'] : []), nodeServer, mode];
     servers.push(await startServer('iomux DefaultSelector', process.execPath, node('selector')));
     servers.push(await startServer('iomux selectAsync', process.execPath, node('async')));
+    if (canUse('io_uring')) servers.push(await startServer('iomux IoUringSelector', process.execPath, node('io_uring')));
+    else notes.push(`echo: iomux IoUringSelector server left out: ${ioUringMissing()}`);
     servers.push(await startServer('node net', process.execPath, node('net')));
     if (!spawnSync('python3', ['--version']).error) servers.push(await startServer('cpython selectors', 'python3', [benchAsset('echo/server.py')]));
     else notes.push('echo: cpython selectors server left out: no python3 on PATH');

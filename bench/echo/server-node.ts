@@ -1,14 +1,15 @@
 /**
  * The echo scenario's Node servers, one per process: `selector` (iomux DefaultSelector in a
  * synchronous loop: the whole process is the server), `async` (the same loop on selectAsync(),
- * so Node's event loop keeps running), and `net` (Node's own net module). Each listens on
+ * so Node's event loop keeps running), `io_uring` (the synchronous loop on IoUringSelector),
+ * and `net` (Node's own net module). Each listens on
  * 127.0.0.1 (kernel-chosen port), prints "port N", and echoes every byte back until killed.
  */
 import net from 'node:net';
 import { EVENT_READ } from '../../lib/constants';
 import { close, read, write } from '../../lib/fd';
 import type { BaseSelector } from '../../lib/selectors/base';
-import { DefaultSelector } from '../../lib/selectors/default';
+import { createSelector, DefaultSelector } from '../../lib/selectors/default';
 import { accept, listen, localAddress } from '../../lib/socket';
 
 const buf = new Uint8Array(65536);
@@ -42,12 +43,12 @@ function onReady(sel: BaseSelector, lfd: number, fd: number): void {
   close(fd);
 }
 
-function iomuxServer(mode: 'selector' | 'async'): void {
+function iomuxServer(mode: 'selector' | 'async' | 'io_uring'): void {
   const lfd = listen({ host: '127.0.0.1', port: 0 }, 4096);
-  const sel = new DefaultSelector();
+  const sel = mode === 'io_uring' ? createSelector('io_uring') : new DefaultSelector();
   sel.register(lfd, EVENT_READ);
   process.stdout.write(`port ${localAddress(lfd).port}\n`);
-  if (mode === 'selector') {
+  if (mode !== 'async') {
     for (;;) for (const [key] of sel.select()) onReady(sel, lfd, key.fd);
   }
   void (async () => {
@@ -66,9 +67,9 @@ function netServer(): void {
 }
 
 const mode = process.argv[2];
-if (mode === 'selector' || mode === 'async') iomuxServer(mode);
+if (mode === 'selector' || mode === 'async' || mode === 'io_uring') iomuxServer(mode);
 else if (mode === 'net') netServer();
 else {
-  process.stderr.write('usage: server-node selector|async|net\n');
+  process.stderr.write('usage: server-node selector|async|io_uring|net\n');
   process.exitCode = 64;
 }

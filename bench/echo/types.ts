@@ -1,6 +1,9 @@
 /** The echo scenario's records: one per server x connections C x active connections A. */
 export interface EchoRow {
-  /** 'iomux DefaultSelector', 'iomux selectAsync', 'node net', 'cpython selectors', 'c epoll'. */
+  /**
+   * 'iomux DefaultSelector', 'iomux selectAsync', 'iomux IoUringSelector' (Linux, where
+   * io_uring works), 'node net', 'cpython selectors', 'c epoll'.
+   */
   server: string;
   /** Open connections C. */
   conns: number;

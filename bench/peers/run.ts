@@ -26,6 +26,8 @@ export interface PeerProgram {
   version: string;
   /** Extra environment for the peer. */
   env?: Record<string, string>;
+  /** The C floor: why its io_uring modes cannot run here (`floor probe`), or null when they can. */
+  ioUringMissing?: string | null;
 }
 
 /** One timeout's samples from a peer run: ns per call, one per batch of `calls`, sorted ascending. */
@@ -42,7 +44,19 @@ function which(cmd: string, versionArgs: string[]): string | null {
 }
 
 /**
- * Compiles floor.c into a fresh temporary directory.
+ * Asks a compiled floor whether io_uring works here (io_uring_setup can fail under a seccomp
+ * filter, with kernel.io_uring_disabled, or on a kernel without it).
+ * @returns null when it does, else the reason.
+ */
+function probeIoUring(floor: string): string | null {
+  const r = spawnSync(floor, ['probe'], { encoding: 'utf8' });
+  const line = `${r.stdout ?? ''}`.trim();
+  if (r.status !== 0 || !line.startsWith('io_uring')) return `floor probe failed: ${r.stderr || r.error?.message || line}`.trim();
+  return line === 'io_uring ok' ? null : line.replace(/^io_uring: /, '');
+}
+
+/**
+ * Compiles floor.c (with io_uring.c, empty but on Linux) into a fresh temporary directory.
  * @returns the program, or null with the reason when there is no working `cc`.
  */
 export function compileFloor(): { peer: PeerProgram | null; reason?: string; cleanup(): void } {
@@ -51,13 +65,13 @@ export function compileFloor(): { peer: PeerProgram | null; reason?: string; cle
   const dir = mkdtempSync(path.join(tmpdir(), 'iomux-bench-'));
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
   const out = path.join(dir, 'floor');
-  const src = benchAsset('peers/floor.c');
-  const r = spawnSync('cc', ['-O2', '-pthread', '-o', out, src], { encoding: 'utf8' });
+  const src = [benchAsset('peers/floor.c'), benchAsset('peers/io_uring.c')];
+  const r = spawnSync('cc', ['-O2', '-pthread', '-o', out, ...src], { encoding: 'utf8' });
   if (r.status !== 0) {
     cleanup();
     return { peer: null, reason: `cc failed: ${r.stderr.trim().split('\n')[0]}`, cleanup() {} };
   }
-  return { peer: { family: 'c', command: out, args: [], version }, cleanup };
+  return { peer: { family: 'c', command: out, args: [], version, ioUringMissing: probeIoUring(out) }, cleanup };
 }
 
 /** Finds python3. @returns the program, or null with the reason. */

@@ -5,9 +5,9 @@
 
 /** One measured cell: one series (backend + API, or a peer) at one size, activity and timeout. */
 export interface Cell {
-  /** The workload: 'idle-scaling', 'activity-sweep' or 'register-churn'. */
+  /** The workload: 'idle-scaling', 'activity-sweep', 'register-churn' or 'register-batch' (figures per pair). */
   scenario: string;
-  /** 'select' | 'poll' | 'epoll' | 'kqueue' for iomux; 'c-epoll', 'cpython-poll', ... for peers. */
+  /** 'select' | 'poll' | 'epoll' | 'kqueue' | 'io_uring' for iomux; 'c-epoll', 'c-io_uring', 'cpython-poll', ... for peers. */
   backend: string;
   /** 'raw' (poll()/select()), 'pollInto' or 'selectors'; churn uses the same names. */
   api: string;
@@ -129,8 +129,8 @@ export function slope(points: Array<[number, number]>): number {
 export function seriesOf(cell: Pick<Cell, 'backend' | 'api'>): string {
   const isPeer = familyOf(cell.backend) !== 'iomux';
   const names: Record<string, string> = {
-    raw: isPeer ? '' : cell.backend === 'select' ? ' select()' : ' poll()',
-    pollInto: ' pollInto()',
+    raw: isPeer ? '' : cell.backend === 'select' ? ' select()' : cell.backend === 'io_uring' ? ' wait()' : ' poll()',
+    pollInto: cell.backend === 'io_uring' ? ' waitInto()' : ' pollInto()',
     selectors: ' selectors',
   };
   return `${cell.backend}${names[cell.api] ?? ` ${cell.api}`}`;

@@ -35,7 +35,7 @@ async function importEsm(name: string): Promise<any> {
 }
 
 const DASHES: Record<string, number[]> = { iomux: [1, 0], 'N-API': [4, 2], C: [8, 4], 'C+thread': [8, 3, 2, 3], CPython: [2, 3] };
-const COLOURS: Record<string, string> = { select: '#d62728', poll: '#1f77b4', epoll: '#2ca02c', kqueue: '#9467bd' };
+const COLOURS: Record<string, string> = { select: '#d62728', poll: '#1f77b4', epoll: '#2ca02c', kqueue: '#9467bd', io_uring: '#ff7f0e' };
 
 /** The vega-lite spec for the idle-scaling cells at one timeout. */
 export function scalingSpec(cells: Cell[], timeoutMs = 0): Record<string, unknown> {
@@ -49,10 +49,10 @@ export function scalingSpec(cells: Cell[], timeoutMs = 0): Record<string, unknow
       series: seriesOf(c),
       family: familyOf(c.backend),
       mechanism: c.backend.replace(/^(c-mt|c|cpython|napi)-/, ''),
-      api: c.api === 'raw' ? 'select() / poll()' : c.api === 'pollInto' ? 'pollInto()' : 'selectors',
+      api: c.api === 'raw' ? 'select() / poll() / wait()' : c.api === 'pollInto' ? 'pollInto() / waitInto()' : 'selectors',
     }));
   const families = (['iomux', 'N-API', 'C', 'C+thread', 'CPython'] as const).filter((f) => values.some((v) => v.family === f));
-  const mechanisms = ['select', 'poll', 'epoll', 'kqueue'].filter((m) => values.some((v) => v.mechanism === m));
+  const mechanisms = ['select', 'poll', 'epoll', 'kqueue', 'io_uring'].filter((m) => values.some((v) => v.mechanism === m));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
@@ -98,7 +98,7 @@ export function scalingSpec(cells: Cell[], timeoutMs = 0): Record<string, unknow
           shape: {
             field: 'api',
             type: 'nominal',
-            scale: { domain: ['select() / poll()', 'pollInto()', 'selectors'], range: ['circle', 'triangle-up', 'square'] },
+            scale: { domain: ['select() / poll() / wait()', 'pollInto() / waitInto()', 'selectors'], range: ['circle', 'triangle-up', 'square'] },
             title: 'API',
           },
         },

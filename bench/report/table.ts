@@ -6,6 +6,7 @@ import { type Cell, familyOf, fmtNs, fmtRatio, ratio, ratioSpread, scattered, se
 import type { EchoInfo } from '../echo/types';
 import { CellIndex, causes as explain, scaling, targets, type TargetResult } from './compare';
 import { echoTable } from './echo';
+import { ioUringTables, ioUringVerdict } from './io-uring';
 
 /** Facts about the run that the reader needs to judge the figures. */
 export interface RunInfo {
@@ -167,7 +168,8 @@ export function verdict(index: CellIndex, info: RunInfo, results: TargetResult[]
   const tail = missed.length
     ? `${met} of ${results.length} targets are met; missed: ${missed.join('; ')} (causes above, under the targets).`
     : `${met} of ${results.length} targets are met${results.some((t) => t.met === null) ? ' (the rest were not measured)' : ''}.`;
-  return `On this machine (${info.cpu}, ${info.cores} cores, Node ${info.node}) ${say.join('; ')}. ${sweepAnswer(index)} ${tail}`;
+  const uring = ioUringVerdict(index, info.echo);
+  return `On this machine (${info.cpu}, ${info.cores} cores, Node ${info.node}) ${say.join('; ')}. ${sweepAnswer(index)} ${tail}${uring ? ` ${uring}` : ''}`;
 }
 
 /** A ratio with the p25-p75 of the per-round ratios, where the cells have rounds: 1.52x (1.48-1.57). */
@@ -225,10 +227,12 @@ export function renderReport(cells: Cell[], info: RunInfo): string {
     out.push(matrix(mine, 'n', (c) => mark(withSpread(c, index.cFloor(c)), c, index.cFloor(c))), '');
     out.push(`-- iomux / C floor with one idle thread (C-mt), timeout ${t} ms`);
     out.push(matrix(mine, 'n', (c) => mark(fmtRatio(ratio(c, index.cThreaded(c))), c, index.cThreaded(c))), '');
+    // Neither the N-API floor nor CPython has an io_uring call: those rows would be all '-'.
+    const known = mine.filter((c) => c.backend !== 'io_uring');
     out.push(`-- iomux / N-API floor (the same call through the thinnest Node-API function), timeout ${t} ms`);
-    out.push(matrix(mine, 'n', (c) => mark(fmtRatio(ratio(c, index.napiFloor(c))), c, index.napiFloor(c))), '');
+    out.push(matrix(known, 'n', (c) => mark(fmtRatio(ratio(c, index.napiFloor(c))), c, index.napiFloor(c))), '');
     out.push(`-- iomux / CPython (same call), timeout ${t} ms`);
-    out.push(matrix(mine, 'n', (c) => mark(fmtRatio(ratio(c, index.cpython(c))), c, index.cpython(c))), '');
+    out.push(matrix(known, 'n', (c) => mark(fmtRatio(ratio(c, index.cpython(c))), c, index.cpython(c))), '');
   }
   if (cells.some(scattered)) out.push(SCATTER_NOTE, '');
   const sweep = cells.filter((c) => c.scenario === 'activity-sweep');
@@ -241,6 +245,11 @@ export function renderReport(cells: Cell[], info: RunInfo): string {
     out.push('== registration churn: register + unregister one fd beside N registered ones: median per pair');
     out.push(matrix(churn, 'n', (c) => mark(fmtNs(c.medianNs), c)), '');
   }
+  const batch = cells.filter((c) => c.scenario === 'register-batch');
+  if (batch.length) {
+    out.push('== register-batch: 64 register + unregister pairs per call (io_uring: all in one io_uring_enter): median per pair');
+    out.push(matrix(batch, 'n', (c) => mark(fmtNs(c.medianNs), c)), '');
+  }
   const results = targets(index);
   out.push('== targets (measured on this machine)');
   for (const r of results) {
@@ -249,6 +258,8 @@ export function renderReport(cells: Cell[], info: RunInfo): string {
   const why = explain(index, results);
   if (why.length) out.push('', 'Why targets were missed (from the figures; profiles in docs/benchmark.md):', ...why.map((c) => `  - ${c}`));
   if (info.echo) out.push('', echoTable(info.echo));
+  const uringTables = ioUringTables(index, info.echo);
+  if (uringTables) out.push('', uringTables);
   out.push('', '== verdict', verdict(index, info, results), '');
   out.push('== every cell: median [p25-p75] (min-max) over batches, batches x calls per batch; ratios (fastest batch over fastest batch) against C, C-mt, N-API, CPython');
   out.push(

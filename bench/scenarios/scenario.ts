@@ -34,12 +34,20 @@ export interface Scenario {
   setup(backend: BenchBackend, api: Api, ctx: SetupContext): Timed | null;
   /** The peer modes that make the same calls; maxFd lets CPython's select bow out past FD_SETSIZE. */
   peerModes(maxFd: number, fdSetSize: number): PeerMode[];
+  /**
+   * Operations one timed iomux call makes (register-batch: register + unregister pairs); its
+   * figures are divided by it, so that a cell is per operation. The peers report per operation
+   * themselves. 1 when absent.
+   */
+  readonly opsPerCall?: number;
 }
 
 /** The kernel mechanisms beside select and poll that this platform has. */
 export interface Mechanisms {
   epoll: boolean;
   kqueue: boolean;
+  /** Linux: the C floor has io_uring modes (they are left out when `floor probe` says io_uring cannot run). */
+  io_uring: boolean;
 }
 
 /**
@@ -63,8 +71,11 @@ export function waitPeerModes(maxFd: number, fdSetSize: number, mech: Mechanisms
       { family: 'cpython', mode: Selector, backend: `cpython-${m}`, api: 'selectors' },
     );
   }
+  if (mech.io_uring) modes.push({ family: 'c', mode: 'io_uring', backend: 'c-io_uring', api: 'raw' });
   if (threaded) {
-    for (const m of ['select', 'poll', ...own]) modes.push({ family: 'c-mt', mode: m, backend: `c-mt-${m}`, api: 'raw' });
+    for (const m of ['select', 'poll', ...own, ...(mech.io_uring ? ['io_uring'] : [])]) {
+      modes.push({ family: 'c-mt', mode: m, backend: `c-mt-${m}`, api: 'raw' });
+    }
   }
   // CPython's select.select() and SelectSelector refuse fds >= FD_SETSIZE (ValueError).
   if (maxFd < fdSetSize) {
@@ -78,5 +89,10 @@ export function waitPeerModes(maxFd: number, fdSetSize: number, mech: Mechanisms
 
 /** This platform's mechanisms, as the addon was built. */
 export function mechanisms(has: { epoll: boolean; kqueue: boolean }): Mechanisms {
-  return { epoll: has.epoll, kqueue: has.kqueue && process.platform !== 'linux' };
+  return { epoll: has.epoll, kqueue: has.kqueue && process.platform !== 'linux', io_uring: process.platform === 'linux' };
+}
+
+/** Whether a peer mode calls io_uring (left out when the C floor's probe says it cannot run here). */
+export function usesIoUring(m: PeerMode): boolean {
+  return m.mode.includes('io_uring');
 }

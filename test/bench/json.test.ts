@@ -15,8 +15,17 @@ import { scalingSpec } from '../../bench/report/svg';
 import { renderReport } from '../../bench/report/table';
 import { fdRanges } from '../../bench/peers/run';
 import { spawnSync } from 'node:child_process';
+import { canUse } from '../../lib/selectors/default';
 
 const has = (cmd: string) => !spawnSync(cmd, ['--version']).error;
+
+/** Whether io_uring_setup works here, asked of a throwaway build of the C floor's probe. */
+function probeFloorIoUring(): boolean {
+  const out = path.join(dir, 'floor');
+  const src = ['floor.c', 'io_uring.c'].map((f) => path.join(__dirname, '..', '..', 'bench', 'peers', f));
+  if (spawnSync('cc', ['-O2', '-pthread', '-o', out, ...src]).status !== 0) return false;
+  return spawnSync(out, ['probe'], { encoding: 'utf8' }).stdout.trim() === 'io_uring ok';
+}
 
 const dir = mkdtempSync(path.join(tmpdir(), 'iomux-bench-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -103,8 +112,8 @@ describe('bench --quick --json', () => {
     expect(doc.cells.length).toBeGreaterThan(0);
     for (const c of doc.cells) {
       expect(Object.keys(c)).toEqual([...CELL_FIELDS]);
-      expect(['idle-scaling', 'activity-sweep', 'register-churn']).toContain(c.scenario);
-      expect(c.backend).toMatch(/^(select|poll|epoll|kqueue|(c|c-mt|cpython)-(select|poll|epoll|kqueue)|napi-(select|poll|epoll))$/);
+      expect(['idle-scaling', 'activity-sweep', 'register-churn', 'register-batch']).toContain(c.scenario);
+      expect(c.backend).toMatch(/^(select|poll|epoll|kqueue|io_uring|(c|c-mt)-io_uring|(c|c-mt|cpython)-(select|poll|epoll|kqueue)|napi-(select|poll|epoll))$/);
       expect(['raw', 'pollInto', 'selectors']).toContain(c.api);
       for (const f of ['n', 'active', 'timeoutMs', 'samples', 'callsPerSample'] as const) expect(Number.isInteger(c[f])).toBe(true);
       // One sample is one batch of callsPerSample calls; at least 3 batches per cell.
@@ -135,6 +144,18 @@ describe('bench --quick --json', () => {
     if (has('cc')) for (const b of ['c-select', 'c-poll', 'c-mt-poll', 'napi-poll', 'napi-select']) expect(backends).toContain(b);
     if (has('python3')) for (const b of ['cpython-select', 'cpython-poll']) expect(backends).toContain(b);
     if (process.platform === 'linux' && has('cc')) for (const b of ['c-epoll', 'c-mt-epoll', 'napi-epoll']) expect(backends).toContain(b);
+    // io_uring: the C floor wherever io_uring_setup works, iomux's series wherever IoUring does,
+    // in every scenario (register-batch: 64 pairs per call, figures per pair); else a note says why.
+    const uringFloor = process.platform === 'linux' && has('cc') ? probeFloorIoUring() : false;
+    const scenariosOf = (b: string) => new Set(doc.cells.filter((c) => c.backend === b).map((c) => c.scenario));
+    const all = ['idle-scaling', 'activity-sweep', 'register-churn', 'register-batch'];
+    if (uringFloor) expect(scenariosOf('c-io_uring')).toEqual(new Set(all));
+    if (uringFloor) expect(scenariosOf('c-mt-io_uring')).toEqual(new Set(['idle-scaling']));
+    if (canUse('io_uring')) expect(scenariosOf('io_uring')).toEqual(new Set(all));
+    else expect(doc.info.notes as string[]).toContainEqual(expect.stringMatching(/^io_uring series left out: /));
+    if (process.platform === 'linux') expect(scenariosOf('epoll')).toContain('register-batch');
+    // Churn has no wait: no Node-API floor there.
+    for (const c of doc.cells.filter((x) => x.scenario === 'register-churn' || x.scenario === 'register-batch')) expect(c.backend).not.toMatch(/^napi-/);
     // Both N-API epoll floors: into a fixed buffer (raw) and into an Int32Array (pollInto).
     if (process.platform === 'linux' && has('cc')) {
       const napi = doc.cells.filter((c) => c.backend === 'napi-epoll').map((c) => c.api);
@@ -144,8 +165,11 @@ describe('bench --quick --json', () => {
 
   it('plots the floors and prints the targets against them', () => {
     const doc = JSON.parse(readFileSync(path.join(dir, 'out.json'), 'utf8'));
-    const spec = scalingSpec(doc.cells) as { data: { values: Array<{ family: string }> } };
+    const spec = scalingSpec(doc.cells) as { data: { values: Array<{ family: string; mechanism: string }> } };
     const families = new Set(spec.data.values.map((v) => v.family));
+    // io_uring is a mechanism of the plot (its own colour) wherever its series ran.
+    const mechanisms = new Set(spec.data.values.map((v) => v.mechanism));
+    if (canUse('io_uring')) expect(mechanisms).toContain('io_uring');
     if (has('cc')) for (const f of ['iomux', 'N-API', 'C', 'C+thread']) expect(families).toContain(f);
     const text = renderReport(doc.cells, doc.info);
     expect(text).toMatch(/one clock read costs [\d.]+ ns/);
@@ -153,6 +177,10 @@ describe('bench --quick --json', () => {
     expect(text).toMatch(/-- iomux \/ C floor with one idle thread \(C-mt\)/);
     expect(text).toMatch(/pollInto\(\) <= 1\.05x the N-API floor/);
     expect(text).toMatch(/poll poll\(\) <= 1\.1x C-mt poll at N >= 1000/);
+    if (canUse('io_uring')) {
+      expect(text).toMatch(/== io_uring against epoll/);
+      expect(text).toMatch(/io_uring against epoll, measured in this run/);
+    }
   });
 
   // The echo scenario's records: every server at every (C, A), every echoed byte checked by the
@@ -164,7 +192,15 @@ describe('bench --quick --json', () => {
     const doc = JSON.parse(readFileSync(file, 'utf8'));
     expect(doc.cells).toEqual([]);
     const rows = doc.info.echo.rows as Array<Record<string, number | string>>;
-    const servers = ['iomux DefaultSelector', 'iomux selectAsync', 'node net', 'c epoll', ...(has('python3') ? ['cpython selectors'] : [])];
+    const servers = [
+      'iomux DefaultSelector',
+      'iomux selectAsync',
+      ...(canUse('io_uring') ? ['iomux IoUringSelector'] : []),
+      'node net',
+      'c epoll',
+      ...(has('python3') ? ['cpython selectors'] : []),
+    ];
+    if (!canUse('io_uring')) expect(doc.info.notes).toContainEqual(expect.stringMatching(/^echo: iomux IoUringSelector server left out: /));
     expect(new Set(rows.map((r) => r.server))).toEqual(new Set(servers));
     // C=1 takes A=1 only (A <= C); C=20 takes A=1 and A=5.
     expect(new Set(rows.map((r) => `${r.conns}/${r.active}`))).toEqual(new Set(['1/1', '20/1', '20/5']));
