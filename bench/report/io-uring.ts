@@ -79,7 +79,7 @@ export function ioUringTables(index: CellIndex, echo?: EchoInfo): string {
   const all = rows(index);
   const ech = echoRatios(echo);
   if (all.length === 0 && ech.length === 0) return '';
-  const out = ['== io_uring against epoll: median io_uring / median epoll, same API, same cells (< 1: io_uring is faster)'];
+  const out = ['== io_uring against epoll: fastest batch of io_uring over fastest batch of epoll, same API, same cells (< 1: io_uring is faster)'];
   for (const block of BLOCKS) {
     const mine = all.filter((r) => r.block === block);
     if (!mine.length) continue;
@@ -142,7 +142,7 @@ export function ioUringVerdict(index: CellIndex, echo?: EchoInfo): string | null
   if (!wins.length && !losses.length && !mixed.length) return null;
   const say = (what: string, xs: string[]) => (xs.length ? `${what}: ${xs.join('; ')}.` : `${what}: nowhere.`);
   return [
-    'io_uring against epoll, measured in this run (ratio of medians, io_uring / epoll):',
+    'io_uring against epoll, measured in this run (fastest batch over fastest batch, io_uring / epoll):',
     say('io_uring wins (faster by more than 5% in every cell)', wins),
     say('io_uring loses (slower by more than 5% in every cell)', losses),
     ...(mixed.length ? [say('mixed or within 5%', mixed)] : []),
