@@ -79,7 +79,11 @@ export function ioUringTables(index: CellIndex, echo?: EchoInfo): string {
   const all = rows(index);
   const ech = echoRatios(echo);
   if (all.length === 0 && ech.length === 0) return '';
-  const out = ['== io_uring against epoll: fastest batch of io_uring over fastest batch of epoll, same API, same cells (< 1: io_uring is faster)'];
+  const out = [
+    all.length
+      ? '== io_uring against epoll: fastest batch of io_uring over fastest batch of epoll, same API, same cells (< 1: io_uring is faster)'
+      : '== io_uring against epoll: the echo servers, IoUringSelector over DefaultSelector (< 1: io_uring is faster for CPU, slower for msgs/s)',
+  ];
   for (const block of BLOCKS) {
     const mine = all.filter((r) => r.block === block);
     if (!mine.length) continue;

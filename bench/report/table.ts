@@ -165,11 +165,15 @@ export function verdict(index: CellIndex, info: RunInfo, results: TargetResult[]
   }
   const met = results.filter((t) => t.met === true).length;
   const missed = results.filter((t) => t.met === false).map((t) => t.name);
+  const measured = results.filter((t) => t.met !== null).length;
   const tail = missed.length
     ? `${met} of ${results.length} targets are met; missed: ${missed.join('; ')} (causes above, under the targets).`
-    : `${met} of ${results.length} targets are met${results.some((t) => t.met === null) ? ' (the rest were not measured)' : ''}.`;
+    : measured === 0
+      ? 'No target was measured (this run has none of their cells).'
+      : `${met} of ${results.length} targets are met${measured < results.length ? ' (the rest were not measured)' : ''}.`;
   const uring = ioUringVerdict(index, info.echo);
-  return `On this machine (${info.cpu}, ${info.cores} cores, Node ${info.node}) ${say.join('; ')}. ${sweepAnswer(index)} ${tail}${uring ? ` ${uring}` : ''}`;
+  const facts = say.length ? ` ${say.join('; ')}.` : ':';
+  return `On this machine (${info.cpu}, ${info.cores} cores, Node ${info.node})${facts} ${sweepAnswer(index)} ${tail}${uring ? ` ${uring}` : ''}`;
 }
 
 /** A ratio with the p25-p75 of the per-round ratios, where the cells have rounds: 1.52x (1.48-1.57). */
