@@ -3,10 +3,17 @@ import { native, type NativeIoUring } from '../binding';
 import { createNativeIoUring } from '../io-uring-support';
 import type { NativeStats } from '../stats';
 import { PollLikeSelector } from './poll-like';
-import type { AsyncBackend, BackendName } from './types';
+import type { AsyncBackend, BackendName, SelectorKey } from './types';
 
-/** Submission queue entries of a selector's ring: changes beyond this between two waits cost one extra io_uring_enter each ring-full. */
+/** Submission queue entries of a selector's first ring: changes beyond this between two waits cost one extra io_uring_enter each ring-full. */
 const SELECTOR_RING_ENTRIES = 256;
+/**
+ * The ring grows (x4, up to this) once registrations pass 4 per entry. POLL_REMOVE finds its
+ * request in a kernel hash of (completion entries / 32) buckets, at most 256: with 19,000 polls
+ * on a 256-entry ring (16 buckets) a register+unregister pair cost 10.9x epoll's, against about
+ * 4x with 4096 entries (docs/benchmark.md). A 4096-entry ring takes about 400 KiB.
+ */
+const SELECTOR_RING_MAX_ENTRIES = 4096;
 
 /**
  * A selector over io_uring: each registration is a poll request in flight, and register,
@@ -27,18 +34,34 @@ const SELECTOR_RING_ENTRIES = 256;
 export class IoUringSelector<T = unknown> extends PollLikeSelector<T, NativeIoUring> {
   /** Which kernel mechanism this selector uses: 'io_uring'. */
   readonly backend: BackendName = 'io_uring';
+  /** The entries of the ring the factory makes next (shared with it: it runs inside super()). */
+  readonly #ring: { entries: number };
   /**
    * Makes a selector with a new io_uring instance (level mode).
    * @throws Error ERR_NOT_SUPPORTED where io_uring is missing or refused; an errno error
    *   (EMFILE, ENOMEM) from io_uring_setup.
    */
   constructor() {
+    const ring = { entries: SELECTOR_RING_ENTRIES };
     super({
-      kernel: () => createNativeIoUring(SELECTOR_RING_ENTRIES, true),
+      kernel: () => createNativeIoUring(ring.entries, true),
       readFlag: native.constants.POLLIN,
       writeFlag: native.constants.POLLOUT,
       tagged: true,
     });
+    this.#ring = ring;
+  }
+
+  // Past 4 registrations per entry the next wait moves every registration to a ring 4 times
+  // larger (_rebuildIfDue): a level-mode poll on a ready fd completes at once in the new ring,
+  // so nothing queued or posted in the old one is lost.
+  protected override _add(key: SelectorKey<T>): void {
+    super._add(key);
+    const ring = this.#ring;
+    if (this._keys.size > 4 * ring.entries && ring.entries < SELECTOR_RING_MAX_ENTRIES) {
+      ring.entries = Math.min(SELECTOR_RING_MAX_ENTRIES, ring.entries * 4);
+      this._outgrown = true;
+    }
   }
 
   /** @returns The io_uring fd, or -1 after `close()`. */
@@ -50,6 +73,7 @@ export class IoUringSelector<T = unknown> extends PollLikeSelector<T, NativeIoUr
   // straight into the buffer when it turns readable.
   protected override readonly _waits: AsyncBackend<T> = {
     waitAsync: (timeoutMs, ready, done) => {
+      this._rebuildIfDue();
       const out = this._out;
       this._kernel.waitIntoAsync(out, timeoutMs, 3, (err, n = 0) => {
         if (err !== null) return done(err, false);

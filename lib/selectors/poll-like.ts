@@ -51,6 +51,8 @@ export abstract class PollLikeSelector<T = unknown, K extends PollKernel = PollK
   #wait: Wait;
   /** Consecutive waits that returned stale records; see _rebuildIfDue. */
   #staleWaits = 0;
+  /** Set by a subclass whose kernel object should be replaced by a larger one before the next wait. */
+  protected _outgrown = false;
 
   constructor(spec: PollLikeSpec<K>) {
     super();
@@ -86,7 +88,7 @@ export abstract class PollLikeSelector<T = unknown, K extends PollKernel = PollK
   }
 
   protected override _poll(timeoutMs: number, ready: Array<SelectorEvent<T>>): number {
-    if (this.#staleWaits >= STALE_WAITS_BEFORE_REBUILD) this._rebuildIfDue();
+    if (this.#staleWaits >= STALE_WAITS_BEFORE_REBUILD || this._outgrown) this._rebuildIfDue();
     const n = this.#wait(timeoutMs);
     this._collect(this.#out, n, ready);
     return n;
@@ -110,11 +112,13 @@ export abstract class PollLikeSelector<T = unknown, K extends PollKernel = PollK
    * only ever sees them would spin until its timeout. After two such waits in a row, every
    * current registration (with its tag) moves to a new kernel object, which leaves the orphan
    * behind, and the old one is closed. A registration the new object refuses (its fd was closed
-   * since) is left behind. Called before each wait.
+   * since) is left behind. The same move gives a subclass that set `_outgrown` a kernel object
+   * made anew by its factory (io_uring: a larger ring). Called before each wait.
    */
   protected _rebuildIfDue(): void {
-    if (this.#staleWaits < STALE_WAITS_BEFORE_REBUILD) return;
+    if (this.#staleWaits < STALE_WAITS_BEFORE_REBUILD && !this._outgrown) return;
     this.#staleWaits = 0;
+    this._outgrown = false;
     const fresh = moveRegistrations(this._makeKernel, this.getMap().values(), (kernel, key: SelectorKey<T>) =>
       kernel.register(key.fd, this.#flags(key.events), this.#tags?.get(key.fd) ?? 0),
     );

@@ -62,4 +62,34 @@ describe.skipIf(!usable)('IoUringSelector', () => {
     closeNow(b);
     sel.close();
   });
+
+  it('moves to a larger ring as registrations grow, losing no readiness and no registration', async () => {
+    // 256 entries at first, 1024 past 1024 registrations: the ring (and its fd) is replaced at
+    // the next wait, with every registration and its data.
+    const sel = new IoUringSelector<number>();
+    const pairs: Array<[number, number]> = [];
+    for (let i = 0; i < 1100; i++) pairs.push(testSocketPair());
+    for (let i = 0; i < 1000; i++) sel.register(pairs[i][0], EVENT_READ, i);
+    const first = sel.fileno();
+    write(pairs[3][1], Buffer.from('x')); // ready before the growth, unreported so far
+    expect(sel.select(0).map(([key]) => key.data)).toEqual([3]);
+    for (let i = 1000; i < 1100; i++) sel.register(pairs[i][0], EVENT_READ, i);
+    expect(sel.fileno()).toBe(first); // not before the next wait
+    write(pairs[1099][1], Buffer.from('y'));
+    const ready = sel.select(1000).map(([key, ev]) => [key.data, ev]);
+    expect(ready.sort((x, y) => (x[0] as number) - (y[0] as number))).toEqual([[3, EVENT_READ], [1099, EVENT_READ]]);
+    const second = sel.fileno();
+    expect(second).not.toBe(first);
+    expect(sel.getMap().size).toBe(1100);
+    // Still level-triggered, and selectAsync and unregister work on the new ring.
+    expect((await sel.selectAsync(1000)).map(([key]) => key.data).sort((x, y) => x - y)).toEqual([3, 1099]);
+    sel.unregister(pairs[3][0]);
+    sel.unregister(pairs[1099][0]);
+    expect(sel.select(0)).toEqual([]);
+    sel.close();
+    for (const [a, b] of pairs) {
+      closeNow(a);
+      closeNow(b);
+    }
+  });
 });
