@@ -105,19 +105,12 @@ int Epoll::Wait(Napi::Env env, int maxevents, double ms, const char** syscall, S
   bool watch_interrupt = wake->extra().fd >= 0;
   while (watch_interrupt) {
     *syscall = "ppoll";
-    struct pollfd p[2] = {{fd_, POLLIN, 0}, {}};
-    WaitCounts counts;
-    int err = 0;
-    int rc = PollOnce(p, 1, deadline, wake->extra(), WaitCounting{0, 0, stats_.timing(), &counts}, &err);
-    stats_.AddCounts(counts);
-    if (rc == -1 && err == EINVAL) {
+    int rc = PollReadableOrWake(fd_, deadline, wake, &stats_);
+    if (rc == kInterruptUnwatched) {
       watch_interrupt = false;
-    } else if (rc == -1) {
-      errno = err;
-      return -1;
-    } else if (rc == 0 || rc == kWaitStopped) {
-      return 0;  // The deadline passed, or an interrupt.
-    } else if (p[0].revents != 0) {
+    } else if (rc <= 0) {
+      return rc;  // -1: poll failed (errno); 0: the deadline passed, or an interrupt.
+    } else {
       *syscall = "epoll_wait";
       t0 = stats_.Start();
       int n = epoll_wait(fd_, buf, maxevents, 0);

@@ -163,19 +163,12 @@ int Kqueue::Wait(int nchanges, int maxevents, double timeout_ms, SyncWake* wake)
   int watch_fd = WatchFd();
   bool watch_interrupt = wake->extra().fd >= 0 && watch_fd >= 0;
   while (watch_interrupt) {
-    struct pollfd p[2] = {{watch_fd, POLLIN, 0}, {}};
-    WaitCounts counts;
-    int err = 0;
-    int rc = PollOnce(p, 1, deadline, wake->extra(), WaitCounting{0, 0, stats_.timing(), &counts}, &err);
-    stats_.AddCounts(counts);
-    if (rc == -1 && err == EINVAL) {
+    int rc = PollReadableOrWake(watch_fd, deadline, wake, &stats_);
+    if (rc == kInterruptUnwatched) {
       watch_interrupt = false;
-    } else if (rc == -1) {
-      errno = err;
-      return -1;
-    } else if (rc == 0 || rc == kWaitStopped) {
-      return 0;  // The deadline passed, or an interrupt.
-    } else if (p[0].revents != 0) {
+    } else if (rc <= 0) {
+      return rc;  // -1: poll failed (errno); 0: the deadline passed, or an interrupt.
+    } else {
       n = Kevent(0, maxevents, MakeDeadline(0));
       // Zero: a fromFd twin took the events first; wait on with the time left.
       if (n != 0) return n;

@@ -152,4 +152,22 @@ bool SyncWake::Ended(const char* syscall) {
   return why_ != WakeReason::kNone;
 }
 
+int PollReadableOrWake(int fd, const Deadline& deadline, SyncWake* wake, Stats* stats) {
+  for (;;) {
+    struct pollfd p[2] = {{fd, POLLIN, 0}, {}};
+    WaitCounts counts;
+    int err = 0;
+    int rc = PollOnce(p, 1, deadline, wake->extra(), WaitCounting{0, 0, stats->timing(), &counts}, &err);
+    stats->AddCounts(counts);
+    if (rc == -1 && err == EINVAL) return kInterruptUnwatched;
+    if (rc == -1) {
+      errno = err;
+      return -1;
+    }
+    if (rc == 0 || rc == kWaitStopped) return 0;
+    if (p[0].revents != 0) return 1;
+    // Only the interrupt fd, and the wait goes on: poll again with the time left.
+  }
+}
+
 }  // namespace iomux

@@ -15,6 +15,7 @@
 #include <napi.h>
 #include <uv.h>
 
+#include "stats.h"
 #include "wait_once.h"
 
 namespace iomux {
@@ -82,5 +83,16 @@ class SyncWake {
   WakeReason why_ = WakeReason::kNone;
   int signum_ = 0;
 };
+
+// Returned by PollReadableOrWake when poll(2) refused the interrupt fd (EINVAL: RLIMIT_NOFILE
+// lowered below two): the caller blocks in its own syscall without it, as before there was one.
+constexpr int kInterruptUnwatched = -3;
+
+// The blocking half of a wait on a kernel object's own fd (an epoll fd; a kqueue's watch fd):
+// poll(2) on that fd and the wake's interrupt fd until the fd is readable (1: take its events
+// with a zero-timeout call), the deadline passes or the wake ends the wait (0: SyncWake::Ended
+// says which), poll fails (-1, errno set) or refuses the second fd (kInterruptUnwatched).
+// Counted in stats as the wait's syscalls. Nothing is taken from the object before it returns 1.
+int PollReadableOrWake(int fd, const Deadline& deadline, SyncWake* wake, Stats* stats);
 
 }  // namespace iomux
