@@ -1,9 +1,8 @@
 /** EpollSelector: the selectors layer over epoll(7) (CPython's `selectors.EpollSelector`). */
 import { native, type NativeEpoll } from '../binding';
 import { nativeEpollClass } from '../epoll';
-import type { NativeStats } from '../stats';
-import { PollLikeSelector } from './poll-like';
-import type { AsyncBackend, BackendName } from './types';
+import { LoopWatchedSelector } from './loop-watched';
+import type { BackendName } from './types';
 
 /**
  * A selector over epoll(7): the cost of a wait grows with the ready fds, not the registered ones.
@@ -17,7 +16,7 @@ import type { AsyncBackend, BackendName } from './types';
  * change.
  * @typeParam T The type of the data attached to each key.
  */
-export class EpollSelector<T = unknown> extends PollLikeSelector<T, NativeEpoll> {
+export class EpollSelector<T = unknown> extends LoopWatchedSelector<T, NativeEpoll> {
   /** Which kernel mechanism this selector uses: 'epoll'. */
   readonly backend: BackendName = 'epoll';
   /**
@@ -31,33 +30,5 @@ export class EpollSelector<T = unknown> extends PollLikeSelector<T, NativeEpoll>
       writeFlag: native.constants.EPOLLOUT ?? 0x004,
       tagged: true,
     });
-  }
-
-  /** @returns The epoll fd, or -1 after `close()`. */
-  override fileno(): number {
-    return this.closed ? -1 : this._kernel.fileno();
-  }
-
-  // Node's loop watches the epoll fd itself: no thread, and the records (tags included) are
-  // written straight into the buffer when it turns readable, with no second syscall.
-  protected override readonly _waits: AsyncBackend<T> = {
-    waitAsync: (timeoutMs, ready, done) => {
-      this._rebuildIfDue();
-      const out = this._out;
-      this._kernel.waitIntoAsync(out, timeoutMs, 3, (err, n = 0) => {
-        if (err !== null) return done(err, false);
-        this._collect(out, n, ready);
-        done(null, n === 0);
-      });
-    },
-    cancelWait: () => this._kernel.cancelWait(),
-  };
-
-  protected override _statsSources(): NativeStats[] {
-    return [this._kernel];
-  }
-
-  protected override _close(): void {
-    this._kernel.close();
   }
 }

@@ -1,9 +1,8 @@
 /** IoUringSelector: the selectors layer over io_uring(7) poll requests. */
 import { native, type NativeIoUring } from '../binding';
 import { createNativeIoUring } from '../io-uring-support';
-import type { NativeStats } from '../stats';
-import { PollLikeSelector } from './poll-like';
-import type { AsyncBackend, BackendName, SelectorKey } from './types';
+import { LoopWatchedSelector } from './loop-watched';
+import type { BackendName, SelectorKey } from './types';
 
 /** Submission queue entries of a selector's first ring: changes beyond this between two waits cost one extra io_uring_enter each ring-full. */
 const SELECTOR_RING_ENTRIES = 256;
@@ -31,7 +30,7 @@ const SELECTOR_RING_MAX_ENTRIES = 4096;
  * unregistered and the next wait (or selectAsync) submits the removal.
  * @typeParam T The type of the data attached to each key.
  */
-export class IoUringSelector<T = unknown> extends PollLikeSelector<T, NativeIoUring> {
+export class IoUringSelector<T = unknown> extends LoopWatchedSelector<T, NativeIoUring> {
   /** Which kernel mechanism this selector uses: 'io_uring'. */
   readonly backend: BackendName = 'io_uring';
   /** The entries of the ring the factory makes next (shared with it: it runs inside super()). */
@@ -62,33 +61,5 @@ export class IoUringSelector<T = unknown> extends PollLikeSelector<T, NativeIoUr
       ring.entries = Math.min(SELECTOR_RING_MAX_ENTRIES, ring.entries * 4);
       this._outgrown = true;
     }
-  }
-
-  /** @returns The io_uring fd, or -1 after `close()`. */
-  override fileno(): number {
-    return this.closed ? -1 : this._kernel.fileno();
-  }
-
-  // Node's loop watches the ring fd: no thread; the records (tags included) are written
-  // straight into the buffer when it turns readable.
-  protected override readonly _waits: AsyncBackend<T> = {
-    waitAsync: (timeoutMs, ready, done) => {
-      this._rebuildIfDue();
-      const out = this._out;
-      this._kernel.waitIntoAsync(out, timeoutMs, 3, (err, n = 0) => {
-        if (err !== null) return done(err, false);
-        this._collect(out, n, ready);
-        done(null, n === 0);
-      });
-    },
-    cancelWait: () => this._kernel.cancelWait(),
-  };
-
-  protected override _statsSources(): NativeStats[] {
-    return [this._kernel];
-  }
-
-  protected override _close(): void {
-    this._kernel.close();
   }
 }
