@@ -72,6 +72,9 @@ const POLL_MASK = 0xffff;
 const DEFAULT_MAXEVENTS = 1024;
 const MAX_MAXEVENTS = 65536;
 
+/** wait() builds its pairs in JS up to this many records, through the native poll past it. */
+const SCRATCH_MAX_EVENTS = 4096;
+
 function validateMaxevents(value: unknown): number {
   if (value === undefined || value === -1) return DEFAULT_MAXEVENTS;
   return validateInteger(value, 'maxevents', 1, MAX_MAXEVENTS);
@@ -115,7 +118,7 @@ function create(options: unknown): NativeIoUring {
  * `fds` the SQEs submitted and `bytesIn` their bytes (64 each).
  */
 export class IoUring extends KernelObject<NativeIoUring> {
-  /** wait()'s reusable buffer, grown to 2 * maxevents. */
+  /** wait()'s reusable buffer, grown to 2 * maxevents (at most SCRATCH_MAX_EVENTS records). */
   #scratch = new Int32Array(0);
 
   /**
@@ -198,6 +201,9 @@ export class IoUring extends KernelObject<NativeIoUring> {
   wait(timeout?: number | null, maxevents?: number): Array<[fd: number, revents: number]> {
     const ms = pollTimeout(timeout);
     const max = validateMaxevents(maxevents);
+    // As Epoll#poll: pairs built here from a kept buffer (cheaper than through N-API); a
+    // larger maxevents goes to the native poll, so the kept buffer stays small.
+    if (max > SCRATCH_MAX_EVENTS) return this._native.poll(ms, max);
     if (this.#scratch.length < 2 * max) this.#scratch = new Int32Array(2 * max);
     const buf = this.#scratch;
     const n = this._native.pollInto(buf.length === 2 * max ? buf : buf.subarray(0, 2 * max), ms, 2);
