@@ -35,8 +35,6 @@ class IoUringWatch final : public OwnedWatch<IoUring> {
 
   int Drain() override {
     IoUring* o = owner_;
-    int32_t* recs = o->Scratch(maxevents_);
-    if (recs == nullptr) return -1;
     if (o->ring_.Pending() != 0 || o->ring_.Overflowed()) {
       if (o->Enter(0, IORING_ENTER_GETEVENTS, nullptr) < 0 && errno != EINTR && errno != EBUSY) {
         return -1;
@@ -45,6 +43,21 @@ class IoUringWatch final : public OwnedWatch<IoUring> {
     // The interrupt fd's poll belongs to the synchronous waits; here Node's loop handles
     // signals and termination itself.
     bool interrupted = false;
+    // waitIntoAsync: the records go straight into the caller's buffer (no copy), as many as it
+    // holds. A buffer detached since the wait started holds none: reaped into the scratch,
+    // they are dropped.
+    in_out_ = false;
+    if (stride_ != 0) {
+      Napi::Int32Array out = pending_.out.Value();
+      size_t room = out.ElementLength() / static_cast<size_t>(stride_);
+      int max = room < static_cast<size_t>(maxevents_) ? static_cast<int>(room) : maxevents_;
+      if (max > 0) {
+        in_out_ = true;
+        return o->ReapAll(out.Data(), max, stride_, &interrupted);
+      }
+    }
+    int32_t* recs = o->Scratch(maxevents_);
+    if (recs == nullptr) return -1;
     return o->ReapAll(recs, maxevents_, 3, &interrupted);
   }
 
@@ -56,14 +69,7 @@ class IoUringWatch final : public OwnedWatch<IoUring> {
     }
     const int32_t* recs = owner_->scratch_.get();
     if (stride_ != 0) {
-      // A buffer detached since the wait started (its ArrayBuffer transferred) holds nothing.
-      Napi::Int32Array out = pending_.out.Value();
-      size_t room = out.ElementLength() / static_cast<size_t>(stride_);
-      if (static_cast<size_t>(n) > room) n = static_cast<int>(room);
-      int32_t* dst = out.Data();
-      for (int i = 0; i < n; i++) {
-        for (int k = 0; k < stride_; k++) dst[i * stride_ + k] = recs[i * 3 + k];
-      }
+      if (!in_out_) n = 0;  // The buffer was detached: nothing could be written.
       owner_->stats_.Add(kStatEvents, n);
       Finish(env_.Null(), Napi::Number::New(env_, n));
     } else {
@@ -74,6 +80,7 @@ class IoUringWatch final : public OwnedWatch<IoUring> {
   }
 
   int stride_ = 0;
+  bool in_out_ = false;  // Drain() reaped straight into the waitIntoAsync buffer
 };
 
 Napi::Value IoUring::WaitAsync(const Napi::CallbackInfo& info) {

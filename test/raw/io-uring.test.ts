@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { constants } from '../../lib/constants';
 import { close, read, write } from '../../lib/fd';
 import { IoUring } from '../../lib/io-uring';
-import { ioUringSupport } from '../../lib/io-uring-support';
+import { createNativeIoUring, ioUringSupport } from '../../lib/io-uring-support';
 import { addonExpr, repoRoot } from '../helpers/addon';
 import { closeNow, openFdCount, testPipe, testSocketPair } from '../helpers/fds';
 import { thrown } from '../helpers/thrown';
@@ -83,6 +83,29 @@ describe.skipIf(!support.available)('IoUring', () => {
     read(a, Buffer.alloc(8));
     expect(r.wait(30)).toEqual([]);
     expect(r.wait(0, 5000)).toEqual([]);
+  });
+
+  it('waitIntoAsync (native) writes the records into the buffer; one detached meanwhile gets none', async () => {
+    const nat = createNativeIoUring(8, true);
+    try {
+      const [a, b] = testSocketPair();
+      nat.register(a, POLLIN, 77);
+      const into = (out: Int32Array, detach = false): Promise<number> =>
+        new Promise((resolve, reject) => {
+          nat.waitIntoAsync(out, 1000, 3, (err, n) => (err ? reject(err) : resolve(n as number)));
+          if (detach) structuredClone(out.buffer, { transfer: [out.buffer] });
+          write(b, ONE);
+        });
+      const out = new Int32Array(6).fill(-1);
+      expect(await into(out)).toBe(1);
+      expect([...out]).toEqual([a, POLLIN, 77, -1, -1, -1]);
+      // Level mode: still ready, so the next wait completes at once, into a detached buffer.
+      expect(await into(new Int32Array(6), true)).toBe(0);
+      expect(await into(out)).toBe(1);
+      expect([...out.subarray(0, 3)]).toEqual([a, POLLIN, 77]);
+    } finally {
+      nat.close();
+    }
   });
 
   it('batches register, modify and unregister of many fds into the one io_uring_enter of the wait', () => {
