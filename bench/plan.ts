@@ -8,7 +8,7 @@ import type { BenchBackend } from './backends';
 import type { Fixture } from './fixtures';
 import { type NapiFloor, napiJobs } from './napi';
 import type { BenchOptions } from './options';
-import { type PeerFamily, type PeerProgram, PeerServer } from './peers/run';
+import { type PeerFamily, type PeerProgram, PeerServer, seriesChild } from './peers/run';
 import type { Cell } from './report/cells';
 import { type Job, iomuxJobs, peerJobs, runJobs } from './runner';
 import { activitySweep } from './scenarios/activity-sweep';
@@ -72,11 +72,13 @@ export function planStages(opts: BenchOptions, ctx: PlanContext): { stages: Stag
 
   const runAll = async (scenario: Scenario, fixture: Fixture, n: number, label: string): Promise<Cell[]> => {
     const servers = new Map([...ctx.peers].map(([family, peer]) => [family, new PeerServer(peer, fixture.fds)] as const));
+    // Each backend's series in a process of its own (see bench/series-child.ts).
+    const own = new Map(ctx.backends.map((b) => [b.name, new PeerServer(seriesChild(), fixture.fds)] as const));
     try {
       const floor = napiFor(scenario);
       const ops = scenario.opsPerCall ?? 1;
       const jobs: Job[] = [
-        ...iomuxJobs(scenario, ctx.backends, apis, fixture, n, opts.batchMs).map((j) => (ops > 1 ? perOperation(j, ops) : j)),
+        ...iomuxJobs(scenario, ctx.backends, apis, own, fixture, n, opts.batchMs).map((j) => (ops > 1 ? perOperation(j, ops) : j)),
         ...(floor ? napiJobs(scenario, floor, fixture, n, opts.batchMs) : []),
         ...peerJobs(runnable(scenario, ctx.peers), servers, fixture, n, FD_SETSIZE, opts.batchMs),
       ];
@@ -88,7 +90,7 @@ export function planStages(opts: BenchOptions, ctx: PlanContext): { stages: Stag
           ctx.onError(`${scenario.name} ${job.backend} ${job.api} N=${n} K=${fixture.activeCount}: ${(err as Error).message}`),
       });
     } finally {
-      await Promise.all([...servers.values()].map((s) => s.close()));
+      await Promise.all([...servers.values(), ...own.values()].map((s) => s.close()));
     }
   };
 

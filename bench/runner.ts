@@ -38,17 +38,24 @@ export interface RunOptions {
   onError?(job: Job, err: unknown): void;
 }
 
-/** The iomux jobs of a scenario on a fixture: every backend x API the scenario measures. */
+/**
+ * The iomux jobs of a scenario on a fixture: every backend x API the scenario measures, each
+ * served by its backend's own process (bench/series-child.ts), as the peers are.
+ * @param servers backend name -> the process that serves its series on this fixture.
+ */
 export function iomuxJobs(
   scenario: Scenario,
   backends: Iterable<BenchBackend>,
   apis: ReadonlySet<Api>,
+  servers: ReadonlyMap<string, PeerServer>,
   fixture: Fixture,
   n: number,
   batchMs: number,
 ): Job[] {
   const jobs: Job[] = [];
   for (const backend of backends) {
+    const server = servers.get(backend.name);
+    if (!server) continue;
     for (const api of scenario.apis(backend)) {
       if (!apis.has(api)) continue;
       jobs.push({
@@ -58,12 +65,25 @@ export function iomuxJobs(
         n,
         active: fixture.activeCount,
         timeouts: scenario.timeouts,
-        run: batchRunner(scenario.timeouts, batchMs, (timeoutMs) =>
-          scenario.setup(backend, api, { fds: fixture.fds, active: fixture.activeCount, timeoutMs })),
+        run: servedRunner(server, `${scenario.name}:${backend.name}:${api}`, scenario.timeouts, fixture.activeCount, batchMs),
       });
     }
   }
   return jobs;
+}
+
+/**
+ * The run() of a series served by another process: the first request of a timeout lets the
+ * server calibrate k (0), its answer fixes k for the later rounds.
+ */
+function servedRunner(server: PeerServer, mode: string, timeouts: readonly number[], active: number, batchMs: number): Job['run'] {
+  const calls = new Map<number, number>();
+  return async (timeMs, only = timeouts) => {
+    const ks = only.map((t) => calls.get(t) ?? 0);
+    const res = await server.request(mode, active, [...only], timeMs, ks, batchMs);
+    for (const r of res) calls.set(r.timeoutMs, r.calls);
+    return new Map(res.map((r) => [r.timeoutMs, { samples: r.samples, callsPerSample: r.calls }]));
+  };
 }
 
 /**
@@ -107,24 +127,15 @@ export function peerJobs(
   return scenario
     .peerModes(maxFd, fdSetSize)
     .filter((m: PeerMode) => peers.has(m.family))
-    .map((m) => {
-      // 0 asks the peer to calibrate k itself; its answer fixes k for the later rounds.
-      const calls = new Map<number, number>();
-      return {
-        scenario: scenario.name,
-        backend: m.backend,
-        api: m.api,
-        n,
-        active: fixture.activeCount,
-        timeouts: scenario.timeouts,
-        async run(timeMs: number, only: readonly number[] = scenario.timeouts) {
-          const ks = only.map((t) => calls.get(t) ?? 0);
-          const res = await peers.get(m.family)!.request(m.mode, fixture.activeCount, [...only], timeMs, ks, batchMs);
-          for (const r of res) calls.set(r.timeoutMs, r.calls);
-          return new Map(res.map((r) => [r.timeoutMs, { samples: r.samples, callsPerSample: r.calls }]));
-        },
-      };
-    });
+    .map((m) => ({
+      scenario: scenario.name,
+      backend: m.backend,
+      api: m.api,
+      n,
+      active: fixture.activeCount,
+      timeouts: scenario.timeouts,
+      run: servedRunner(peers.get(m.family)!, m.mode, scenario.timeouts, fixture.activeCount, batchMs),
+    }));
 }
 
 /** The kernel mechanism a series calls: 'epoll' for epoll, napi-epoll, c-epoll, c-mt-epoll, cpython-epoll. */

@@ -18,8 +18,8 @@ export type PeerFamily = 'c' | 'c-mt' | 'cpython' | 'napi';
 
 /** A peer program that can be run with a mode on inherited fds. */
 export interface PeerProgram {
-  /** 'c', 'c-mt' (the C floor with one extra idle thread) or 'cpython'. */
-  family: PeerFamily;
+  /** 'c', 'c-mt' (the C floor with one extra idle thread), 'cpython', or 'iomux' (bench/series-child.ts). */
+  family: PeerFamily | 'iomux';
   command: string;
   args: string[];
   /** What runs it, for the report (compiler or interpreter version). */
@@ -79,6 +79,16 @@ export function findCPython(): { peer: PeerProgram | null; reason?: string } {
   const version = which('python3', ['--version']);
   if (!version) return { peer: null, reason: 'no python3 on PATH' };
   return { peer: { family: 'cpython', command: 'python3', args: [benchAsset('peers/cpython.py')], version } };
+}
+
+/**
+ * The process that serves the iomux series of one backend (bench/series-child.ts): this Node,
+ * and through tsx when the bench runs from its TypeScript sources (tsx is a devDependency there).
+ */
+export function seriesChild(): PeerProgram {
+  const ext = path.extname(__filename);
+  const script = path.join(__dirname, '..', `series-child${ext}`);
+  return { family: 'iomux', command: process.execPath, args: [...(ext === '.ts' ? ['--import', 'tsx'] : []), script], version: `Node ${process.version}` };
 }
 
 /** "300-1299,1400": the compact form of an ascending fd list the peers parse. */
