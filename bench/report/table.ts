@@ -2,7 +2,7 @@
  * The text report on stdout: scaling matrices with slopes, ratios against the C floor and
  * CPython, the activity sweep, registration churn, the targets, a verdict, and every cell.
  */
-import { type Cell, familyOf, fmtNs, fmtRatio, ratio, ratioSpread, scattered, seriesOf } from './cells';
+import { type Cell, familyOf, fmtNs, fmtRatio, MIN_CALLS_FOR_FASTEST, ratio, ratioSpread, scattered, seriesOf } from './cells';
 import type { EchoInfo } from '../echo/types';
 import { CellIndex, causes as explain, scaling, targets, type TargetResult } from './compare';
 import { echoTable } from './echo';
@@ -227,7 +227,7 @@ export function renderReport(cells: Cell[], info: RunInfo): string {
       '',
     );
     const mine = cellsT.filter((c) => familyOf(c.backend) === 'iomux');
-    out.push(`-- iomux / C floor, timeout ${t} ms: fastest batch over fastest batch (p25-p75 of the per-round ratios)`);
+    out.push(`-- iomux / C floor, timeout ${t} ms: fastest batch over fastest batch, or the per-round median where a batch is < ${MIN_CALLS_FOR_FASTEST} calls (p25-p75 of the per-round ratios)`);
     out.push(matrix(mine, 'n', (c) => mark(withSpread(c, index.cFloor(c)), c, index.cFloor(c))), '');
     out.push(`-- iomux / C floor with one idle thread (C-mt), timeout ${t} ms`);
     out.push(matrix(mine, 'n', (c) => mark(fmtRatio(ratio(c, index.cThreaded(c))), c, index.cThreaded(c))), '');
@@ -265,7 +265,7 @@ export function renderReport(cells: Cell[], info: RunInfo): string {
   const uringTables = ioUringTables(index, info.echo);
   if (uringTables) out.push('', uringTables);
   out.push('', '== verdict', verdict(index, info, results), '');
-  out.push('== every cell: median [p25-p75] (min-max) over batches, batches x calls per batch; ratios (fastest batch over fastest batch) against C, C-mt, N-API, CPython');
+  out.push(`== every cell: median [p25-p75] (min-max) over batches, batches x calls per batch; ratios (fastest batch over fastest batch; the per-round median where a batch is < ${MIN_CALLS_FOR_FASTEST} calls) against C, C-mt, N-API, CPython`);
   out.push(
     grid([
       ['scenario', 'series', 'N', 'K', 'timeout', 'median', 'p25-p75', 'min-max', 'batches', 'k', 'xC', 'xC-mt', 'xN-API', 'xCPython'],

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type BenchOptions, parseOptions, runBench, USAGE } from '../../bench/index';
 import { captureOutput } from '../helpers/output';
 import { CELL_FIELDS } from '../../bench/report/json';
-import { type Cell, ratio, ratioSpread } from '../../bench/report/cells';
+import { type Cell, MIN_CALLS_FOR_FASTEST, ratio, ratioSpread } from '../../bench/report/cells';
 import { toCsv } from '../../bench/report/csv';
 import { scalingSpec } from '../../bench/report/svg';
 import { renderReport } from '../../bench/report/table';
@@ -229,9 +229,9 @@ describe('bench --quick --json', () => {
   });
 
   it('divides the fastest batches, and spreads the per-round ratios where both cells have rounds', () => {
-    const cell = (minNs: number, roundBestNs?: number[]): Cell => ({
+    const cell = (minNs: number, roundBestNs?: number[], callsPerSample = 100): Cell => ({
       scenario: 'idle-scaling', backend: 'epoll', api: 'raw', n: 1, active: 1, timeoutMs: 0, medianNs: 3 * minNs,
-      p25Ns: 2 * minNs, p75Ns: 4 * minNs, minNs, maxNs: 5 * minNs, samples: 3, callsPerSample: 1, roundBestNs,
+      p25Ns: 2 * minNs, p75Ns: 4 * minNs, minNs, maxNs: 5 * minNs, samples: 3, callsPerSample, roundBestNs,
     });
     // Per round: 1.1, 3 and 0.5 -> p25-p75 0.8-2.05; the fastest batches: 110 / 100.
     const a = cell(110, [110, 300, 150]);
@@ -241,5 +241,20 @@ describe('bench --quick --json', () => {
     expect(ratioSpread(cell(200), b)).toEqual([NaN, NaN]);
     expect(ratioSpread(a, cell(100, [1, 2]))).toEqual([NaN, NaN]);
     expect(ratio(a, undefined)).toBeNaN();
+  });
+
+  it('takes the median of the per-round ratios where a batch is a few calls (its fastest is one call)', () => {
+    const cell = (roundBestNs: number[], callsPerSample: number): Cell => ({
+      scenario: 'idle-scaling', backend: 'select', api: 'raw', n: 19000, active: 1, timeoutMs: 0, medianNs: 5, p25Ns: 4,
+      p75Ns: 6, minNs: Math.min(...roundBestNs), maxNs: 9, samples: roundBestNs.length, callsPerSample, roundBestNs,
+    });
+    // Per round 2.4, 1.25, 1.1: median 1.25, where the fastest over the fastest is 6 / 2.5 = 2.4.
+    const a = cell([6, 10, 11], 1);
+    const b = cell([2.5, 8, 10], 1);
+    expect(ratio(a, b)).toBeCloseTo(1.25);
+    expect(ratio(cell([6, 10, 11], MIN_CALLS_FOR_FASTEST), b)).toBeCloseTo(1.25);
+    expect(ratio(cell([6, 10, 11], MIN_CALLS_FOR_FASTEST), cell([2.5, 8, 10], MIN_CALLS_FOR_FASTEST))).toBeCloseTo(2.4);
+    // Without rounds to pair: the fastest batches.
+    expect(ratio({ ...a, roundBestNs: undefined }, b)).toBeCloseTo(2.4);
   });
 });
