@@ -64,6 +64,8 @@ class IoUring : public Napi::ObjectWrap<IoUring>, public LoopWatchOwner, public 
   Napi::Value CancelWait(const Napi::CallbackInfo& info);
 
   bool CheckCanWait(Napi::Env env);
+  // Reads (timeoutMs, maxevents = 1024, 1..65536) of poll() and waitAsync(), after CheckCanWait.
+  bool ReadWaitArgs(const Napi::CallbackInfo& info, double* ms, int* maxevents);
   // Reads (fd, events, tag) and checks that fd is open now (fcntl F_GETFD), so that a closed
   // fd fails with EBADF at once rather than in a completion after the next wait.
   bool ReadChange(const Napi::CallbackInfo& info, int* fd, uint32_t* events, int32_t* tag);

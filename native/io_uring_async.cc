@@ -86,12 +86,9 @@ class IoUringWatch final : public OwnedWatch<IoUring> {
 Napi::Value IoUring::WaitAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   double ms;
-  int64_t max = 1024;
-  if (!CheckCanWait(env) || !ReadTimeout(info, 0, &ms)) return env.Undefined();
-  if (!info[1].IsUndefined() && !ReadInt(info, 1, "maxevents", 1, 65536, &max)) {
-    return env.Undefined();
-  }
-  return StartAsync(env, info[2], ms, static_cast<int>(max), Napi::Int32Array(), 0);
+  int max;
+  if (!ReadWaitArgs(info, &ms, &max)) return env.Undefined();
+  return StartAsync(env, info[2], ms, max, Napi::Int32Array(), 0);
 }
 
 // waitIntoAsync(out, timeoutMs, stride, callback): as pollInto, asynchronously; the records are

@@ -244,19 +244,24 @@ Napi::Array IoUring::RecordsToArray(Napi::Env env, const int32_t* recs, int n) c
   return out;
 }
 
+bool IoUring::ReadWaitArgs(const Napi::CallbackInfo& info, double* ms, int* maxevents) {
+  int64_t max = 1024;
+  if (!CheckCanWait(info.Env()) || !ReadTimeout(info, 0, ms)) return false;
+  if (!info[1].IsUndefined() && !ReadInt(info, 1, "maxevents", 1, 65536, &max)) return false;
+  *maxevents = static_cast<int>(max);
+  return true;
+}
+
 // poll(timeoutMs, maxevents): a new array of [fd, revents] pairs.
 Napi::Value IoUring::Poll(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   double ms;
-  int64_t max = 1024;
-  if (!CheckCanWait(env) || !ReadTimeout(info, 0, &ms)) return env.Undefined();
-  if (!info[1].IsUndefined() && !ReadInt(info, 1, "maxevents", 1, 65536, &max)) {
-    return env.Undefined();
-  }
-  int32_t* recs = Scratch(static_cast<int>(max));
+  int max;
+  if (!ReadWaitArgs(info, &ms, &max)) return env.Undefined();
+  int32_t* recs = Scratch(max);
   if (recs == nullptr) return ThrowErrno(env, ENOMEM, "io_uring_enter");
   long long t0 = stats_.Start();
-  int n = CountedWait(env, recs, static_cast<int>(max), 3, ms);
+  int n = CountedWait(env, recs, max, 3, ms);
   if (n < 0) return env.Undefined();
   Napi::Array out = RecordsToArray(env, recs, n);
   stats_.Stop(kStatCallNs, t0);
