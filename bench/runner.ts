@@ -1,15 +1,16 @@
 /**
  * Runs scenarios x backends x APIs, and the peers, on one fixture at a time: every series of a
  * fixture is measured in rotating order over several rounds, and each cell's samples from all
- * rounds are merged; each round's median is kept too, for ratios taken round by round. Every series, iomux and peers alike, is timed in batches (bench/timing.ts):
- * k calls between two clock reads, k calibrated once per cell in the unrecorded warm-up pass.
+ * rounds are merged; each round's fastest batch is kept too, for ratios taken round by round.
+ * Every series, iomux and peers alike, is timed in batches (bench/timing.ts): k calls between
+ * two clock reads, k calibrated once per cell in the unrecorded warm-up pass.
  */
 import type { Api, BenchBackend } from './backends';
 import type { Fixture } from './fixtures';
 import type { PeerFamily, PeerServer } from './peers/run';
 import { type Cell, summarize } from './report/cells';
 import type { PeerMode, Scenario } from './scenarios/scenario';
-import { type BatchSamples, batchLoop, calibrate, timeBatches } from './timing';
+import { type BatchSamples, timeSeries } from './timing';
 
 /** One series on one fixture: it measures every timeout of its scenario in one go. */
 export interface Job {
@@ -102,10 +103,9 @@ export function batchRunner(
       const timed = setup(timeoutMs);
       if (!timed) continue;
       try {
-        const batch = batchLoop(timed.fn);
-        let k = ks.get(timeoutMs);
-        if (k === undefined) ks.set(timeoutMs, (k = calibrate(batch, batchMs)));
-        out.set(timeoutMs, { samples: timeBatches(batch, k, timeMs), callsPerSample: k });
+        const got = timeSeries(timed.fn, ks.get(timeoutMs), batchMs, timeMs);
+        ks.set(timeoutMs, got.callsPerSample);
+        out.set(timeoutMs, got);
       } finally {
         timed.close();
       }

@@ -19,7 +19,7 @@ import { activitySweep } from './scenarios/activity-sweep';
 import { idleScaling } from './scenarios/idle-scaling';
 import { registerBatch, registerChurn } from './scenarios/register-churn';
 import type { Scenario } from './scenarios/scenario';
-import { batchLoop, calibrate, timeBatches } from './timing';
+import { timeSeries } from './timing';
 
 const SCENARIOS = new Map<string, Scenario>([idleScaling, activitySweep, registerChurn, registerBatch].map((s) => [s.name, s]));
 const backends = presentBackends();
@@ -53,11 +53,9 @@ function serve(line: string): void {
     const timed = scenario.setup(backend, api as Api, { fds: lastFds, active: Number(activeText), timeoutMs: timeouts[i] });
     if (!timed) continue;
     try {
-      const batch = batchLoop(timed.fn);
-      const k = calls[i] > 0 ? calls[i] : calibrate(batch, Number(batchMsText));
-      const samples = timeBatches(batch, k, Number(timeMsText)).slice(0, maxSamples);
-      samples.sort((a, b) => a - b);
-      process.stdout.write(`${JSON.stringify({ timeoutMs: timeouts[i], calls: k, samples })}\n`);
+      const { samples, callsPerSample } = timeSeries(timed.fn, calls[i], Number(batchMsText), Number(timeMsText));
+      const kept = samples.slice(0, maxSamples).sort((a, b) => a - b);
+      process.stdout.write(`${JSON.stringify({ timeoutMs: timeouts[i], calls: callsPerSample, samples: kept })}\n`);
     } finally {
       timed.close();
     }

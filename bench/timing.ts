@@ -29,7 +29,7 @@ export function timerCostNs(): number {
 }
 
 /** k calls of one closure between two clock reads; returns the elapsed ns. */
-export type BatchLoop = (k: number) => number;
+type BatchLoop = (k: number) => number;
 
 /**
  * A batch loop of its own for `fn`. It is compiled from source for each series (new Function)
@@ -37,7 +37,7 @@ export type BatchLoop = (k: number) => number;
  * loop shared by all series would reach every closure through one megamorphic call site, and
  * that cost would land in the JS series only (the C peers loop with a direct call).
  */
-export function batchLoop(fn: () => void): BatchLoop {
+function batchLoop(fn: () => void): BatchLoop {
   const make = new Function(
     'fn',
     'now',
@@ -52,7 +52,7 @@ export function batchLoop(fn: () => void): BatchLoop {
  * is tried twice and the faster try counts, so that one pause (JIT, GC, another process)
  * cannot shrink k.
  */
-export function calibrate(batch: BatchLoop, batchMs: number): number {
+function calibrate(batch: BatchLoop, batchMs: number): number {
   const target = batchMs * 1e6;
   for (let k = 1; ; k *= 2) {
     const dt = Math.min(batch(k), batch(k));
@@ -64,10 +64,20 @@ export function calibrate(batch: BatchLoop, batchMs: number): number {
  * Times batches of k calls for about timeMs (at least 3 batches).
  * @returns ns per call of every batch, in the order measured.
  */
-export function timeBatches(batch: BatchLoop, k: number, timeMs: number): number[] {
+function timeBatches(batch: BatchLoop, k: number, timeMs: number): number[] {
   const samples: number[] = [];
   const end = now() + BigInt(Math.round(timeMs * 1e6));
   do samples.push(batch(k) / k);
   while (now() < end || samples.length < 3);
   return samples;
+}
+
+/**
+ * Times one closure for about timeMs in batches of k calls, k calibrated to batchMs first when
+ * not given (0 or undefined).
+ */
+export function timeSeries(fn: () => void, k: number | undefined, batchMs: number, timeMs: number): BatchSamples {
+  const batch = batchLoop(fn);
+  const calls = k !== undefined && k > 0 ? k : calibrate(batch, batchMs);
+  return { samples: timeBatches(batch, calls, timeMs), callsPerSample: calls };
 }
