@@ -51,35 +51,28 @@ export interface BenchBackend {
  */
 
 /*
- * One long-lived object per series (as an application keeps one multiplexer), re-aimed at each
- * fixture's fds, instead of a new one per round: a fresh Epoll or selector per run hands lib/ a
- * new bound native function each time, its call sites go megamorphic, and a pollInto() then
- * measured 450-690 ns where one kept object measured 400 ns on the same sockets.
+ * One long-lived object per series (as an application keeps one multiplexer), made and given
+ * the fixture's fds on the series' first run, instead of a new one per round: a fresh Epoll or
+ * selector per run hands lib/ a new bound native function each time, its call sites go
+ * megamorphic, and a pollInto() then measured 450-690 ns where one kept object measured 400 ns
+ * on the same sockets. A series process serves one fixture (bench/series-child.ts), so an object
+ * is never re-aimed at other fds.
  */
 interface Kept {
   obj: unknown;
   fds: readonly number[];
-  drop(fd: number): void;
   close(): void;
 }
 const kept = new Map<string, Kept>();
 
-export function keep<T>(key: string, fds: readonly number[], make: () => T, add: (o: T, fd: number) => void, drop: (o: T, fd: number) => void, close: (o: T) => void): T {
+export function keep<T>(key: string, fds: readonly number[], make: () => T, add: (o: T, fd: number) => void, close: (o: T) => void): T {
   let k = kept.get(key);
   if (!k) {
     const obj = make();
-    kept.set(key, (k = { obj, fds: [], drop: (fd) => drop(obj, fd), close: () => close(obj) }));
-  }
-  if (k.fds !== fds) {
-    for (const fd of k.fds) {
-      try {
-        k.drop(fd);
-      } catch {
-        // Closed with its fixture: the kernel (epoll) or the selector has let it go already.
-      }
-    }
-    for (const fd of fds) add(k.obj as T, fd);
-    k.fds = fds;
+    for (const fd of fds) add(obj, fd);
+    kept.set(key, (k = { obj, fds, close: () => close(obj) }));
+  } else if (k.fds !== fds) {
+    throw new Error(`series ${key} is kept for another fixture's fds: one series process serves one fixture`);
   }
   return k.obj as T;
 }
@@ -139,7 +132,7 @@ const selectBackend: BenchBackend = {
   churnApis: ['selectors'],
   wait(api, fds, active, timeoutMs) {
     if (api === 'selectors') {
-      const sel = keep(`select-selector-${fds[fds.length - 1] >= FD_SETSIZE}`, fds, () => makeSelector('select', fds), (o, fd) => o.register(fd, EVENT_READ), (o, fd) => o.unregister(fd), (o) => o.close());
+      const sel = keep(`select-selector-${fds[fds.length - 1] >= FD_SETSIZE}`, fds, () => makeSelector('select', fds), (o, fd) => o.register(fd, EVENT_READ), (o) => o.close());
       const isActive = activeTable(fds, active);
       return {
         fn() {
@@ -174,7 +167,7 @@ const pollBackend: BenchBackend = {
   churnApis: ['raw', 'selectors'],
   wait(api, fds, active, timeoutMs) {
     if (api === 'selectors') {
-      const sel = keep('poll-selector', fds, () => makeSelector('poll', fds), (o, fd) => o.register(fd, EVENT_READ), (o, fd) => o.unregister(fd), (o) => o.close());
+      const sel = keep('poll-selector', fds, () => makeSelector('poll', fds), (o, fd) => o.register(fd, EVENT_READ), (o) => o.close());
       const isActive = activeTable(fds, active);
       return {
         fn() {
@@ -185,7 +178,7 @@ const pollBackend: BenchBackend = {
         close() {},
       };
     }
-    const p = keep(`poll-${api}`, fds, () => new Poll(), (o, fd) => o.register(fd, constants.POLLIN), (o, fd) => o.unregister(fd), () => {});
+    const p = keep(`poll-${api}`, fds, () => new Poll(), (o, fd) => o.register(fd, constants.POLLIN), () => {});
     const isActive = activeTable(fds, active);
     if (api === 'raw') {
       return {
@@ -228,7 +221,7 @@ const epollBackend: BenchBackend = {
   churnApis: ['raw', 'selectors'],
   wait(api, fds, active, timeoutMs) {
     if (api === 'selectors') {
-      const sel = keep('epoll-selector', fds, () => makeSelector('epoll', fds), (o, fd) => o.register(fd, EVENT_READ), (o, fd) => o.unregister(fd), (o) => o.close());
+      const sel = keep('epoll-selector', fds, () => makeSelector('epoll', fds), (o, fd) => o.register(fd, EVENT_READ), (o) => o.close());
       const isActive = activeTable(fds, active);
       return {
         fn() {
@@ -239,7 +232,7 @@ const epollBackend: BenchBackend = {
         close() {},
       };
     }
-    const ep = keep(`epoll-${api}`, fds, () => new Epoll(), (o, fd) => o.register(fd, constants.EPOLLIN), (o, fd) => o.unregister(fd), (o) => o.close());
+    const ep = keep(`epoll-${api}`, fds, () => new Epoll(), (o, fd) => o.register(fd, constants.EPOLLIN), (o) => o.close());
     const isActive = activeTable(fds, active);
     // 1024 events per wait, as the C floor and CPython's epoll.poll() default.
     const maxevents = Math.max(active, 1024);
@@ -287,7 +280,7 @@ const kqueueBackend: BenchBackend = {
   churnApis: ['selectors'],
   wait(api, fds, active, timeoutMs) {
     if (api === 'selectors') {
-      const sel = keep('kqueue-selector', fds, () => makeSelector('kqueue', fds), (o, fd) => o.register(fd, EVENT_READ), (o, fd) => o.unregister(fd), (o) => o.close());
+      const sel = keep('kqueue-selector', fds, () => makeSelector('kqueue', fds), (o, fd) => o.register(fd, EVENT_READ), (o) => o.close());
       const isActive = activeTable(fds, active);
       return {
         fn() {

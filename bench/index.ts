@@ -9,7 +9,7 @@ import { native } from '../lib/binding';
 import { runMain } from '../lib/cli-args';
 import { FD_SETSIZE } from '../lib/constants';
 import { defaultBackend } from '../lib/selectors/default';
-import { type BenchBackend, presentBackends, releaseKept } from './backends';
+import { type BenchBackend, presentBackends } from './backends';
 import { runEcho } from './echo/run';
 import { ioUringMissing } from './io-uring-backend';
 import { createFixture, maxSockets, raiseNofile } from './fixtures';
@@ -146,7 +146,6 @@ export async function runBench(argv: readonly string[]): Promise<number> {
     }
   } finally {
     progress.stop();
-    releaseKept();
     cleanup();
   }
 

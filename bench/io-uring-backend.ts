@@ -39,7 +39,7 @@ export const ioUringBackend: BenchBackend = {
   wait(api, fds, active, timeoutMs) {
     const isActive = activeTable(fds, active);
     if (api === 'selectors') {
-      const sel = keep('io_uring-selector', fds, () => createSelector('io_uring'), (o, fd) => o.register(fd, EVENT_READ), (o, fd) => o.unregister(fd), (o) => o.close());
+      const sel = keep('io_uring-selector', fds, () => createSelector('io_uring'), (o, fd) => o.register(fd, EVENT_READ), (o) => o.close());
       return {
         fn() {
           const ready = sel.select(timeoutMs);
@@ -51,7 +51,7 @@ export const ioUringBackend: BenchBackend = {
     }
     // One ring per series and size, sized as the C floor sizes its own.
     const entries = ringEntries(active, fds.length);
-    const r = keep(`io_uring-${api}-${entries}`, fds, () => ring(active, fds.length), (o, fd) => o.register(fd, POLLIN), (o, fd) => o.unregister(fd), (o) => o.close());
+    const r = keep(`io_uring-${api}-${entries}`, fds, () => ring(active, fds.length), (o, fd) => o.register(fd, POLLIN), (o) => o.close());
     const maxevents = Math.max(active, 1024);
     if (api === 'raw') {
       return {
