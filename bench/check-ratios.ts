@@ -95,15 +95,20 @@ function quantile(xs: number[], q: number): number {
   return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (pos - lo);
 }
 
-// One multiplexer per call for the whole run (as an application keeps one), each timed by its
-// own loop: a loop shared by the three calls would reach them through a megamorphic call site.
-const epInto = new Epoll();
-const epPoll = new Epoll();
-const sel = new DefaultSelector();
-const out = new Int32Array(2048);
+/**
+ * One multiplexer per call for the whole measurement (as an application keeps one), each timed
+ * by its own loop: a loop shared by the three calls would reach them through a megamorphic call
+ * site.
+ */
+interface Muxes {
+  epInto: Epoll;
+  epPoll: Epoll;
+  sel: DefaultSelector;
+  out: Int32Array;
+}
 
 /** The three timed loops for the fixture whose readable fd is `active`: the fastest batch's ns per call. */
-function loops(active: number): Record<Call, () => number> {
+function loops({ epInto, epPoll, sel, out }: Muxes, active: number): Record<Call, () => number> {
   const batches = (batch: () => number) => {
     const s: number[] = [];
     for (let b = -1; b < BATCHES; b++) {
@@ -190,6 +195,8 @@ async function measure(n: number, cloop: string, rounds: number): Promise<Result
   close(lfd);
   fds.sort((a, b) => a - b);
   holder.stdin!.write('x'); // one client writes one byte; which fd became readable is found below
+  const muxes: Muxes = { epInto: new Epoll(), epPoll: new Epoll(), sel: new DefaultSelector(), out: new Int32Array(2048) };
+  const { epInto, epPoll, sel, out } = muxes;
   for (const fd of fds) {
     epInto.register(fd, constants.EPOLLIN);
     epPoll.register(fd, constants.EPOLLIN);
@@ -198,7 +205,7 @@ async function measure(n: number, cloop: string, rounds: number): Promise<Result
   for (let i = 0; i < 500 && epInto.pollInto(out, 0) === 0; i++) await new Promise((r) => setTimeout(r, 2));
   const active = out[0];
   const c = startC(cloop, fds, active);
-  const time = loops(active);
+  const time = loops(muxes, active);
   const cNs: number[] = [];
   const ns: Record<Call, number[]> = { pollInto: [], poll: [], selector: [] };
   const ratios: Record<Call, number[]> = { pollInto: [], poll: [], selector: [] };
@@ -220,12 +227,10 @@ async function measure(n: number, cloop: string, rounds: number): Promise<Result
     }
   } finally {
     c.child.stdin!.end();
-    for (const fd of fds) {
-      epInto.unregister(fd);
-      epPoll.unregister(fd);
-      sel.unregister(fd);
-      close(fd);
-    }
+    epInto.close();
+    epPoll.close();
+    sel.close();
+    for (const fd of fds) close(fd);
     holder.stdin!.end();
   }
   const spread = (xs: number[]): [number, number, number] => [median(xs), quantile(xs, 0.25), quantile(xs, 0.75)];
@@ -306,9 +311,6 @@ async function main(): Promise<number> {
   if (!values.one) {
     const results: Result[] = [];
     for (const n of sizes) results.push(await inOwnProcess(n, rounds));
-    epInto.close();
-    epPoll.close();
-    sel.close();
     return values.against === undefined || compare(values.against, results) ? 0 : 1;
   }
   const { hard } = getNofileLimit();
@@ -323,9 +325,6 @@ async function main(): Promise<number> {
     console.log(`RESULT ${JSON.stringify(r)}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
-    epInto.close();
-    epPoll.close();
-    sel.close();
   }
   return 0;
 }
