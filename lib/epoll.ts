@@ -1,8 +1,8 @@
 /** epoll(7): the kernel object as it is, one validated native call per method. Linux only. */
 import { native } from './binding';
 import type { NativeEpoll, NativeEpollConstructor } from './binding';
-import { abortable } from './async/abortable';
-import { abortError, invalidArgType, stateError } from './errors';
+import { validateMaxevents, waitPairsAsync } from './async/pairs-wait';
+import { invalidArgType, stateError } from './errors';
 import {
   fileLikeToFd,
   pollTimeout,
@@ -11,7 +11,6 @@ import {
   validateInteger,
   validateOptions,
   validateOutBuffer,
-  validateSignal,
 } from './validate';
 import type { FileLike } from './validate';
 import { adopt, adopted, KernelObject } from './kernel';
@@ -44,7 +43,6 @@ const KNOWN_EVENTS = [
   'EPOLLWRNORM', 'EPOLLWRBAND', 'EPOLLMSG', 'EPOLLRDHUP', 'EPOLLEXCLUSIVE', 'EPOLLWAKEUP',
   'EPOLLONESHOT', 'EPOLLET',
 ].reduce((mask, name) => mask | (c[name] ?? 0), 0);
-const DEFAULT_MAXEVENTS = 1024;
 /** A sane upper bound for maxevents: the buffer holds 12 bytes per event. */
 const MAX_MAXEVENTS = 2 ** 24;
 
@@ -66,10 +64,6 @@ type Ctl = (fd: number, events?: number, tag?: number) => void;
 /** Above this maxevents, poll() lets the addon build the pairs rather than keep a huge buffer. */
 const SCRATCH_MAX_EVENTS = 4096;
 
-function validateMaxevents(value: unknown): number {
-  if (value === undefined || value === -1) return DEFAULT_MAXEVENTS;
-  return validateInteger(value, 'maxevents', 1, MAX_MAXEVENTS);
-}
 
 function validateSizehint(value: unknown): number {
   if (value === undefined || value === -1) return -1;
@@ -189,7 +183,7 @@ export class Epoll extends KernelObject<NativeEpoll> {
    */
   poll(timeout?: number | null, maxevents?: number): Array<[fd: number, events: number]> {
     const ms = pollTimeout(timeout);
-    const max = validateMaxevents(maxevents);
+    const max = validateMaxevents(maxevents, MAX_MAXEVENTS);
     if (max > SCRATCH_MAX_EVENTS) return this._native.poll(ms, max);
     // Waiting into a reused buffer and building the pairs here is cheaper than building them
     // through N-API (about 180 ns a pair there): the pairs are the only allocation.
@@ -270,12 +264,6 @@ export class Epoll extends KernelObject<NativeEpoll> {
     timeout?: number | null,
     options?: EpollPollAsyncOptions,
   ): Promise<Array<[fd: number, events: number]>> {
-    const ms = pollTimeout(timeout);
-    const o = validateOptions<EpollPollAsyncOptions>(options);
-    const maxevents = validateMaxevents(o.maxevents);
-    const signal = validateSignal(o.signal);
-    if (signal?.aborted) throw abortError(signal);
-    const nat = this._native;
-    return abortable(signal, () => nat.cancelWait(), (settle) => nat.waitAsync(ms, maxevents, settle));
+    return waitPairsAsync(this._native, timeout, options, MAX_MAXEVENTS);
   }
 }

@@ -1,8 +1,8 @@
 /** io_uring(7) poll as a readiness mechanism: the kernel object as it is. Linux only. */
 import type { NativeIoUring } from './binding';
 import { native } from './binding';
-import { abortable } from './async/abortable';
-import { abortError, invalidArgType } from './errors';
+import { validateMaxevents, waitPairsAsync } from './async/pairs-wait';
+import { invalidArgType } from './errors';
 import { createNativeIoUring } from './io-uring-support';
 import { KernelObject } from './kernel';
 import {
@@ -12,7 +12,6 @@ import {
   validateInteger,
   validateOptions,
   validateOutBuffer,
-  validateSignal,
 } from './validate';
 import type { FileLike } from './validate';
 
@@ -69,16 +68,11 @@ const c = native.constants;
 const DEFAULT_EVENTS = (c.POLLIN ?? 1) | (c.POLLPRI ?? 2) | (c.POLLOUT ?? 4);
 /** Poll masks: any value 0..0xffff (CPython's rule), as Poll#register. */
 const POLL_MASK = 0xffff;
-const DEFAULT_MAXEVENTS = 1024;
 const MAX_MAXEVENTS = 65536;
 
 /** wait() builds its pairs in JS up to this many records, through the native poll past it. */
 const SCRATCH_MAX_EVENTS = 4096;
 
-function validateMaxevents(value: unknown): number {
-  if (value === undefined || value === -1) return DEFAULT_MAXEVENTS;
-  return validateInteger(value, 'maxevents', 1, MAX_MAXEVENTS);
-}
 
 function create(options: unknown): NativeIoUring {
   const o = validateOptions<IoUringOptions>(options);
@@ -200,7 +194,7 @@ export class IoUring extends KernelObject<NativeIoUring> {
    */
   wait(timeout?: number | null, maxevents?: number): Array<[fd: number, revents: number]> {
     const ms = pollTimeout(timeout);
-    const max = validateMaxevents(maxevents);
+    const max = validateMaxevents(maxevents, MAX_MAXEVENTS);
     // As Epoll#poll: pairs built here from a kept buffer (cheaper than through N-API); a
     // larger maxevents goes to the native poll, so the kept buffer stays small.
     if (max > SCRATCH_MAX_EVENTS) return this._native.poll(ms, max);
@@ -236,12 +230,6 @@ export class IoUring extends KernelObject<NativeIoUring> {
    *   wait is already pending, `AbortError` when the signal aborts (the object stays usable).
    */
   async waitAsync(timeout?: number | null, options?: IoUringWaitAsyncOptions): Promise<Array<[fd: number, revents: number]>> {
-    const ms = pollTimeout(timeout);
-    const o = validateOptions<IoUringWaitAsyncOptions>(options);
-    const maxevents = validateMaxevents(o.maxevents);
-    const signal = validateSignal(o.signal);
-    if (signal?.aborted) throw abortError(signal);
-    const nat = this._native;
-    return abortable(signal, () => nat.cancelWait(), (settle) => nat.waitAsync(ms, maxevents, settle));
+    return waitPairsAsync(this._native, timeout, options, MAX_MAXEVENTS);
   }
 }
