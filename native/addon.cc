@@ -5,6 +5,11 @@ namespace iomux {
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(new AddonData());  // deleted by node-addon-api when the env goes away
+  // The env's interrupt fd (one epoll/kqueue set) is taken now, at load, not at the first
+  // blocking wait: a server that has used up its fds must not see a later wait take the first
+  // one it frees, nor wait without it (terminate() and JS signal handlers need it). At EMFILE
+  // now, the first blocking wait tries again.
+  GetSyncInterrupt(env)->Fd(env);
   InitConstants(env, exports);
   InitSelect(env, exports);
   InitPoll(env, exports);
