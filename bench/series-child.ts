@@ -34,8 +34,8 @@ function parseRanges(text: string): number[] {
   return fds;
 }
 
-// The same array for the same fds: the backends keep one object per series and re-aim it only
-// when handed another array (bench/backends.ts `keep`).
+// The same array for the same fds: the backends keep one object per series, given its fds once,
+// and refuse another array (bench/backends.ts `keep`).
 let lastRanges = '';
 let lastFds: number[] = [];
 

@@ -1,7 +1,7 @@
 /** epoll(7): the kernel object as it is, one validated native call per method. Linux only. */
 import { native } from './binding';
 import type { NativeEpoll, NativeEpollConstructor } from './binding';
-import { validateMaxevents, waitPairsAsync } from './async/pairs-wait';
+import { SCRATCH_MAX_EVENTS, validateMaxevents, waitPairsAsync } from './async/pairs-wait';
 import { invalidArgType, stateError } from './errors';
 import {
   fileLikeToFd,
@@ -60,10 +60,6 @@ export function nativeEpollClass(): NativeEpollConstructor {
 
 /** An epoll_ctl call: (fd) for unregister, (fd, events, tag) for register and modify. */
 type Ctl = (fd: number, events?: number, tag?: number) => void;
-
-/** Above this maxevents, poll() lets the addon build the pairs rather than keep a huge buffer. */
-const SCRATCH_MAX_EVENTS = 4096;
-
 
 function validateSizehint(value: unknown): number {
   if (value === undefined || value === -1) return -1;

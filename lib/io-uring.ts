@@ -1,7 +1,7 @@
 /** io_uring(7) poll as a readiness mechanism: the kernel object as it is. Linux only. */
 import type { NativeIoUring } from './binding';
 import { native } from './binding';
-import { validateMaxevents, waitPairsAsync } from './async/pairs-wait';
+import { SCRATCH_MAX_EVENTS, validateMaxevents, waitPairsAsync } from './async/pairs-wait';
 import { invalidArgType } from './errors';
 import { createNativeIoUring } from './io-uring-support';
 import { KernelObject } from './kernel';
@@ -68,11 +68,8 @@ const c = native.constants;
 const DEFAULT_EVENTS = (c.POLLIN ?? 1) | (c.POLLPRI ?? 2) | (c.POLLOUT ?? 4);
 /** Poll masks: any value 0..0xffff (CPython's rule), as Poll#register. */
 const POLL_MASK = 0xffff;
+/** A sane upper bound for maxevents (the addon refuses more too). */
 const MAX_MAXEVENTS = 65536;
-
-/** wait() builds its pairs in JS up to this many records, through the native poll past it. */
-const SCRATCH_MAX_EVENTS = 4096;
-
 
 function create(options: unknown): NativeIoUring {
   const o = validateOptions<IoUringOptions>(options);

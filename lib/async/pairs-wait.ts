@@ -1,7 +1,8 @@
 /**
- * The asynchronous wait of the kernel objects that answer with `[fd, events]` pairs and are
- * watched by Node's own loop (Epoll#pollAsync, IoUring#waitAsync): the same options, checks and
- * abort wiring for both.
+ * What the waits of the kernel objects that answer with `[fd, events]` pairs (Epoll, IoUring)
+ * share: the maxevents rule, the bound of the buffer their synchronous wait keeps, and the
+ * asynchronous wait watched by Node's own loop (Epoll#pollAsync, IoUring#waitAsync) with its
+ * options, checks and abort wiring.
  */
 import { abortError } from '../errors';
 import { pollTimeout, validateInteger, validateOptions, validateSignal } from '../validate';
@@ -12,6 +13,12 @@ export interface PairsWaiter {
   waitAsync(timeoutMs: number, maxevents: number, callback: (err: Error | null, pairs?: Array<[number, number]>) => void): void;
   cancelWait(): boolean;
 }
+
+/**
+ * Up to this maxevents, a synchronous wait builds its pairs in JS from a buffer it keeps (cheaper
+ * than through N-API); past it the addon builds them, so the kept buffer stays small.
+ */
+export const SCRATCH_MAX_EVENTS = 4096;
 
 /** maxevents of a wait: undefined or -1 give 1024 (CPython's epoll default), else 1..max. */
 export function validateMaxevents(value: unknown, max: number): number {
