@@ -107,7 +107,7 @@ function check(
     checked++;
     const r = ratio(a, b);
     if (!worst || r > worst.r) {
-      worst = { r, where: `${seriesOf(a)} N=${a.n} K=${a.active} t=${a.timeoutMs}: ${r.toFixed(2)}x ${seriesOf(b)}` };
+      worst = { r, where: `${a.scenario} ${seriesOf(a)} N=${a.n} K=${a.active} t=${a.timeoutMs}: ${r.toFixed(2)}x ${seriesOf(b)}` };
     }
   }
   return {
